@@ -37,6 +37,39 @@ export interface LogLine {
   line: string;
   /** Epoch ms. */
   at: number;
+  /** For `ctx.log` lines (stream `log`): which method wrote it. Added: optional, absent for stdout/stderr. */
+  level?: LogLevel;
+}
+
+/** The level of a `ctx.log` line: `ctx.log()` and `ctx.log.info()` are `info`. */
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** `ctx.log`: call it, or its level methods. Arguments are formatted like `console.log`. */
+export interface TaskLogger {
+  (...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/**
+ * What a node task's exported function receives. Added for task authors:
+ * `export async function run(ctx: NodeTaskContext) { ... }`.
+ */
+export interface NodeTaskContext {
+  params: JsonObject;
+  /** Upstream outputs by task id. */
+  inputs: Record<string, JsonValue>;
+  runId: string;
+  taskId: string;
+  attempt: number;
+  /** The task's own `env` entries (not the worker's environment). */
+  env: Record<string, string>;
+  /** Aborted on timeout (reason: a `TimeoutError` DOMException) or cancel (an `AbortError`). */
+  signal: AbortSignal;
+  log: TaskLogger;
+  /** W3C traceparent of the attempt's span, to parent the task's own spans. */
+  traceparent?: string;
 }
 
 export interface ExecuteOptions {
@@ -60,4 +93,10 @@ export interface ExecutorOptions {
   killGraceMs?: number;
   /** How many log lines a result keeps. @default 20 */
   logTailLines?: number;
+  /**
+   * The environment shell tasks start from, before the task's own `env` and the `TRIBUTARY_*` variables.
+   * Added: lets a worker keep its own secrets (e.g. NATS credentials) away from task processes.
+   * @default process.env
+   */
+  baseEnv?: Readonly<Record<string, string | undefined>>;
 }

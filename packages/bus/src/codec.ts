@@ -1,0 +1,90 @@
+import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from '@bufbuild/protobuf';
+import { Code, TributaryError } from '@tributary/core';
+import {
+  type CancelNotice,
+  CancelNoticeSchema,
+  type Heartbeat,
+  HeartbeatSchema,
+  type TaskMessage,
+  TaskMessageSchema,
+  type WorkerEvent,
+  WorkerEventSchema,
+} from '@tributary/proto';
+import type { CancelNoticeInit, HeartbeatInit, TaskMessageInit, WorkerEventInit } from './types.js';
+
+// One encode/decode pair per bus message, so every publisher and consumer agrees on the wire format.
+
+/** Header carrying the W3C trace context on every JetStream message. */
+export const TRACEPARENT_HEADER = 'traceparent';
+
+/** Encodes a task message. */
+export function encodeTaskMessage(init: TaskMessageInit): Uint8Array {
+  return toBinary(TaskMessageSchema, create(TaskMessageSchema, init));
+}
+
+/** Decodes a task message. @throws TributaryError `DataLoss` when the bytes are not one. */
+export function decodeTaskMessage(bytes: Uint8Array): TaskMessage {
+  return decode(TaskMessageSchema, bytes);
+}
+
+/** Encodes a worker event. */
+export function encodeWorkerEvent(event: WorkerEvent): Uint8Array {
+  return toBinary(WorkerEventSchema, event);
+}
+
+/**
+ * Builds a worker event and checks what consumers rely on: an attempt ref and an event kind.
+ * @throws TributaryError `InvalidArgument` otherwise.
+ */
+export function createWorkerEvent(init: WorkerEventInit): WorkerEvent & { ref: NonNullable<WorkerEvent['ref']> } {
+  const event = create(WorkerEventSchema, init);
+  if (event.ref === undefined || event.ref.runId === '' || event.ref.taskId === '') {
+    throw new TributaryError(Code.InvalidArgument, 'worker event needs a ref with run_id and task_id');
+  }
+  if (event.event.case === undefined) {
+    throw new TributaryError(Code.InvalidArgument, 'worker event needs a kind (started or finished)');
+  }
+  return event as WorkerEvent & { ref: NonNullable<WorkerEvent['ref']> };
+}
+
+/**
+ * Decodes a worker event.
+ * @throws TributaryError `DataLoss` when the bytes are not one, or it lacks a ref or kind.
+ */
+export function decodeWorkerEvent(bytes: Uint8Array): WorkerEvent {
+  const event = decode(WorkerEventSchema, bytes);
+  if (event.ref === undefined || event.event.case === undefined) {
+    throw new TributaryError(Code.DataLoss, 'worker event without ref or kind');
+  }
+  return event;
+}
+
+/** Encodes a heartbeat. */
+export function encodeHeartbeat(init: HeartbeatInit): Uint8Array {
+  return toBinary(HeartbeatSchema, create(HeartbeatSchema, init));
+}
+
+/** Decodes a heartbeat. @throws TributaryError `DataLoss` when the bytes are not one. */
+export function decodeHeartbeat(bytes: Uint8Array): Heartbeat {
+  return decode(HeartbeatSchema, bytes);
+}
+
+/** Encodes a cancel notice. */
+export function encodeCancelNotice(init: CancelNoticeInit): Uint8Array {
+  return toBinary(CancelNoticeSchema, create(CancelNoticeSchema, init));
+}
+
+/** Decodes a cancel notice. @throws TributaryError `DataLoss` when the bytes are not one. */
+export function decodeCancelNotice(bytes: Uint8Array): CancelNotice {
+  return decode(CancelNoticeSchema, bytes);
+}
+
+function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (error) {
+    throw new TributaryError(Code.DataLoss, `undecodable ${schema.typeName}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createBackoff, sleep } from './backoff.js';
+import { decodeWorkerEvent } from './codec.js';
+import type { JetStreamDelivery } from './jetstream-delivery.js';
+import { pull } from './pull.js';
+import type { ConsumeWorkerEventsOptions, ReceivedWorkerEvent } from './types.js';
+
+/** Default most events per batch. */
+export const DEFAULT_EVENT_BATCH_SIZE = 1000;
+/** Default wait for the first event of a batch, in ms. */
+export const DEFAULT_EVENT_MAX_WAIT_MS = 50;
+/** How long a batch whose handler failed waits before it is delivered again. */
+export const FAILED_BATCH_NAK_DELAY_MS = 1_000;
+
+/**
+ * The coordinator's pull loop on the events stream: fetch, decode, handle, then ack. Acking only after
+ * `handle` resolves means an event whose effects were not committed is delivered again.
+ */
+export async function consumeWorkerEvents(
+  nc: NatsConnection,
+  target: { stream: string; consumer: string },
+  options: ConsumeWorkerEventsOptions,
+): Promise<void> {
+  const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH_SIZE;
+  const maxWaitMs = options.maxWaitMs ?? DEFAULT_EVENT_MAX_WAIT_MS;
+  const backoff = createBackoff();
+  while (!options.signal.aborted) {
+    const startedAt = Date.now();
+    let deliveries: JetStreamDelivery[];
+    try {
+      // No signal passed: an abort lets this short pull finish so that nothing it delivers is stranded.
+      deliveries = await pull(nc, { ...target, batch: batchSize, expiresMs: maxWaitMs });
+    } catch (error) {
+      options.onError?.(error);
+      await sleep(backoff.next(), options.signal);
+      continue;
+    }
+    backoff.reset();
+    if (deliveries.length === 0) {
+      // A "requests pending" 408 comes back at once; do not spin on it.
+      if (Date.now() - startedAt < maxWaitMs / 2) await sleep(maxWaitMs, options.signal);
+      continue;
+    }
+    await handleBatch(deliveries, options);
+  }
+}
+
+async function handleBatch(deliveries: JetStreamDelivery[], options: ConsumeWorkerEventsOptions) {
+  const batch: ReceivedWorkerEvent[] = [];
+  const decoded: JetStreamDelivery[] = [];
+  for (const delivery of deliveries) {
+    try {
+      const event = decodeWorkerEvent(delivery.msg.data);
+      batch.push({ event, traceparent: delivery.traceparent, redelivered: delivery.redelivered });
+      decoded.push(delivery);
+    } catch (error) {
+      // It will never decode: redelivering it would only block the stream.
+      delivery.term();
+      options.onError?.(error);
+    }
+  }
+  if (batch.length === 0) return;
+  try {
+    await options.handle(batch);
+  } catch (error) {
+    for (const delivery of decoded) delivery.nak(FAILED_BATCH_NAK_DELAY_MS);
+    options.onError?.(error);
+    return;
+  }
+  for (const delivery of decoded) delivery.ack();
+}

@@ -1,0 +1,18 @@
+export { connectBus, DEFAULT_TASK_ACK_WAIT_MS } from './bus.js';
+export { DEFAULT_PREFIX, workerEventMsgId } from './subjects.js';
+export type {
+  Bus,
+  BusOptions,
+  BusSubjects,
+  BundleStore,
+  CancelNoticeInit,
+  ConsumeTasksOptions,
+  ConsumeWorkerEventsOptions,
+  HeartbeatInit,
+  OutgoingTask,
+  PublishWorkerEventOptions,
+  ReceivedWorkerEvent,
+  TaskDelivery,
+  TaskMessageInit,
+  WorkerEventInit,
+} from './types.js';

@@ -1,0 +1,93 @@
+import { createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { Code, TributaryError } from '@tributary/core';
+import { JetStreamDelivery } from './jetstream-delivery.js';
+
+/** One pull request on a durable pull consumer. */
+export interface PullRequest {
+  stream: string;
+  consumer: string;
+  /** Most messages to return. */
+  batch: number;
+  /** How long the server waits for the first message. */
+  expiresMs: number;
+}
+
+// The client gives the server this long past `expires` to send its 408 before giving up on it; past that
+// the connection is probably down, and messages sent later are redelivered after the ack wait.
+const CLIENT_GRACE_MS = 2_000;
+
+/**
+ * Sends one pull request and collects what it delivers.
+ *
+ * nats.js's `fetch()` waits for a full batch or its expiry (at least 1s). Here the request sets `no_wait`
+ * together with `expires`, which JetStream (2.9+) reads as: wait up to `expires` for the first message,
+ * then return at once with everything available, up to `batch`. So a batch of 1000 events costs no more
+ * latency than a single one.
+ *
+ * @throws TributaryError `Unavailable` for server statuses other than "no messages" / "timeout"
+ * (no responders: JetStream or the consumer is gone; 409: consumer deleted, limits exceeded).
+ */
+export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStreamDelivery[]> {
+  return new Promise((resolve, reject) => {
+    const inbox = createInbox();
+    const deliveries: JetStreamDelivery[] = [];
+    let settled = false;
+    const finish = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sub.unsubscribe();
+      if (error === undefined) resolve(deliveries);
+      else reject(error);
+    };
+    const onMessage = (error: Error | null, msg: Msg) => {
+      if (error !== null) {
+        finish(TributaryError.from(error, Code.Unavailable));
+        return;
+      }
+      // JetStream delivers a stream message under its own subject; only statuses come on the inbox itself.
+      if (msg.subject === inbox) {
+        const status = statusOf(msg);
+        if (status !== undefined) finish(status);
+        return;
+      }
+      deliveries.push(new JetStreamDelivery(nc, msg));
+      if (deliveries.length >= request.batch) finish();
+    };
+    let sub: ReturnType<NatsConnection['subscribe']>;
+    try {
+      sub = nc.subscribe(inbox, { callback: onMessage });
+    } catch (error) {
+      reject(TributaryError.from(error, Code.Unavailable));
+      return;
+    }
+    const timer = setTimeout(() => finish(), request.expiresMs + CLIENT_GRACE_MS);
+    // The subscription closes when the connection does: return what arrived.
+    void sub.closed.then(
+      () => finish(),
+      (error: unknown) => finish(TributaryError.from(error, Code.Unavailable)),
+    );
+    const body = JSON.stringify({
+      batch: request.batch,
+      expires: Math.max(1, Math.round(request.expiresMs)) * 1_000_000,
+      no_wait: true,
+    });
+    try {
+      nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${request.stream}.${request.consumer}`, body, { reply: inbox });
+    } catch (error) {
+      finish(TributaryError.from(error, Code.Unavailable));
+    }
+  });
+}
+
+/**
+ * `undefined` when the status only ends the request normally (404 no messages, 408 timeout/requests
+ * pending) or is informational (100 heartbeat); otherwise the error it stands for.
+ */
+function statusOf(msg: Msg): TributaryError | undefined {
+  const code = msg.headers?.code ?? 0;
+  if (code === 0 || code === 100 || code === 404 || code === 408) return undefined;
+  const description = msg.headers?.description ?? '';
+  const what = code === 503 ? 'no responders (JetStream or the consumer is unavailable)' : description;
+  return new TributaryError(Code.Unavailable, `pull request failed: ${code} ${what}`);
+}

@@ -1,0 +1,49 @@
+import { Code, TributaryError } from '@tributary/core';
+import { describe, expect, it } from 'vitest';
+import { createSubjects, createTopologyNames, workerEventMsgId } from './subjects.js';
+
+describe('createSubjects', () => {
+  it('puts every subject under the prefix', () => {
+    const subjects = createSubjects('trib');
+    expect(subjects.task('gpu')).toBe('trib.task.gpu');
+    expect(subjects.eventStarted).toBe('trib.event.started');
+    expect(subjects.eventFinished).toBe('trib.event.finished');
+    expect(subjects.heartbeat).toBe('trib.heartbeat');
+    expect(subjects.cancel).toBe('trib.cancel');
+  });
+
+  it.each(['a.b', 'a*', '>', '', 'spa ce'])('rejects the pool name %j as InvalidArgument', (pool) => {
+    const subjects = createSubjects('trib');
+    expect(() => subjects.task(pool)).toThrow(TributaryError);
+    try {
+      subjects.task(pool);
+    } catch (error) {
+      expect((error as TributaryError).code).toBe(Code.InvalidArgument);
+      expect((error as TributaryError).message).toContain('pool must match');
+    }
+  });
+
+  it('rejects a prefix that would break subjects', () => {
+    expect(() => createSubjects('a.b')).toThrow(/prefix must match/);
+  });
+});
+
+describe('createTopologyNames', () => {
+  it('upper-cases stream names and keeps the bucket and consumers as given', () => {
+    const names = createTopologyNames('trib');
+    expect(names.tasksStream).toBe('TRIB_TASKS');
+    expect(names.eventsStream).toBe('TRIB_EVENTS');
+    expect(names.tasksSubjects).toBe('trib.task.>');
+    expect(names.eventsSubjects).toBe('trib.event.>');
+    expect(names.bundlesBucket).toBe('trib-bundles');
+    expect(names.poolConsumer('default')).toBe('pool-default');
+  });
+});
+
+describe('workerEventMsgId', () => {
+  it('joins run, task, attempt and kind', () => {
+    expect(workerEventMsgId({ runId: 'r1', taskId: 'extract', attempt: 2 }, 'finished')).toBe(
+      'r1.extract.2.finished',
+    );
+  });
+});

@@ -1,0 +1,74 @@
+import { Code, TributaryError } from '@tributary/core';
+import type { BusSubjects } from './types.js';
+
+/** The prefix used when none is given. */
+export const DEFAULT_PREFIX = 'trib';
+
+/** Name of the events consumer the coordinator pulls from. */
+export const COORDINATOR_CONSUMER = 'coordinator';
+
+// Names end up in subjects, stream names and bucket names: the intersection of what all three allow.
+const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Checks a prefix or pool name.
+ * @throws TributaryError `InvalidArgument` naming `what` when it does not match `/^[A-Za-z0-9_-]+$/`.
+ */
+export function assertName(what: 'prefix' | 'pool', value: string): void {
+  if (!NAME_PATTERN.test(value)) {
+    throw new TributaryError(
+      Code.InvalidArgument,
+      `${what} must match /^[A-Za-z0-9_-]+$/, got ${JSON.stringify(value)}`,
+    );
+  }
+}
+
+/** The subjects under `prefix`. */
+export function createSubjects(prefix: string): BusSubjects {
+  assertName('prefix', prefix);
+  return {
+    task(pool: string): string {
+      assertName('pool', pool);
+      return `${prefix}.task.${pool}`;
+    },
+    eventStarted: `${prefix}.event.started`,
+    eventFinished: `${prefix}.event.finished`,
+    heartbeat: `${prefix}.heartbeat`,
+    cancel: `${prefix}.cancel`,
+  };
+}
+
+/** Stream, consumer and bucket names under one prefix. */
+export interface TopologyNames {
+  tasksStream: string;
+  eventsStream: string;
+  tasksSubjects: string;
+  eventsSubjects: string;
+  bundlesBucket: string;
+  poolConsumer(pool: string): string;
+}
+
+/** The JetStream names under `prefix`: streams are upper-cased (`TRIB_TASKS`), the bucket is not. */
+export function createTopologyNames(prefix: string): TopologyNames {
+  assertName('prefix', prefix);
+  const upper = prefix.toUpperCase();
+  return {
+    tasksStream: `${upper}_TASKS`,
+    eventsStream: `${upper}_EVENTS`,
+    tasksSubjects: `${prefix}.task.>`,
+    eventsSubjects: `${prefix}.event.>`,
+    bundlesBucket: `${prefix}-bundles`,
+    poolConsumer(pool: string): string {
+      assertName('pool', pool);
+      return `pool-${pool}`;
+    },
+  };
+}
+
+/** The `<runId>.<taskId>.<attempt>.<kind>` de-duplication id of a worker event. */
+export function workerEventMsgId(
+  ref: { runId: string; taskId: string; attempt: number },
+  kind: 'started' | 'finished',
+): string {
+  return `${ref.runId}.${ref.taskId}.${ref.attempt}.${kind}`;
+}

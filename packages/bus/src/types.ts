@@ -1,0 +1,187 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type {
+  CancelNotice,
+  CancelNoticeSchema,
+  Heartbeat,
+  HeartbeatSchema,
+  TaskMessage,
+  TaskMessageSchema,
+  WorkerEvent,
+  WorkerEventSchema,
+} from '@tributary/proto';
+
+/** What a {@link TaskMessage} is built from (the protobuf-es init shape). */
+export type TaskMessageInit = MessageInitShape<typeof TaskMessageSchema>;
+/** What a {@link WorkerEvent} is built from. `ref` and the `event` oneof are required. */
+export type WorkerEventInit = MessageInitShape<typeof WorkerEventSchema>;
+/** What a {@link Heartbeat} is built from. */
+export type HeartbeatInit = MessageInitShape<typeof HeartbeatSchema>;
+/** What a {@link CancelNotice} is built from. */
+export type CancelNoticeInit = MessageInitShape<typeof CancelNoticeSchema>;
+
+/** How to reach NATS and name things on it. */
+export interface BusOptions {
+  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
+  servers: string | string[];
+  /**
+   * Prefix of every subject, stream, consumer and bucket, so that several deployments (or tests) share
+   * one server. Must match `/^[A-Za-z0-9_-]+$/`.
+   * @default 'trib'
+   */
+  prefix?: string;
+  /** Connection name shown by the server's monitoring. */
+  name?: string;
+  /** AckWait of pool consumers: a delivery not acked (or `working()`-extended) by then is redelivered. @default 30_000 */
+  taskAckWaitMs?: number;
+  /** Called for connection status changes (disconnect/reconnect) so services can log them. */
+  onStatus?: (status: string) => void;
+}
+
+/** The subjects the bus uses, all under the prefix. */
+export interface BusSubjects {
+  /** `<prefix>.task.<pool>`: tasks for one worker pool (JetStream). */
+  task(pool: string): string;
+  /** `<prefix>.event.started` (JetStream). */
+  eventStarted: string;
+  /** `<prefix>.event.finished` (JetStream). */
+  eventFinished: string;
+  /** `<prefix>.heartbeat` (core NATS). */
+  heartbeat: string;
+  /** `<prefix>.cancel` (core NATS). */
+  cancel: string;
+}
+
+/** A task attempt for the coordinator to publish. */
+export interface OutgoingTask {
+  /** JetStream de-duplication id: re-publishing the same id within the duplicate window is a no-op. */
+  msgId: string;
+  pool: string;
+  message: TaskMessageInit;
+  /** W3C traceparent to carry; a fresh one when absent. */
+  traceparent?: string;
+}
+
+/** A worker event as the coordinator receives it. */
+export interface ReceivedWorkerEvent {
+  event: WorkerEvent;
+  traceparent?: string;
+  /** Whether JetStream delivered it before (the coordinator may have applied it already). */
+  redelivered: boolean;
+}
+
+/** A task delivered to a worker; the handler settles it exactly once. */
+export interface TaskDelivery {
+  message: TaskMessage;
+  traceparent?: string;
+  redelivered: boolean;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  /** Extends the ack deadline (JetStream +WPI); call it periodically while running. */
+  working(): void;
+  /** Acks and awaits the server's confirmation (double ack), so an acked task is never redelivered. */
+  ack(): Promise<void>;
+  /** Asks for redelivery, after `delayMs` when given. */
+  nak(delayMs?: number): void;
+  /** Never redeliver: the message can never succeed. */
+  term(): void;
+}
+
+/** Content-addressed DAG bundles in the NATS object store, keyed by hash. */
+export interface BundleStore {
+  /** Stores the bundle; a no-op when one with this hash is already present. */
+  put(hash: string, bytes: Uint8Array): Promise<void>;
+  /** The bundle's bytes, or null when there is none with this hash. */
+  get(hash: string): Promise<Uint8Array | null>;
+  has(hash: string): Promise<boolean>;
+}
+
+/** Options of {@link Bus.consumeWorkerEvents}. */
+export interface ConsumeWorkerEventsOptions {
+  /** Stops the loop (after the in-flight batch). */
+  signal: AbortSignal;
+  /** Most events per batch. @default 1000 */
+  batchSize?: number;
+  /** How long one fetch waits for the first event; it returns as soon as any are available. @default 50 */
+  maxWaitMs?: number;
+  /** Applies a batch; every event in it is acked only after this resolves. Never called with an empty batch. */
+  handle(batch: ReceivedWorkerEvent[]): Promise<void>;
+  /** Told about failed fetches, failed batches and undecodable messages. */
+  onError?(error: unknown): void;
+}
+
+/** Options of {@link Bus.consumeTasks}. */
+export interface ConsumeTasksOptions {
+  pool: string;
+  /**
+   * Most deliveries of this loop un-settled at once (a delivery counts until its handler settles). A
+   * function is read before every fetch and every dispatch, so a limit shared by several loops can shrink
+   * while a fetch is out: a delivery that no longer fits is nak'd at once for another worker to take.
+   */
+  maxInFlight: number | (() => number);
+  /** Stops fetching; running handlers are not awaited (the caller owns them). */
+  signal: AbortSignal;
+  /** Runs one task and settles its delivery. A rejection is reported to onError and the delivery nak'd. */
+  handle(delivery: TaskDelivery): Promise<void>;
+  onError?(error: unknown): void;
+}
+
+/** Options of {@link Bus.publishWorkerEvent}. */
+export interface PublishWorkerEventOptions {
+  /** Gives up retrying when aborted. */
+  signal?: AbortSignal;
+  /** W3C traceparent to carry; a fresh one when absent. */
+  traceparent?: string;
+}
+
+/** The NATS side of Tributary, for the coordinator and the workers alike. */
+export interface Bus extends AsyncDisposable {
+  readonly prefix: string;
+  readonly subjects: BusSubjects;
+  /**
+   * Creates (or updates) streams `<PREFIX>_TASKS` (WorkQueue retention, file storage, subjects
+   * `<prefix>.task.>`, duplicate window 2 min) and `<PREFIX>_EVENTS` (WorkQueue, file, `<prefix>.event.>`),
+   * the coordinator's durable pull consumer `coordinator` on EVENTS (explicit ack, ack wait 30s,
+   * max_ack_pending 20000), and the object store bucket `<prefix>-bundles`. Idempotent; safe with several
+   * processes racing.
+   */
+  ensureTopology(): Promise<void>;
+  /**
+   * Durable pull consumer `pool-<pool>` on `<prefix>.task.<pool>`. Idempotent.
+   * @throws TributaryError `InvalidArgument` when the pool name does not match `/^[A-Za-z0-9_-]+$/`.
+   */
+  ensurePool(pool: string): Promise<void>;
+  /**
+   * Publishes all tasks concurrently and awaits every PubAck. JetStream de-duplicates by msgId, so
+   * re-publishing after a crash is harmless. Every message carries a `traceparent` header.
+   * @throws TributaryError when any publish failed (the others may have succeeded: publish again).
+   */
+  publishTasks(tasks: readonly OutgoingTask[]): Promise<void>;
+  /**
+   * Pull loop on the `coordinator` consumer. Acks a batch only after `handle` resolves; naks it with a
+   * 1s delay when `handle` throws; terms undecodable messages. Resolves when `signal` aborts.
+   */
+  consumeWorkerEvents(options: ConsumeWorkerEventsOptions): Promise<void>;
+  /** Core NATS subscription to worker heartbeats. Returns an unsubscribe function. */
+  subscribeHeartbeats(onHeartbeat: (heartbeat: Heartbeat) => void): () => void;
+  /** Tells every worker to abort matching attempts (core NATS, fire and forget). */
+  publishCancel(notice: CancelNoticeInit): void;
+  readonly bundles: BundleStore;
+  /**
+   * Pull loop on `pool-<pool>` with at most `maxInFlight` un-settled deliveries; calls `handle` per
+   * message without awaiting it. Resolves when `signal` aborts and fetching has stopped.
+   */
+  consumeTasks(options: ConsumeTasksOptions): Promise<void>;
+  /**
+   * Publishes a `started` or `finished` event with msgId `<runId>.<taskId>.<attempt>.<started|finished>`,
+   * retrying with backoff until the PubAck arrives (a result must not be lost).
+   * @throws TributaryError `Cancelled` when `signal` aborts first; `InvalidArgument` for an event without
+   * `ref` or kind.
+   */
+  publishWorkerEvent(event: WorkerEventInit, options?: PublishWorkerEventOptions): Promise<void>;
+  /** Publishes a heartbeat (core NATS, fire and forget). */
+  publishHeartbeat(heartbeat: HeartbeatInit): void;
+  /** Core NATS subscription to cancel notices. Returns an unsubscribe function. */
+  subscribeCancels(onCancel: (notice: CancelNotice) => void): () => void;
+  /** Drains subscriptions and closes the connection. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import type { RunState } from '@tributary/core';
+import { runDagLocally } from '@tributary/runner';
+import { reportError } from '../errors.js';
+import { type CommandIo, EXIT_FAILED, EXIT_OK } from '../io.js';
+import { collectParams } from '../params.js';
+import { selectRenderer } from '../render/select.js';
+
+/** Flags of `tributary run`. */
+export interface RunCommandOptions {
+  /** `--param k=v`, repeatable. @default [] */
+  param?: string[];
+  /** `--params-file f.yaml`. */
+  paramsFile?: string;
+  /** One JSON line per event, then the summary. @default false */
+  json?: boolean;
+  /** `--concurrency N`. @default os.availableParallelism() */
+  concurrency?: number;
+}
+
+/** The exit code for a finished run: 0 only when it succeeded. */
+export function exitCodeFor(state: RunState): number {
+  return state === 'succeeded' ? EXIT_OK : EXIT_FAILED;
+}
+
+/**
+ * `tributary run <path>`: runs a DAG on this machine with live progress. Ctrl-C cancels the run,
+ * which still ends with its summary.
+ */
+export async function runCommand(path: string, options: RunCommandOptions, io: CommandIo): Promise<number> {
+  const renderer = selectRenderer(io, options.json ?? false);
+  try {
+    const params = await collectParams({
+      assignments: options.param ?? [],
+      ...(options.paramsFile === undefined ? {} : { file: options.paramsFile }),
+    });
+    const summary = await runDagLocally({
+      path,
+      params,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      signal: io.interrupt(),
+      onEvent: (event) => renderer.event(event),
+    });
+    renderer.summary(summary);
+    return exitCodeFor(summary.run.state);
+  } catch (error) {
+    // Spec and params problems arrive as InvalidArgument: exit 2, each problem on its own line.
+    return reportError(io, error);
+  }
+}

@@ -1,0 +1,45 @@
+import type { Run } from '@tributary/proto';
+import { millisFromTimestamp, runStateFromProto, taskStateFromProto } from '@tributary/proto';
+import { withClient } from '../client.js';
+import { reportError } from '../errors.js';
+import { type CommandIo, EXIT_OK } from '../io.js';
+import { formatSpan, runToJson } from '../render/run-view.js';
+import { formatTable } from '../render/table.js';
+
+/** Flags of `tributary status`. */
+export interface StatusCommandOptions {
+  json?: boolean;
+}
+
+/** The header and task table of `tributary status`. */
+export function formatRunStatus(run: Run, now: number = Date.now()): string {
+  const createdAt = millisFromTimestamp(run.createdAt);
+  const header = [
+    `run      ${run.id}`,
+    `dag      ${run.dag} (version ${run.dagVersion})`,
+    `state    ${runStateFromProto(run.state)}`,
+    `created  ${createdAt === undefined ? '-' : new Date(createdAt).toISOString()}`,
+    `duration ${formatSpan(createdAt, millisFromTimestamp(run.finishedAt), now)}`,
+  ];
+  const rows = run.tasks.map((task) => [
+    task.taskId,
+    taskStateFromProto(task.state),
+    String(task.attempt),
+    task.workerId === '' ? '-' : task.workerId,
+    formatSpan(millisFromTimestamp(task.startedAt), millisFromTimestamp(task.finishedAt), now),
+    task.error?.message ?? '',
+  ]);
+  const table = formatTable(['TASK', 'STATE', 'ATTEMPT', 'WORKER', 'DURATION', 'ERROR'], rows);
+  return `${header.join('\n')}\n\n${table}`;
+}
+
+/** `tributary status <run id>`: where a run is, task by task. */
+export async function statusCommand(runId: string, options: StatusCommandOptions, io: CommandIo): Promise<number> {
+  try {
+    const run = await withClient(io, (client) => client.getRun(runId));
+    io.out(options.json ? `${JSON.stringify(runToJson(run))}\n` : formatRunStatus(run));
+    return EXIT_OK;
+  } catch (error) {
+    return reportError(io, error);
+  }
+}

@@ -1,0 +1,136 @@
+import { DEFAULT_SERVER_ADDRESS } from '@tributary/client';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { cancelCommand } from './commands/cancel.js';
+import { coordinatorCommand } from './commands/coordinator.js';
+import { dagsCommand } from './commands/dags.js';
+import { deployCommand } from './commands/deploy.js';
+import { runCommand } from './commands/run.js';
+import { runsCommand } from './commands/runs.js';
+import { statusCommand } from './commands/status.js';
+import { triggerCommand } from './commands/trigger.js';
+import { validateCommand } from './commands/validate.js';
+import { workerCommand } from './commands/worker.js';
+import { reportError } from './errors.js';
+import { type CommandIo, EXIT_OK, EXIT_USAGE } from './io.js';
+
+/** What a command line needs from the process: output, colour, Ctrl-C. The server comes from flags/env. */
+export type ProcessIo = Omit<CommandIo, 'server'>;
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError('must be a positive integer');
+  return value;
+}
+
+function nonNegativeInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return value;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Adds `--param` and `--params-file`, shared by `run` and `trigger`. */
+function withParams(command: Command): Command {
+  return command
+    .option('--param <key=value>', 'a run parameter; the value is JSON when it parses (repeatable)', collect, [])
+    .option('--params-file <file>', 'a YAML or JSON file of run parameters (--param overrides it)');
+}
+
+/**
+ * Builds the `tributary` command line. Each action stores its exit code in `result.code` rather than
+ * exiting: the caller sets `process.exitCode`, so nothing written is lost on a pipe.
+ */
+export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: { code: number }): Command {
+  const program = new Command('tributary')
+    .description('Run DAG workflows on this machine or on a Tributary cluster.')
+    .option('--server <host:port>', `the coordinator's API address (env TRIBUTARY_SERVER; default ${DEFAULT_SERVER_ADDRESS})`)
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => base.out(text), writeErr: (text) => base.err(text) });
+  const io = (): CommandIo => {
+    const server = (program.opts().server as string | undefined) ?? env.TRIBUTARY_SERVER ?? DEFAULT_SERVER_ADDRESS;
+    return { ...base, server };
+  };
+  const act = async (action: () => Promise<number>): Promise<void> => {
+    result.code = await action();
+  };
+  // Commander passes (args..., options, command); each handler picks what it needs.
+  withParams(program.command('run <path>').description('run a DAG on this machine, no services needed'))
+    .option('--json', 'one JSON line per event, then a summary object')
+    .option('--concurrency <n>', 'task attempts at once (default: CPU count)', positiveInteger)
+    .action((path: string, options) => act(() => runCommand(path, options, io())));
+  program
+    .command('validate <path...>')
+    .description('check DAG specs and print every problem')
+    .action((paths: string[]) => act(() => validateCommand(paths, io())));
+  program
+    .command('coordinator')
+    .description('start the coordinator (gRPC API + run loop)')
+    .option('--listen <host:port>', 'the API address to listen on')
+    .option('--database-url <url>', 'the Postgres connection URL')
+    .option('--nats-url <url>', 'the NATS server URL')
+    .action((options) => act(async () => {
+        await coordinatorCommand(options, env);
+        return EXIT_OK;
+      }));
+  program
+    .command('worker')
+    .description('start a worker that pulls tasks from NATS')
+    .option('--pool <name>', 'a pool to serve; repeatable or comma-separated', collect, [])
+    .option('--concurrency <n>', 'attempts this worker runs at once', positiveInteger)
+    .option('--nats-url <url>', 'the NATS server URL')
+    .action((options) => act(async () => {
+        await workerCommand(options, env);
+        return EXIT_OK;
+      }));
+  program
+    .command('deploy <dir>')
+    .description('validate a DAG folder and register it on the server')
+    .action((dir: string) => act(() => deployCommand(dir, io())));
+  withParams(program.command('trigger <dag>').description('start a run on the server'))
+    .option('--request-id <id>', 'makes the trigger idempotent: the same id returns the same run')
+    .option('--version <n>', 'the DAG version to run (default: the latest)', nonNegativeInteger)
+    .option('--wait', 'follow the run to its end with live progress')
+    .option('--json', 'print JSON (with --wait: the same lines as run --json)')
+    .action((dag: string, options) => act(() => triggerCommand(dag, options, io())));
+  program
+    .command('status <run>')
+    .description("show a run's state, task by task")
+    .option('--json', 'print the run as JSON')
+    .action((runId: string, options) => act(() => statusCommand(runId, options, io())));
+  program
+    .command('runs [dag]')
+    .description('list runs, newest first')
+    .option('--limit <n>', 'runs per page', positiveInteger)
+    .option('--page-token <token>', 'the page to show, from a previous listing')
+    .option('--json', 'print JSON')
+    .action((dag: string | undefined, options) => act(() => runsCommand(dag, options, io())));
+  program
+    .command('dags')
+    .description('list registered DAGs')
+    .option('--json', 'print JSON')
+    .action((options) => act(() => dagsCommand(options, io())));
+  program
+    .command('cancel <run>')
+    .description('cancel a run')
+    .option('--reason <text>', 'why, recorded with the run')
+    .action((runId: string, options) => act(() => cancelCommand(runId, options, io())));
+  return program;
+}
+
+/** Runs one command line (without `node` and the script) and returns the exit code. */
+export async function runCli(args: readonly string[], base: ProcessIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const result = { code: EXIT_OK };
+  const program = createProgram(base, env, result);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return result.code;
+  } catch (error) {
+    // Commander has already printed usage errors; help and version requests end here too, with 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    return reportError(base, error);
+  }
+}

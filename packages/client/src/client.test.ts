@@ -1,0 +1,280 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { Code, TributaryError } from '@tributary/core';
+import {
+  BundleSchema,
+  grpcHandlers,
+  grpcServiceDefinition,
+  type ServiceImplementation,
+  TributaryService,
+} from '@tributary/proto';
+import { HealthImplementation } from 'grpc-health-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, DEFAULT_SERVER_ADDRESS, type TributaryClient } from './client.js';
+
+type Impl = ServiceImplementation<typeof TributaryService>;
+
+const unimplemented = () => {
+  throw new TributaryError(Code.Unimplemented, 'not part of this fake');
+};
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Serves a fake TributaryService (plus grpc.health.v1) on a free port; returns a client of it. */
+async function serve(overrides: Partial<Impl> = {}, health?: HealthImplementation): Promise<TributaryClient> {
+  const impl: Impl = {
+    registerDag: unimplemented,
+    listDags: unimplemented,
+    triggerRun: unimplemented,
+    getRun: unimplemented,
+    listRuns: unimplemented,
+    watchRun: () => ({ [Symbol.asyncIterator]: unimplemented }),
+    cancelRun: unimplemented,
+    ...overrides,
+  };
+  const server = new grpc.Server();
+  server.addService(grpcServiceDefinition(TributaryService), grpcHandlers(TributaryService, impl));
+  health?.addToServer(server);
+  const port = await bind(server);
+  cleanups.push(() => server.forceShutdown());
+  const client = createClient({ address: `127.0.0.1:${port}` });
+  cleanups.push(() => client.close());
+  return client;
+}
+
+function bind(server: grpc.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(error) : resolve(port),
+    );
+  });
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+function within<T>(promise: Promise<T>, ms = 2000): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not settled after ${ms}ms`)), ms)),
+  ]);
+}
+
+describe('createClient', () => {
+  it('defaults to the documented server address', () => {
+    expect(DEFAULT_SERVER_ADDRESS).toBe('127.0.0.1:7070');
+  });
+
+  it('registers a bundle given as a message or as its binary encoding', async () => {
+    const seen: string[][] = [];
+    const client = await serve({
+      registerDag: async (request) => {
+        seen.push(request.bundle?.files.map((f) => f.path) ?? []);
+        return { version: { dag: 'etl', version: seen.length }, created: true };
+      },
+    });
+    const bundle = create(BundleSchema, {
+      files: [{ path: 'dag.yaml', content: new TextEncoder().encode('x') }],
+    });
+    expect((await client.registerDag(bundle)).version?.version).toBe(1);
+    expect((await client.registerDag(toBinary(BundleSchema, bundle))).version?.version).toBe(2);
+    expect(seen).toEqual([['dag.yaml'], ['dag.yaml']]);
+  });
+
+  it('rejects bytes that are not a Bundle before calling the server', async () => {
+    const client = await serve();
+    await expect(client.registerDag(new Uint8Array([0xff, 0xff, 0xff]))).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+    });
+  });
+
+  it('deploys a DAG folder by packing and registering it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-client-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'dag.yaml'), 'name: etl\n');
+    const client = await serve({
+      registerDag: async (request) => ({
+        version: { dag: request.bundle?.files[0]?.path ?? '' },
+        created: true,
+      }),
+    });
+    expect((await client.deployDagFolder(dir)).version?.dag).toBe('dag.yaml');
+  });
+
+  it('passes trigger, list, get and cancel requests through and unwraps their runs', async () => {
+    const client = await serve({
+      triggerRun: async (r) => ({ run: { id: `${r.dag}-${r.requestId}-${r.version}`, params: r.params } }),
+      listDags: async () => ({ dags: [{ name: 'etl', versionCount: 2 }] }),
+      getRun: async (r) => ({ run: { id: r.runId } }),
+      listRuns: async (r) => ({ runs: [{ dag: r.dag }], nextPageToken: `${r.pageToken}+${r.pageSize}` }),
+      cancelRun: async (r) => ({ run: { id: r.runId, dag: r.reason } }),
+    });
+    const triggered = await client.triggerRun({
+      dag: 'etl',
+      params: { date: '2024-01-01' },
+      requestId: 'q',
+      version: 2,
+    });
+    expect(triggered.run?.id).toBe('etl-q-2');
+    expect(triggered.run?.params).toEqual({ date: '2024-01-01' });
+    expect((await client.listDags()).map((d) => [d.name, d.versionCount])).toEqual([['etl', 2]]);
+    expect((await client.getRun('r1')).id).toBe('r1');
+    const page = await client.listRuns({ dag: 'etl', pageSize: 10, pageToken: 'p' });
+    expect([page.runs[0]?.dag, page.nextPageToken]).toEqual(['etl', 'p+10']);
+    expect(await client.cancelRun('r2', 'enough')).toMatchObject({ id: 'r2', dag: 'enough' });
+  });
+
+  it('rejects with a TributaryError carrying the status code, message and problems', async () => {
+    const client = await serve({
+      triggerRun: async () => {
+        throw new TributaryError(Code.InvalidArgument, 'params do not match the schema', {
+          problems: [{ message: 'must be a date', field: 'params.date', taskId: 't' }],
+        });
+      },
+    });
+    const error = await client.triggerRun({ dag: 'etl' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TributaryError);
+    expect(error).toMatchObject({
+      code: Code.InvalidArgument,
+      message: 'params do not match the schema',
+      problems: [{ message: 'must be a date', field: 'params.date', taskId: 't' }],
+    });
+  });
+
+  it('names the address it could not reach', async () => {
+    const server = new grpc.Server();
+    const port = await bind(server);
+    server.forceShutdown();
+    const client = createClient({ address: `127.0.0.1:${port}` });
+    cleanups.push(() => client.close());
+    await expect(client.listDags()).rejects.toMatchObject({
+      code: Code.Unavailable,
+      message: expect.stringContaining(`could not reach the Tributary server at 127.0.0.1:${port}`),
+    });
+  });
+
+  it('rejects calls after close with FailedPrecondition', async () => {
+    const client = await serve({ listDags: async () => ({ dags: [] }) });
+    client.close();
+    await expect(client.listDags()).rejects.toMatchObject({ code: Code.FailedPrecondition });
+  });
+});
+
+describe('watchRun', () => {
+  it('yields every message of the stream, then ends', async () => {
+    const client = await serve({
+      watchRun: async function* (request) {
+        yield { event: { case: 'snapshot', value: { id: request.runId } } };
+        yield { event: { case: 'task', value: { taskId: 'extract' } } };
+        yield { event: { case: 'finished', value: { id: request.runId } } };
+      },
+    });
+    const cases: (string | undefined)[] = [];
+    for await (const message of client.watchRun('r1')) cases.push(message.event.case);
+    expect(cases).toEqual(['snapshot', 'task', 'finished']);
+  });
+
+  it('maps a stream error to a TributaryError', async () => {
+    const client = await serve({
+      watchRun: async function* () {
+        yield* [];
+        throw new TributaryError(Code.NotFound, "run 'r9' not found");
+      },
+    });
+    const iterate = async () => {
+      for await (const _ of client.watchRun('r9')) expect.fail('no message expected');
+    };
+    await expect(iterate()).rejects.toMatchObject({ code: Code.NotFound, message: "run 'r9' not found" });
+  });
+
+  it('stops on abort: throws Cancelled and the server stream ends', async () => {
+    const serverStopped = deferred();
+    const client = await serve({
+      watchRun: async function* (request, _call, signal) {
+        try {
+          yield { event: { case: 'snapshot', value: { id: request.runId } } };
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        } finally {
+          serverStopped.resolve();
+        }
+      },
+    });
+    const controller = new AbortController();
+    const received: string[] = [];
+    const iterate = async () => {
+      for await (const message of client.watchRun('r1', { signal: controller.signal })) {
+        received.push(message.event.case ?? '');
+        controller.abort();
+      }
+    };
+    await expect(iterate()).rejects.toMatchObject({
+      code: Code.Cancelled,
+      message: "watching run 'r1' was aborted",
+    });
+    expect(received).toEqual(['snapshot']);
+    await expect(within(serverStopped.promise)).resolves.toBeUndefined();
+  });
+
+  it('cancels the server stream when the caller leaves the loop early', async () => {
+    const serverStopped = deferred();
+    const client = await serve({
+      watchRun: async function* (request, _call, signal) {
+        try {
+          yield { event: { case: 'snapshot', value: { id: request.runId } } };
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        } finally {
+          serverStopped.resolve();
+        }
+      },
+    });
+    for await (const _ of client.watchRun('r1')) break;
+    await expect(within(serverStopped.promise)).resolves.toBeUndefined();
+  });
+
+  it('throws Cancelled without calling the server when the signal is already aborted', async () => {
+    let calls = 0;
+    const client = await serve({
+      watchRun: async function* () {
+        calls++;
+        yield* [];
+      },
+    });
+    const iterate = async () => {
+      for await (const _ of client.watchRun('r1', { signal: AbortSignal.abort() })) expect.fail('no message');
+    };
+    await expect(iterate()).rejects.toMatchObject({ code: Code.Cancelled });
+    expect(calls).toBe(0);
+  });
+});
+
+describe('checkHealth', () => {
+  it("reports the server's health status per service, SERVICE_UNKNOWN for an unknown one", async () => {
+    const health = new HealthImplementation({
+      '': 'SERVING',
+      'tributary.v1.TributaryService': 'NOT_SERVING',
+    });
+    const client = await serve({}, health);
+    expect(await client.checkHealth()).toBe('SERVING');
+    expect(await client.checkHealth('tributary.v1.TributaryService')).toBe('NOT_SERVING');
+    expect(await client.checkHealth('nope')).toBe('SERVICE_UNKNOWN');
+    health.setStatus('', 'NOT_SERVING');
+    expect(await client.checkHealth('')).toBe('NOT_SERVING');
+  });
+
+  it('rejects with Unimplemented when the server has no health service', async () => {
+    const client = await serve();
+    await expect(client.checkHealth()).rejects.toMatchObject({ code: Code.Unimplemented });
+  });
+});

@@ -1,0 +1,193 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { Code, type JsonObject, TributaryError } from '@tributary/core';
+import {
+  type Bundle,
+  BundleSchema,
+  type DagSummary,
+  type ListRunsResponse,
+  MAX_MESSAGE_BYTES,
+  type RegisterDagResponse,
+  type Run,
+  type TriggerRunResponse,
+  type WatchRunResponse,
+} from '@tributary/proto';
+import { packDagFolder } from './bundle.js';
+import { HEALTH_CHECK_METHOD, type HealthStatus } from './health.js';
+import { Transport } from './transport.js';
+
+/** Where the Tributary coordinator listens unless told otherwise. */
+export const DEFAULT_SERVER_ADDRESS = '127.0.0.1:7070';
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /**
+   * The coordinator's gRPC address, `host:port`.
+   * @default DEFAULT_SERVER_ADDRESS ('127.0.0.1:7070')
+   */
+  address: string;
+  /**
+   * Channel credentials, e.g. `grpc.credentials.createSsl()` for TLS.
+   * @default grpc.credentials.createInsecure()
+   */
+  credentials: grpc.ChannelCredentials;
+}
+
+/** What {@link TributaryClient.triggerRun} takes. */
+export interface TriggerRunOptions {
+  dag: string;
+  /** Run parameters, checked against the DAG's params schema. */
+  params?: JsonObject;
+  /** Makes the trigger idempotent: the same id returns the same run. */
+  requestId?: string;
+  /** @default 0 (the latest version) */
+  version?: number;
+}
+
+/** What {@link TributaryClient.listRuns} takes. */
+export interface ListRunsOptions {
+  /** @default '' (every DAG) */
+  dag?: string;
+  /** @default 0 (the server's default, 50) */
+  pageSize?: number;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+}
+
+/**
+ * A typed client of the Tributary API. Every failed call rejects with a `TributaryError` whose code is
+ * the gRPC status code and whose problems come from the status details.
+ */
+export interface TributaryClient extends AsyncDisposable {
+  /** Registers a DAG bundle (a `Bundle` or its binary encoding); the same bundle twice is not a new version. */
+  registerDag(bundle: Bundle | Uint8Array): Promise<RegisterDagResponse>;
+  /** Packs a DAG folder with `packDagFolder` and registers it. */
+  deployDagFolder(dir: string): Promise<RegisterDagResponse>;
+  listDags(): Promise<DagSummary[]>;
+  triggerRun(request: TriggerRunOptions): Promise<TriggerRunResponse>;
+  getRun(runId: string): Promise<Run>;
+  listRuns(request?: ListRunsOptions): Promise<ListRunsResponse>;
+  /**
+   * Streams a snapshot of the run, then every change until it finishes. Aborting `signal` (or leaving the
+   * loop) cancels the call; an abort makes the iteration throw a `TributaryError` with code `Cancelled`.
+   */
+  watchRun(runId: string, options?: { signal?: AbortSignal }): AsyncIterable<WatchRunResponse>;
+  cancelRun(runId: string, reason?: string): Promise<Run>;
+  /**
+   * Asks the server's `grpc.health.v1` service; `SERVICE_UNKNOWN` when it has no status for `service`.
+   * @param service - `''` for the server as a whole.
+   */
+  checkHealth(service?: string): Promise<HealthStatus>;
+  /** Closes the channel. Calls made afterwards reject with `FailedPrecondition`. */
+  close(): void;
+}
+
+/** Creates a client. It connects lazily, on the first call. */
+export function createClient(options: Partial<ClientOptions> = {}): TributaryClient {
+  const address = options.address ?? DEFAULT_SERVER_ADDRESS;
+  const channel = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  });
+  const transport = new Transport(channel, address);
+
+  const client: TributaryClient = {
+    async registerDag(bundle) {
+      return transport.unary('registerDag', {
+        bundle: bundle instanceof Uint8Array ? decodeBundle(bundle) : bundle,
+      });
+    },
+    async deployDagFolder(dir) {
+      const { bundle } = await packDagFolder(dir);
+      return client.registerDag(bundle);
+    },
+    async listDags() {
+      return (await transport.unary('listDags', {})).dags;
+    },
+    async triggerRun(request) {
+      return transport.unary('triggerRun', {
+        dag: request.dag,
+        params: request.params,
+        requestId: request.requestId ?? '',
+        version: request.version ?? 0,
+      });
+    },
+    async getRun(runId) {
+      return requireRun(await transport.unary('getRun', { runId }), 'GetRun');
+    },
+    async listRuns(request = {}) {
+      return transport.unary('listRuns', {
+        dag: request.dag ?? '',
+        pageSize: request.pageSize ?? 0,
+        pageToken: request.pageToken ?? '',
+      });
+    },
+    watchRun(runId, watchOptions = {}) {
+      return watchRun(transport, runId, watchOptions.signal);
+    },
+    async cancelRun(runId, reason = '') {
+      return requireRun(await transport.unary('cancelRun', { runId, reason }), 'CancelRun');
+    },
+    async checkHealth(service = '') {
+      try {
+        return await transport.call(HEALTH_CHECK_METHOD, service);
+      } catch (error) {
+        // The health protocol answers Check for an unknown service with NOT_FOUND.
+        if (error instanceof TributaryError && error.code === Code.NotFound) return 'SERVICE_UNKNOWN';
+        throw error;
+      }
+    },
+    close() {
+      transport.close();
+    },
+    async [Symbol.asyncDispose]() {
+      transport.close();
+    },
+  };
+  return client;
+}
+
+async function* watchRun(
+  transport: Transport,
+  runId: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<WatchRunResponse> {
+  if (signal?.aborted) throw abortedError(runId, signal);
+  const call = transport.stream('watchRun', { runId });
+  const cancel = () => call.cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    for await (const message of call) yield message as WatchRunResponse;
+  } catch (error) {
+    if (signal?.aborted) throw abortedError(runId, signal);
+    throw transport.toError(error);
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+    // Ends the server's stream when the caller left the loop early; a no-op once the call has ended.
+    call.cancel();
+  }
+}
+
+function abortedError(runId: string, signal: AbortSignal): TributaryError {
+  return new TributaryError(Code.Cancelled, `watching run '${runId}' was aborted`, { cause: signal.reason });
+}
+
+function decodeBundle(bytes: Uint8Array): Bundle {
+  try {
+    return fromBinary(BundleSchema, bytes);
+  } catch (error) {
+    throw new TributaryError(
+      Code.InvalidArgument,
+      'the bytes given to registerDag are not a serialized Bundle',
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function requireRun(response: { run?: Run | undefined }, rpc: string): Run {
+  if (response.run === undefined)
+    throw new TributaryError(Code.Internal, `the server's ${rpc} response has no run`);
+  return response.run;
+}

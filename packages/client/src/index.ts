@@ -1,0 +1,10 @@
+export { bundleHash, type PackedBundle, packDagFolder } from './bundle.js';
+export {
+  type ClientOptions,
+  createClient,
+  DEFAULT_SERVER_ADDRESS,
+  type ListRunsOptions,
+  type TributaryClient,
+  type TriggerRunOptions,
+} from './client.js';
+export type { HealthStatus } from './health.js';

@@ -1,0 +1,105 @@
+import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { Code, TributaryError } from '@tributary/core';
+import { errorFromStatus, grpcServiceDefinition, TributaryService } from '@tributary/proto';
+
+type Methods = typeof TributaryService.method;
+type MethodName<Kind extends string> = {
+  [K in keyof Methods]: Methods[K]['methodKind'] extends Kind ? K : never;
+}[keyof Methods];
+
+/** A unary method of `TributaryService`, by local name. */
+export type UnaryMethod = MethodName<'unary'>;
+/** A server-streaming method of `TributaryService`, by local name. */
+export type StreamingMethod = MethodName<'server_streaming'>;
+/** The request a method accepts (message or init object). */
+export type RequestOf<K extends keyof Methods> = MessageInitShape<Methods[K]['input']>;
+/** The response message of a method. */
+export type ResponseOf<K extends keyof Methods> = MessageShape<Methods[K]['output']>;
+
+const DEFINITION = grpcServiceDefinition(TributaryService);
+
+function definitionOf(name: keyof Methods): grpc.MethodDefinition<unknown, unknown> {
+  const method = DEFINITION[name];
+  if (method === undefined) throw new Error(`TributaryService has no method ${name}`);
+  return method as grpc.MethodDefinition<unknown, unknown>;
+}
+
+/**
+ * Typed calls over one grpc-js channel, with every failure turned into a `TributaryError` whose
+ * message names the address when the server cannot be reached.
+ */
+export class Transport {
+  readonly #client: grpc.Client;
+  readonly #address: string;
+  #closed = false;
+
+  constructor(client: grpc.Client, address: string) {
+    this.#client = client;
+    this.#address = address;
+  }
+
+  /** Makes a unary call of `TributaryService`. */
+  unary<K extends UnaryMethod>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
+    return this.call(definitionOf(name), request) as Promise<ResponseOf<K>>;
+  }
+
+  /** Makes any unary call on the channel (e.g. the health check). */
+  call<I, O>(method: grpc.MethodDefinition<I, O>, request: I): Promise<O> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) return reject(closedError());
+      this.#client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        (error, response) => (error ? reject(this.toError(error)) : resolve(response as O)),
+      );
+    });
+  }
+
+  /** Starts a server-streaming call of `TributaryService`; read it with `for await`. */
+  stream<K extends StreamingMethod>(
+    name: K,
+    request: RequestOf<K>,
+  ): grpc.ClientReadableStream<ResponseOf<K>> {
+    if (this.#closed) throw closedError();
+    const method = definitionOf(name);
+    return this.#client.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+    ) as grpc.ClientReadableStream<ResponseOf<K>>;
+  }
+
+  /** Maps a failed call's status (or anything else thrown by grpc-js) to a `TributaryError`. */
+  toError(error: unknown): TributaryError {
+    if (!isServiceError(error)) return TributaryError.from(error);
+    if (error.code === grpc.status.UNAVAILABLE) {
+      return errorFromStatus(
+        error,
+        `could not reach the Tributary server at ${this.#address}: ${error.details}`,
+      );
+    }
+    return errorFromStatus(error);
+  }
+
+  /** Closes the channel; later calls fail with `FailedPrecondition`. */
+  close(): void {
+    this.#closed = true;
+    this.#client.close();
+  }
+}
+
+function isServiceError(error: unknown): error is grpc.ServiceError {
+  return (
+    error instanceof Error &&
+    typeof (error as grpc.ServiceError).code === 'number' &&
+    typeof (error as grpc.ServiceError).details === 'string'
+  );
+}
+
+function closedError(): TributaryError {
+  return new TributaryError(Code.FailedPrecondition, 'the Tributary client is closed');
+}

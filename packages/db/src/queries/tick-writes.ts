@@ -1,0 +1,176 @@
+import type { Failure, JsonObject, JsonValue } from '@tributary/core';
+import type { TransactionSql } from 'postgres';
+
+// Every write of the run loop is one statement per kind per tick, whatever the number of rows:
+// arrays go in as a handful of parameters and `unnest` turns them into rows. (A VALUES list would
+// need a parameter per cell and hits Postgres's 65,535-parameter limit at a few thousand tasks.)
+// Times are epoch milliseconds; null stays null.
+
+type Tx = TransactionSql;
+
+const toTimestamp = (column: string) => `CASE WHEN ${column} IS NULL THEN NULL ELSE to_timestamp(${column} / 1000.0) END`;
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+export interface NewRun {
+  id: string;
+  dag: string;
+  dagVersion: number;
+  params: JsonObject;
+  requestId: string | null;
+  createdAt: number;
+}
+
+export interface NewTaskInstance {
+  runId: string;
+  taskId: string;
+  position: number;
+  pool: string;
+}
+
+export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void> {
+  if (runs.length === 0) return;
+  await tx`
+    INSERT INTO runs (id, dag, dag_version, state, params, request_id, created_at)
+    SELECT v.id, v.dag, v.dag_version, 'running', v.params::jsonb, v.request_id, to_timestamp(v.created_at / 1000.0)
+    FROM unnest(${tx.array(runs.map((r) => r.id))}::uuid[], ${tx.array(runs.map((r) => r.dag))}::text[],
+                ${tx.array(runs.map((r) => r.dagVersion))}::int[], ${tx.array(runs.map((r) => JSON.stringify(r.params)))}::text[],
+                ${tx.array(runs.map((r) => r.requestId) as string[])}::text[], ${tx.array(runs.map((r) => r.createdAt))}::float8[])
+      AS v(id, dag, dag_version, params, request_id, created_at)`;
+}
+
+export async function insertTaskInstances(tx: Tx, rows: readonly NewTaskInstance[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    INSERT INTO task_instances (run_id, task_id, position, state, attempt, pool)
+    SELECT v.run_id, v.task_id, v.position, 'pending', 0, v.pool
+    FROM unnest(${tx.array(rows.map((r) => r.runId))}::uuid[], ${tx.array(rows.map((r) => r.taskId))}::text[],
+                ${tx.array(rows.map((r) => r.position))}::int[], ${tx.array(rows.map((r) => r.pool))}::text[])
+      AS v(run_id, task_id, position, pool)`;
+}
+
+/** The whole current row of a task instance, as the run loop knows it after a tick. */
+export interface TaskInstanceWrite {
+  runId: string;
+  taskId: string;
+  state: string;
+  attempt: number;
+  retryAt: number | null;
+  output: JsonValue | null;
+  error: Failure | null;
+  workerId: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Set when the task starts running, so the lost-task sweep measures from then. */
+  heartbeatAt: number | null;
+}
+
+export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWrite[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.unsafe(
+    `UPDATE task_instances t SET
+       state = v.state, attempt = v.attempt, retry_at = ${toTimestamp('v.retry_at')},
+       output = v.output::jsonb, error = v.error::jsonb, worker_id = v.worker_id,
+       started_at = ${toTimestamp('v.started_at')}, finished_at = ${toTimestamp('v.finished_at')},
+       heartbeat_at = COALESCE(${toTimestamp('v.heartbeat_at')}, t.heartbeat_at)
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[],
+                 $9::float8[], $10::float8[], $11::float8[])
+       AS v(run_id, task_id, state, attempt, retry_at, output, error, worker_id, started_at, finished_at, heartbeat_at)
+     WHERE t.run_id = v.run_id AND t.task_id = v.task_id`,
+    [
+      rows.map((r) => r.runId),
+      rows.map((r) => r.taskId),
+      rows.map((r) => r.state),
+      rows.map((r) => r.attempt),
+      rows.map((r) => r.retryAt),
+      rows.map((r) => json(r.output)),
+      rows.map((r) => json(r.error)),
+      rows.map((r) => r.workerId),
+      rows.map((r) => r.startedAt),
+      rows.map((r) => r.finishedAt),
+      rows.map((r) => r.heartbeatAt),
+    ] as never[],
+  );
+}
+
+/** What is known of an attempt after a tick; nulls leave a column as it was. */
+export interface AttemptWrite {
+  runId: string;
+  taskId: string;
+  attempt: number;
+  state: string;
+  workerId: string | null;
+  queuedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: Failure | null;
+  logTail: string[] | null;
+}
+
+export async function upsertAttempts(tx: Tx, rows: readonly AttemptWrite[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.unsafe(
+    `INSERT INTO task_attempts AS a (run_id, task_id, attempt, state, worker_id, queued_at, started_at, finished_at, error, log_tail)
+     SELECT v.run_id, v.task_id, v.attempt, v.state, v.worker_id, to_timestamp(v.queued_at / 1000.0),
+            ${toTimestamp('v.started_at')}, ${toTimestamp('v.finished_at')}, v.error::jsonb, v.log_tail::jsonb
+     FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[],
+                 $9::text[], $10::text[])
+       AS v(run_id, task_id, attempt, state, worker_id, queued_at, started_at, finished_at, error, log_tail)
+     ON CONFLICT (run_id, task_id, attempt) DO UPDATE SET
+       state = EXCLUDED.state,
+       worker_id = COALESCE(EXCLUDED.worker_id, a.worker_id),
+       started_at = COALESCE(EXCLUDED.started_at, a.started_at),
+       finished_at = COALESCE(EXCLUDED.finished_at, a.finished_at),
+       error = COALESCE(EXCLUDED.error, a.error),
+       log_tail = COALESCE(EXCLUDED.log_tail, a.log_tail)`,
+    [
+      rows.map((r) => r.runId),
+      rows.map((r) => r.taskId),
+      rows.map((r) => r.attempt),
+      rows.map((r) => r.state),
+      rows.map((r) => r.workerId),
+      rows.map((r) => r.queuedAt),
+      rows.map((r) => r.startedAt),
+      rows.map((r) => r.finishedAt),
+      rows.map((r) => json(r.error)),
+      rows.map((r) => json(r.logTail)),
+    ] as never[],
+  );
+}
+
+export async function finishRuns(
+  tx: Tx,
+  rows: readonly { id: string; state: string; finishedAt: number }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    UPDATE runs r SET state = v.state, finished_at = to_timestamp(v.finished_at / 1000.0)
+    FROM unnest(${tx.array(rows.map((r) => r.id))}::uuid[], ${tx.array(rows.map((r) => r.state))}::text[],
+                ${tx.array(rows.map((r) => r.finishedAt))}::float8[]) AS v(id, state, finished_at)
+    WHERE r.id = v.id`;
+}
+
+export interface OutboxMessage {
+  msgId: string;
+  pool: string;
+  payload: Uint8Array;
+  traceparent: string | null;
+}
+
+/** Inserts outbox rows and returns their ids, in order. */
+export async function insertOutbox(tx: Tx, rows: readonly OutboxMessage[]): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const inserted = await tx.unsafe<{ id: number }[]>(
+    `INSERT INTO outbox (msg_id, pool, payload, traceparent)
+     SELECT v.msg_id, v.pool, decode(v.payload, 'base64'), v.traceparent
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(msg_id, pool, payload, traceparent)
+     RETURNING id`,
+    [
+      rows.map((r) => r.msgId),
+      rows.map((r) => r.pool),
+      // Base64 text: postgres.js does not encode bytea inside arrays.
+      rows.map((r) => Buffer.from(r.payload).toString('base64')),
+      rows.map((r) => r.traceparent),
+    ] as never[],
+  );
+  return inserted.map((r) => Number(r.id));
+}

@@ -1,0 +1,97 @@
+import type { Failure, JsonObject, JsonValue } from '@tributary/core';
+import {
+  bigserial,
+  customType,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// Mirrors migrations/*.sql, which are the source of truth for the database; this file gives queries
+// their types. A test checks the two agree (schema.test.ts).
+
+const bytea = customType<{ data: Uint8Array; driverData: Buffer }>({
+  dataType: () => 'bytea',
+  toDriver: (value) => Buffer.from(value),
+  fromDriver: (value) => new Uint8Array(value),
+});
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const dags = pgTable('dags', {
+  name: text('name').primaryKey(),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+});
+
+export const dagVersions = pgTable(
+  'dag_versions',
+  {
+    dag: text('dag').notNull(),
+    version: integer('version').notNull(),
+    bundleHash: text('bundle_hash').notNull(),
+    model: jsonb('model').$type<JsonObject>().notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.dag, t.version] })],
+);
+
+export const runs = pgTable('runs', {
+  id: uuid('id').primaryKey(),
+  dag: text('dag').notNull(),
+  dagVersion: integer('dag_version').notNull(),
+  state: text('state').notNull(),
+  params: jsonb('params').$type<JsonObject>().notNull(),
+  requestId: text('request_id'),
+  createdAt: timestamptz('created_at').notNull(),
+  finishedAt: timestamptz('finished_at'),
+});
+
+export const taskInstances = pgTable(
+  'task_instances',
+  {
+    runId: uuid('run_id').notNull(),
+    taskId: text('task_id').notNull(),
+    position: integer('position').notNull(),
+    state: text('state').notNull(),
+    attempt: integer('attempt').notNull(),
+    pool: text('pool').notNull(),
+    retryAt: timestamptz('retry_at'),
+    output: jsonb('output').$type<JsonValue>(),
+    error: jsonb('error').$type<Failure>(),
+    workerId: text('worker_id'),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    heartbeatAt: timestamptz('heartbeat_at'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.taskId] })],
+);
+
+export const taskAttempts = pgTable(
+  'task_attempts',
+  {
+    runId: uuid('run_id').notNull(),
+    taskId: text('task_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    state: text('state').notNull(),
+    workerId: text('worker_id'),
+    queuedAt: timestamptz('queued_at').notNull(),
+    startedAt: timestamptz('started_at'),
+    finishedAt: timestamptz('finished_at'),
+    error: jsonb('error').$type<Failure>(),
+    logTail: jsonb('log_tail').$type<string[]>(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.taskId, t.attempt] })],
+);
+
+export const outbox = pgTable('outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  msgId: text('msg_id').notNull(),
+  pool: text('pool').notNull(),
+  payload: bytea('payload').notNull(),
+  traceparent: text('traceparent'),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+});

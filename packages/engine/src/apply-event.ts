@@ -1,0 +1,60 @@
+import type { Plan } from './plan.js';
+import { indexFor } from './run-index.js';
+import { cancelRun, startRun } from './run-events.js';
+import { finishIfDone, type Step } from './step.js';
+import { retryDue, taskFailed, taskStarted, taskSucceeded } from './task-events.js';
+import type { EngineEvent, RunSnapshot, Transition } from './types.js';
+
+/**
+ * Applies one event, mutating `run` in place; returns the commands to carry out and the task changes, in
+ * the order they happened. An event that changes nothing (a duplicate, a stale attempt's result, anything
+ * after the run finished, a task id the DAG does not have) returns `applied: false` with no commands.
+ * Throws `TributaryError(Code.InvalidArgument)` when `run` lacks an entry for a task of `plan`.
+ */
+export function applyEvent(plan: Plan, run: RunSnapshot, event: EngineEvent): Transition {
+  const step: Step = { plan, run, index: indexFor(plan, run), at: event.at, commands: [], changes: [] };
+  const applied = run.state === 'running' && dispatchEvent(step, event);
+  if (applied) finishIfDone(step);
+  return { commands: step.commands, changes: step.changes, applied };
+}
+
+function dispatchEvent(step: Step, event: EngineEvent): boolean {
+  switch (event.type) {
+    case 'run_started':
+      return startRun(step);
+    case 'run_cancelled':
+      return cancelRun(step);
+    default:
+      // Results come from workers and timers; one naming a task this DAG lacks is ignored, not trusted.
+      if (!step.plan.has(event.taskId)) return false;
+      return dispatchTaskEvent(step, event);
+  }
+}
+
+function dispatchTaskEvent(step: Step, event: Extract<EngineEvent, { taskId: string }>): boolean {
+  switch (event.type) {
+    case 'task_started':
+      return taskStarted(step, event);
+    case 'task_succeeded':
+      return taskSucceeded(step, event);
+    case 'task_failed':
+      return taskFailed(step, event);
+    case 'retry_due':
+      return retryDue(step, event);
+  }
+}
+
+/**
+ * Applies events in order and concatenates their transitions (for a batch read from a queue);
+ * `applied` is true when at least one event applied.
+ */
+export function applyEvents(plan: Plan, run: RunSnapshot, events: readonly EngineEvent[]): Transition {
+  const batch: Transition = { commands: [], changes: [], applied: false };
+  for (const event of events) {
+    const transition = applyEvent(plan, run, event);
+    batch.commands.push(...transition.commands);
+    batch.changes.push(...transition.changes);
+    batch.applied ||= transition.applied;
+  }
+  return batch;
+}

@@ -1,0 +1,89 @@
+import { isTerminalTaskState, type RunState, type TaskState } from '@tributary/core';
+import type { Plan } from './plan.js';
+import { instanceOf, isFailedLeaf, type RunIndex, upstreamCountsOf } from './run-index.js';
+import { DEFAULT_TRIGGER_RULE, evaluateTriggerRule, type TriggerRule, upstreamOutcome } from './trigger-rules.js';
+import type { Command, PlanTask, RunSnapshot, TaskChange, TaskInstanceState } from './types.js';
+
+/**
+ * One event being applied: what it reads and what it has produced so far. The moves below are the only
+ * code that changes a task's state, so `changes` and the index counters can never miss one.
+ */
+export interface Step {
+  readonly plan: Plan;
+  readonly run: RunSnapshot;
+  readonly index: RunIndex;
+  /** The event's time (epoch ms). */
+  readonly at: number;
+  readonly commands: Command[];
+  readonly changes: TaskChange[];
+}
+
+/** Moves a task to a new state (and attempt), recording the change and keeping the counters true. */
+export function moveTask(step: Step, id: string, to: TaskState, attempt?: number): TaskInstanceState {
+  const instance = instanceOf(step.run, id);
+  const from = instance.state;
+  instance.state = to;
+  if (attempt !== undefined) instance.attempt = attempt;
+  step.changes.push({ taskId: id, from, to, attempt: instance.attempt });
+  if (isTerminalTaskState(to) && !isTerminalTaskState(from)) countFinished(step, id, to);
+  return instance;
+}
+
+function countFinished(step: Step, id: string, state: TaskState): void {
+  const { plan, index } = step;
+  index.unfinished--;
+  if (isFailedLeaf(plan, id, state)) index.failedLeaves++;
+  const outcome = upstreamOutcome(state)!;
+  for (const down of plan.downstream(id)) upstreamCountsOf(index, down)[outcome]++;
+}
+
+/** Sends the next attempt of a task to a worker. */
+export function dispatchTask(step: Step, id: string, attempt: number): void {
+  const instance = moveTask(step, id, 'queued', attempt);
+  delete instance.retryAt;
+  step.commands.push({ type: 'dispatch', taskId: id, attempt });
+}
+
+/**
+ * After `id` reached a terminal state, lets each pending downstream task's trigger rule decide: run it, end
+ * it without running (which in turn decides its own downstream tasks), or keep waiting. Iterative, not
+ * recursive: a 20,000-task chain that fails at its head must not overflow the stack.
+ */
+export function releaseDownstream(step: Step, id: string): void {
+  const settled = [id];
+  for (let next = 0; next < settled.length; next++) {
+    for (const down of step.plan.downstream(settled[next]!)) {
+      if (instanceOf(step.run, down).state !== 'pending') continue;
+      const decision = decide(step, down);
+      if (decision === 'run') {
+        dispatchTask(step, down, instanceOf(step.run, down).attempt + 1);
+      } else if (decision !== 'wait') {
+        moveTask(step, down, decision);
+        settled.push(down);
+      }
+    }
+  }
+}
+
+/** Lets a pending task's trigger rule decide, as for a root task when the run starts. */
+export function decide(step: Step, id: string): ReturnType<typeof evaluateTriggerRule> {
+  return evaluateTriggerRule(triggerRuleOf(step.plan.task(id)), upstreamCountsOf(step.index, id));
+}
+
+// Every task uses the default until PlanTask carries a rule; this is the one place that will read it.
+function triggerRuleOf(_task: PlanTask): TriggerRule {
+  return DEFAULT_TRIGGER_RULE;
+}
+
+/** Ends the run: sets its final state and time and emits the one `finish_run` command. */
+export function finishRun(step: Step, state: RunState): void {
+  step.run.state = state;
+  step.run.finishedAt = step.at;
+  step.commands.push({ type: 'finish_run', state });
+}
+
+/** Ends the run once no task is left to move; its state follows Airflow's leaf rule. */
+export function finishIfDone(step: Step): void {
+  if (step.run.state !== 'running' || step.index.unfinished > 0) return;
+  finishRun(step, step.index.failedLeaves > 0 ? 'failed' : 'succeeded');
+}

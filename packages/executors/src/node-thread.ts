@@ -1,0 +1,78 @@
+// The piscina worker file: runs one node task attempt inside a pool thread. Compiled to
+// dist/node-thread.js, which is what the pool loads (see node-pool.ts).
+import { format } from 'node:util';
+import { toFailure } from '@tributary/core';
+import { toJsonOutput } from './json-output.js';
+import { captureConsole } from './node-console-capture.js';
+import { loadTaskModule } from './node-module-loader.js';
+import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
+import type { LogLevel, LogLine, NodeTaskContext, TaskLogger } from './types.js';
+
+/** Runs the task's exported function and returns its JSON output or its failure; never throws. */
+export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThreadResult> {
+  const { port } = task;
+  const send = (message: ThreadMessage): void => port.postMessage(message);
+  const controller = new AbortController();
+  port.on('message', (message: MainMessage) => {
+    if (message.type === 'abort') controller.abort(new DOMException(message.message, message.name));
+  });
+  send({ type: 'started', at: Date.now() });
+  const emit = (stream: LogLine['stream'], text: string, level?: LogLevel): void => {
+    const at = Date.now();
+    for (const line of text.split('\n')) {
+      send(level === undefined ? { type: 'log', stream, line, at } : { type: 'log', stream, line, at, level });
+    }
+  };
+  captureConsole((stream, text) => emit(stream, text));
+  try {
+    return await callTask(task, createContext(task, controller.signal, emit));
+  } catch (error) {
+    return { ok: false, error: toFailure(error) };
+  } finally {
+    captureConsole(undefined);
+    // The main thread closes the channel once `end` arrives (or the thread is killed); closing it here
+    // could race the delivery of the last messages.
+    send({ type: 'end' });
+  }
+}
+
+async function callTask(task: NodeThreadTask, ctx: NodeTaskContext): Promise<NodeThreadResult> {
+  const module = await loadTaskModule(task.modulePath);
+  // A CommonJS module's exports arrive as the default export when Node cannot detect them by name.
+  const fn = module[task.exportName] ?? (module.default as Record<string, unknown> | undefined)?.[task.exportName];
+  if (typeof fn !== 'function') {
+    return {
+      ok: false,
+      error: {
+        type: 'TaskModuleError',
+        message: `task '${task.taskId}': module ${task.modulePath} has no exported function '${task.exportName}'`,
+        retryable: false,
+      },
+    };
+  }
+  // Stopped while the module loaded: the task's code never sees a signal that is already aborted.
+  ctx.signal.throwIfAborted();
+  const value: unknown = await fn(ctx);
+  return toJsonOutput(value, task.taskId);
+}
+
+function createContext(
+  task: NodeThreadTask,
+  signal: AbortSignal,
+  emit: (stream: LogLine['stream'], text: string, level?: LogLevel) => void,
+): NodeTaskContext {
+  const at = (level: LogLevel) => (...args: unknown[]) => emit('log', format(...args), level);
+  const log: TaskLogger = Object.assign(at('info'), { info: at('info'), warn: at('warn'), error: at('error') });
+  const ctx: NodeTaskContext = {
+    params: task.params,
+    inputs: task.inputs,
+    runId: task.runId,
+    taskId: task.taskId,
+    attempt: task.attempt,
+    env: task.env,
+    signal,
+    log,
+  };
+  if (task.traceparent !== undefined) ctx.traceparent = task.traceparent;
+  return ctx;
+}

@@ -1,0 +1,35 @@
+import { availableParallelism } from 'node:os';
+import { Code, TributaryError } from '@tributary/core';
+import type { ExecutorOptions } from './types.js';
+
+/** The defaults {@link ExecutorOptions} are filled from. */
+export const DEFAULT_EXECUTOR_OPTIONS: Required<ExecutorOptions> = {
+  maxThreads: availableParallelism(),
+  killGraceMs: 5000,
+  logTailLines: 20,
+  // The live object, not a copy: a worker that edits its environment before starting tasks is honoured.
+  baseEnv: process.env,
+};
+
+/** Fills defaults and validates; throws an `InvalidArgument` error naming the bad field. */
+export function compileExecutorOptions(options: ExecutorOptions = {}): Required<ExecutorOptions> {
+  const compiled: Required<ExecutorOptions> = {
+    maxThreads: options.maxThreads ?? DEFAULT_EXECUTOR_OPTIONS.maxThreads,
+    killGraceMs: options.killGraceMs ?? DEFAULT_EXECUTOR_OPTIONS.killGraceMs,
+    logTailLines: options.logTailLines ?? DEFAULT_EXECUTOR_OPTIONS.logTailLines,
+    baseEnv: options.baseEnv ?? DEFAULT_EXECUTOR_OPTIONS.baseEnv,
+  };
+  requireInteger('maxThreads', compiled.maxThreads, 1);
+  requireInteger('killGraceMs', compiled.killGraceMs, 0);
+  requireInteger('logTailLines', compiled.logTailLines, 0);
+  return compiled;
+}
+
+function requireInteger(field: keyof ExecutorOptions, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new TributaryError(
+      Code.InvalidArgument,
+      `executor option '${field}' must be an integer >= ${min}, got ${String(value)}`,
+    );
+  }
+}

@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { type Failure, type JsonValue, toFailure } from '@tributary/core';
+import type { ShellTaskModel } from '@tributary/spec';
+import { createLineSplitter } from './line-splitter.js';
+import { createLogSink, type LogSink } from './log-sink.js';
+import { groupExists, signalGroup } from './process-group.js';
+import { buildShellEnv } from './shell-env.js';
+import { type AttemptStopper, createAttemptStopper, stopResult } from './stopper.js';
+import type { ExecuteOptions, ExecutionRequest, ExecutionResult, ExecutorOptions } from './types.js';
+
+/** Runs shell tasks as `/bin/sh -c` in their own process group. */
+export interface ShellExecutor {
+  execute(request: ExecutionRequest, task: ShellTaskModel, options?: ExecuteOptions): Promise<ExecutionResult>;
+  /** Kills every task still running (SIGKILL to its group) and waits for them to end. */
+  close(): Promise<void>;
+}
+
+type Ending = { error: unknown } | { code: number | null; signal: NodeJS.Signals | null; lastStdout?: string };
+
+export function createShellExecutor(options: Required<ExecutorOptions>): ShellExecutor {
+  const running = new Map<AttemptStopper, Promise<Ending>>();
+  return {
+    async execute(request, task, executeOptions = {}) {
+      const startedAt = Date.now();
+      const logs = createLogSink(options.logTailLines, executeOptions.onLog);
+      const finish = (fields: Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>) => ({
+        ...fields,
+        startedAt,
+        finishedAt: Date.now(),
+        logTail: logs.tail(),
+      });
+      if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
+      const attempt = startShell(request, task, logs, options, executeOptions.signal);
+      running.set(attempt.stopper, attempt.done);
+      try {
+        const ending = await attempt.done;
+        const reason = attempt.stopper.reason;
+        if (reason !== undefined) return finish(stopResult(reason, request.taskId, task.timeoutMs));
+        return finish(toResult(ending, request.taskId));
+      } finally {
+        attempt.stopper.dispose();
+        running.delete(attempt.stopper);
+      }
+    },
+    async close() {
+      for (const stopper of running.keys()) stopper.kill();
+      await Promise.allSettled(running.values());
+    },
+  };
+}
+
+function startShell(
+  request: ExecutionRequest,
+  task: ShellTaskModel,
+  logs: LogSink,
+  options: Required<ExecutorOptions>,
+  signal: AbortSignal | undefined,
+): { stopper: AttemptStopper; done: Promise<Ending> } {
+  // detached: the shell leads a new process group, so one kill(-pid) reaches every process it starts.
+  const child = spawn('/bin/sh', ['-c', task.command], {
+    cwd: request.bundleDir,
+    env: buildShellEnv(options.baseEnv, request, task.env),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const { pid } = child;
+  const signalTask = (name: NodeJS.Signals): void => {
+    if (pid !== undefined) signalGroup(pid, name);
+  };
+  const stopper = createAttemptStopper({
+    signal,
+    timeoutMs: task.timeoutMs,
+    killGraceMs: options.killGraceMs,
+    onStop: () => signalTask('SIGTERM'),
+    onKill: () => signalTask('SIGKILL'),
+  });
+  stopper.startClock();
+  return { stopper, done: waitForEnd(child, logs, options.killGraceMs) };
+}
+
+function waitForEnd(child: ChildProcess, logs: LogSink, killGraceMs: number): Promise<Ending> {
+  const { pid } = child;
+  let lastStdout: string | undefined;
+  const stdout = createLineSplitter((line) => {
+    if (line.trim() !== '') lastStdout = line;
+    logs.push('stdout', line);
+  });
+  const stderr = createLineSplitter((line) => logs.push('stderr', line));
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => stdout.write(chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.write(chunk));
+  let leftoverTimer: NodeJS.Timeout | undefined;
+  child.on('exit', () => {
+    // The shell is gone, but what it started in the background may not be: an attempt must not leave
+    // processes behind (they would hold the output pipes open, and outlive the attempt). TERM, then KILL.
+    if (pid !== undefined && groupExists(pid)) {
+      signalGroup(pid, 'SIGTERM');
+      leftoverTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), killGraceMs);
+    }
+  });
+  return new Promise<Ending>((resolve) => {
+    child.on('error', (error) => resolve({ error }));
+    // 'close' comes after 'exit' once every stdio pipe is closed, so all output has been read.
+    child.on('close', (code, signal) => {
+      clearTimeout(leftoverTimer);
+      if (pid !== undefined && groupExists(pid)) signalGroup(pid, 'SIGKILL');
+      stdout.end();
+      stderr.end();
+      resolve(lastStdout === undefined ? { code, signal } : { code, signal, lastStdout });
+    });
+  });
+}
+
+function toResult(ending: Ending, taskId: string): Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'> {
+  if ('error' in ending) {
+    const failure = toFailure(ending.error);
+    return { outcome: 'failed', error: { ...failure, message: `task '${taskId}' could not start: ${failure.message}` } };
+  }
+  if (ending.code === 0) return { outcome: 'succeeded', output: parseOutput(ending.lastStdout) };
+  return { outcome: 'failed', error: exitFailure(ending.code, ending.signal) };
+}
+
+function exitFailure(exitCode: number | null, signal: NodeJS.Signals | null): Failure {
+  return {
+    type: 'ShellExitError',
+    message: signal === null ? `command exited with code ${exitCode}` : `command killed by signal ${signal}`,
+    retryable: true,
+    details: { exitCode, signal },
+  };
+}
+
+/** The last non-empty stdout line, when it is JSON; otherwise null. */
+function parseOutput(line: string | undefined): JsonValue {
+  if (line === undefined) return null;
+  try {
+    return JSON.parse(line) as JsonValue;
+  } catch {
+    return null;
+  }
+}

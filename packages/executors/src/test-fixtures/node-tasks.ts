@@ -1,0 +1,77 @@
+// Node task modules for node-executor.test.ts, loaded by tsx inside pool threads.
+import type { NodeTaskContext } from '../types.js';
+
+interface Sum {
+  total: number;
+  from: string[];
+}
+
+/** Uses params and an upstream output; the annotations only load if the module is really compiled. */
+export function run(ctx: NodeTaskContext): Sum {
+  const base = ctx.params.base as number;
+  const upstream = ctx.inputs.extract as { count: number };
+  return { total: base + upstream.count, from: Object.keys(ctx.inputs) };
+}
+
+export function describeContext(ctx: NodeTaskContext) {
+  return {
+    runId: ctx.runId,
+    taskId: ctx.taskId,
+    attempt: ctx.attempt,
+    env: ctx.env,
+    traceparent: ctx.traceparent ?? null,
+    aborted: ctx.signal.aborted,
+  };
+}
+
+export function returnsNothing(): void {}
+
+export function throwsRangeError(): never {
+  throw new RangeError('base must be positive');
+}
+
+export function returnsFunction() {
+  return { ok: true, callback: () => 1 };
+}
+
+export function returnsCycle() {
+  const node: Record<string, unknown> = { name: 'loop' };
+  node.self = node;
+  return node;
+}
+
+/** Ignores its signal: only killing the thread stops it. */
+export function busyLoop(): number {
+  let spins = 0;
+  for (;;) spins++;
+}
+
+/** Stops as soon as its signal aborts, rejecting with the signal's reason. */
+export function waitsForAbort(ctx: NodeTaskContext): Promise<never> {
+  ctx.log('waiting');
+  return new Promise((_, reject) => {
+    if (ctx.signal.aborted) reject(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+  });
+}
+
+/** Writes numbered lines through every channel, in a known order. */
+export function logsLines(ctx: NodeTaskContext): string {
+  const count = ctx.params.count as number;
+  for (let index = 1; index <= count; index++) {
+    if (index % 4 === 1) ctx.log(`line ${index}`);
+    else if (index % 4 === 2) ctx.log.warn(`line ${index}`);
+    else if (index % 4 === 3) console.log(`line ${index}`);
+    else console.error(`line ${index}`);
+  }
+  return 'done';
+}
+
+export function logsMultiline(ctx: NodeTaskContext): null {
+  ctx.log.error('first\nsecond');
+  return null;
+}
+
+export function slow(ctx: NodeTaskContext): Promise<string> {
+  return new Promise((resolve) => setTimeout(() => resolve(`slept ${String(ctx.params.ms)}`), ctx.params.ms as number));
+}

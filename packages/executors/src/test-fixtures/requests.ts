@@ -1,0 +1,33 @@
+// Builders for execution requests in tests: every field filled, overridable.
+import { fileURLToPath } from 'node:url';
+import type { NodeTaskModel, ShellTaskModel } from '@tributary/spec';
+import type { ExecutionRequest } from '../types.js';
+
+/** This folder: the "bundle" the fixtures' node modules are loaded from. */
+export const FIXTURES_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+const base = {
+  needs: [],
+  retries: 0,
+  retryDelayMs: 0,
+  timeoutMs: null,
+  pool: 'default',
+  env: {},
+};
+
+export function nodeRequest(
+  task: Partial<NodeTaskModel> = {},
+  request: Partial<Omit<ExecutionRequest, 'task'>> = {},
+): ExecutionRequest {
+  const model: NodeTaskModel = { ...base, id: 'transform', kind: 'node', module: './node-tasks.ts', export: 'run', ...task };
+  return { runId: 'run-1', taskId: model.id, attempt: 1, bundleDir: FIXTURES_DIR, params: {}, inputs: {}, ...request, task: model };
+}
+
+export function shellRequest(
+  command: string,
+  task: Partial<ShellTaskModel> = {},
+  request: Partial<Omit<ExecutionRequest, 'task'>> = {},
+): ExecutionRequest {
+  const model: ShellTaskModel = { ...base, id: 'extract', kind: 'shell', command, ...task };
+  return { runId: 'run-1', taskId: model.id, attempt: 1, bundleDir: FIXTURES_DIR, params: {}, inputs: {}, ...request, task: model };
+}

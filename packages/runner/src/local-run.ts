@@ -1,0 +1,298 @@
+import { type Failure, type JsonObject, type JsonValue, type RunState, toFailure } from '@tributary/core';
+import { applyEvent, type Command, createPlan, createRunSnapshot, type EngineEvent, type RunSnapshot, type TaskChange } from '@tributary/engine';
+import type { ExecutionResult, TaskExecutor } from '@tributary/executors';
+import type { DagModel, TaskModel } from '@tributary/spec';
+import type { RunEvent, RunSummary, TaskStateEvent } from './events.js';
+
+/** Everything one in-memory run needs. */
+export interface LocalRunSetup {
+  runId: string;
+  dag: DagModel;
+  /** Absolute path of the DAG folder. */
+  bundleDir: string;
+  /** Validated params, defaults applied. */
+  params: JsonObject;
+  /** Attempts executing at once; the rest wait in `queued`. */
+  concurrency: number;
+  executor: TaskExecutor;
+  onEvent: (event: RunEvent) => void;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** One attempt being executed. */
+interface Execution {
+  attempt: number;
+  controller: AbortController;
+  /** Set when the engine asked for the attempt to stop: its result no longer matters to the engine. */
+  cancelled: boolean;
+}
+
+/** How the last attempt of a task ended, to decorate the engine's change that follows it. */
+interface AttemptEnding {
+  attempt: number;
+  durationMs: number;
+  logTail: string[];
+}
+
+/**
+ * One run driven in memory: it feeds events to the engine and carries out the engine's commands with
+ * an executor and timers. It is the local twin of the coordinator's run loop; the engine alone decides
+ * what happens next, so a DAG behaves here as it does on the cluster.
+ */
+export class LocalRun {
+  private readonly plan: ReturnType<typeof createPlan>;
+  private readonly snapshot: RunSnapshot;
+  private readonly tasks: Map<string, TaskModel>;
+  private readonly now: () => number;
+  /** Events waiting to be applied: the engine sees one event at a time, in order. */
+  private readonly inbox: EngineEvent[] = [];
+  private draining = false;
+  private pumping = false;
+  /** Dispatched attempts waiting for a free slot, oldest first. */
+  private waiting: { taskId: string; attempt: number }[] = [];
+  private readonly executions = new Map<string, Execution>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly endings = new Map<string, AttemptEnding>();
+  private startedAt = 0;
+  private finalState: RunState | undefined;
+  private listenerError: unknown;
+  private settle: (() => void) | undefined;
+  private readonly settled: Promise<void>;
+
+  constructor(private readonly setup: LocalRunSetup) {
+    this.plan = createPlan(setup.dag);
+    this.snapshot = createRunSnapshot(this.plan);
+    this.tasks = new Map(setup.dag.tasks.map((task) => [task.id, task]));
+    this.now = setup.now ?? Date.now;
+    this.settled = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  /** Starts the run; resolves with its summary once it finished and every attempt has stopped. */
+  async run(): Promise<RunSummary> {
+    this.startedAt = this.now();
+    this.emit({ type: 'run', run: this.setup.runId, dag: this.setup.dag.name, state: 'running', at: this.startedAt });
+    this.post({ type: 'run_started', at: this.startedAt });
+    await this.settled;
+    if (this.listenerError !== undefined) throw this.listenerError;
+    return this.summary();
+  }
+
+  /** Cancels the run: running attempts are aborted, nothing new starts. A finished run ignores it. */
+  cancel(reason: string): void {
+    if (this.finalState !== undefined) return;
+    this.post({ type: 'run_cancelled', reason, at: this.now() });
+  }
+
+  private post(event: EngineEvent): void {
+    this.inbox.push(event);
+    // Commands can post events (a dispatch starts an attempt); queueing them keeps the engine's view
+    // and the emitted progress in the order things happened.
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) this.apply(next);
+    } finally {
+      this.draining = false;
+    }
+    this.pump();
+  }
+
+  private apply(event: EngineEvent): void {
+    const transition = applyEvent(this.plan, this.snapshot, event);
+    for (const change of transition.changes) this.emit(this.describe(change, event.at));
+    for (const command of transition.commands) this.carryOut(command);
+  }
+
+  private carryOut(command: Command): void {
+    switch (command.type) {
+      case 'dispatch':
+        this.waiting.push({ taskId: command.taskId, attempt: command.attempt });
+        return;
+      case 'schedule_retry': {
+        const { taskId, attempt, at } = command;
+        const timer = setTimeout(
+          () => {
+            this.timers.delete(taskId);
+            this.post({ type: 'retry_due', taskId, attempt, at: this.now() });
+          },
+          Math.max(0, at - this.now()),
+        );
+        this.timers.set(taskId, timer);
+        return;
+      }
+      case 'cancel_attempt':
+        this.stopAttempt(command.taskId, command.attempt);
+        return;
+      case 'finish_run':
+        this.finish(command.state);
+        return;
+    }
+  }
+
+  private stopAttempt(taskId: string, attempt: number): void {
+    this.waiting = this.waiting.filter((item) => item.taskId !== taskId || item.attempt !== attempt);
+    const execution = this.executions.get(taskId);
+    if (execution === undefined || execution.attempt !== attempt) return;
+    execution.cancelled = true;
+    execution.controller.abort();
+  }
+
+  private finish(state: RunState): void {
+    this.finalState = state;
+    this.snapshot.finishedAt ??= this.now();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.waiting = [];
+    for (const [taskId, execution] of this.executions) this.stopAttempt(taskId, execution.attempt);
+    const at = this.snapshot.finishedAt;
+    this.emit({ type: 'run', run: this.setup.runId, dag: this.setup.dag.name, state, at });
+    this.settleIfDone();
+  }
+
+  private settleIfDone(): void {
+    if (this.finalState !== undefined && this.executions.size === 0) this.settle?.();
+  }
+
+  /** Starts waiting attempts while slots are free. */
+  private pump(): void {
+    // Starting an attempt posts an event, and posting pumps again: the flag keeps that from recursing.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.finalState === undefined && this.executions.size < this.setup.concurrency) {
+        const next = this.waiting.shift();
+        if (next === undefined) return;
+        this.startAttempt(next.taskId, next.attempt);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private startAttempt(taskId: string, attempt: number): void {
+    const execution: Execution = { attempt, controller: new AbortController(), cancelled: false };
+    this.executions.set(taskId, execution);
+    this.post({ type: 'task_started', taskId, attempt, at: this.now() });
+    // execute() never rejects: it turns every error into a task failure.
+    void this.execute(taskId, execution);
+  }
+
+  private async execute(taskId: string, execution: Execution): Promise<void> {
+    const { attempt, controller } = execution;
+    const result = await this.attempt(taskId, attempt, controller.signal);
+    this.executions.delete(taskId);
+    this.endings.set(taskId, {
+      attempt,
+      durationMs: Math.max(0, result.finishedAt - result.startedAt),
+      logTail: result.logTail,
+    });
+    const event = this.resultEvent(taskId, execution, result);
+    if (event !== undefined && this.finalState === undefined) this.post(event);
+    else this.pump();
+    this.settleIfDone();
+  }
+
+  private async attempt(taskId: string, attempt: number, signal: AbortSignal): Promise<ExecutionResult> {
+    const task = this.tasks.get(taskId);
+    const startedAt = this.now();
+    try {
+      if (task === undefined) throw new Error(`the engine dispatched unknown task '${taskId}'`);
+      return await this.setup.executor.execute(
+        {
+          runId: this.setup.runId,
+          taskId,
+          attempt,
+          task,
+          bundleDir: this.setup.bundleDir,
+          params: this.setup.params,
+          inputs: this.inputs(task),
+        },
+        {
+          signal,
+          onLog: (log) => this.emit({ type: 'log', task: taskId, attempt, ...log }),
+        },
+      );
+    } catch (error) {
+      // Executors return a task's own failure as data; a throw is the executor's failure, which
+      // must still end the attempt or the run would never finish.
+      return { outcome: 'failed', error: toFailure(error), startedAt, finishedAt: this.now(), logTail: [] };
+    }
+  }
+
+  private resultEvent(taskId: string, execution: Execution, result: ExecutionResult): EngineEvent | undefined {
+    const { attempt } = execution;
+    const at = result.finishedAt;
+    switch (result.outcome) {
+      case 'succeeded':
+        return { type: 'task_succeeded', taskId, attempt, output: result.output ?? null, at };
+      case 'timed_out':
+        return { type: 'task_failed', taskId, attempt, reason: 'timed_out', error: failureOf(result), at };
+      case 'cancelled':
+        // The engine already settled an attempt it asked to cancel; any other cancel is a failure.
+        if (execution.cancelled) return undefined;
+        return { type: 'task_failed', taskId, attempt, reason: 'error', error: failureOf(result), at };
+      case 'failed':
+        return { type: 'task_failed', taskId, attempt, reason: 'error', error: failureOf(result), at };
+    }
+  }
+
+  private inputs(task: TaskModel): Record<string, JsonValue> {
+    const inputs: Record<string, JsonValue> = {};
+    for (const upstream of task.needs) {
+      const output = this.snapshot.tasks[upstream]?.output;
+      if (output !== undefined) inputs[upstream] = output;
+    }
+    return inputs;
+  }
+
+  private describe(change: TaskChange, at: number): TaskStateEvent {
+    const { taskId, to, attempt } = change;
+    const event: TaskStateEvent = { type: 'task', task: taskId, state: to, attempt, at };
+    const instance = this.snapshot.tasks[taskId];
+    const ending = this.endings.get(taskId);
+    if (ending !== undefined && ending.attempt === attempt && change.from === 'running') {
+      event.durationMs = ending.durationMs;
+      if (to !== 'succeeded' && ending.logTail.length > 0) event.logTail = ending.logTail;
+    }
+    if (to === 'succeeded' && instance?.output !== undefined) event.output = instance.output;
+    if ((to === 'failed' || to === 'up_for_retry') && instance?.error !== undefined) event.error = instance.error;
+    if (to === 'up_for_retry' && instance?.retryAt !== undefined) event.retryAt = instance.retryAt;
+    return event;
+  }
+
+  private emit(event: RunEvent): void {
+    try {
+      this.setup.onEvent(event);
+    } catch (error) {
+      // A throwing listener must not corrupt the run; the run ends and run() rethrows the first error.
+      if (this.listenerError === undefined) {
+        this.listenerError = error;
+        queueMicrotask(() => this.cancel('the progress listener threw'));
+      }
+    }
+  }
+
+  private summary(): RunSummary {
+    const tasks: RunSummary['tasks'] = {};
+    for (const task of this.setup.dag.tasks) {
+      const instance = this.snapshot.tasks[task.id];
+      if (instance === undefined) continue;
+      tasks[task.id] = { state: instance.state, attempts: instance.attempt };
+      if (instance.output !== undefined) tasks[task.id]!.output = instance.output;
+      if (instance.error !== undefined) tasks[task.id]!.error = instance.error;
+    }
+    const { runId, dag } = this.setup;
+    const finishedAt = this.snapshot.finishedAt ?? this.now();
+    return {
+      run: { id: runId, dag: dag.name, state: this.finalState ?? this.snapshot.state, startedAt: this.startedAt, finishedAt },
+      tasks,
+    };
+  }
+}
+
+function failureOf(result: ExecutionResult): Failure {
+  return result.error ?? { message: `the task ended ${result.outcome}`, type: 'TaskError', retryable: true };
+}

@@ -1,0 +1,54 @@
+import type { JsonObject } from '@tributary/core';
+import { DEFAULT_EXPORT, DEFAULT_POOL } from './fields.js';
+import type { DagModel, TaskModel, TaskModelBase } from './model.js';
+import type { RawFields, RawTask } from './read-tasks.js';
+import type { NeedRef } from './read-values.js';
+
+/** What {@link buildModel} needs: a spec that was read without any problem. */
+export interface ReadSpec {
+  name: string;
+  description?: string;
+  paramsSchema: JsonObject;
+  defaults: RawFields;
+  tasks: RawTask[];
+}
+
+/** A field of the task, else of `defaults`, else `fallback`. A task's explicit `timeout: null` wins. */
+function pickField<T>(task: RawFields, defaults: RawFields, name: string, fallback: T): T {
+  if (name in task) return task[name] as T;
+  if (name in defaults) return defaults[name] as T;
+  return fallback;
+}
+
+function buildTask(task: RawTask, defaults: RawFields): TaskModel {
+  const { fields } = task;
+  const needs = (fields.needs as NeedRef[] | undefined) ?? [];
+  const base: TaskModelBase = {
+    id: task.id,
+    kind: fields.kind as TaskModel['kind'],
+    needs: [...new Set(needs.map((need) => need.id))],
+    retries: pickField(fields, defaults, 'retries', 0),
+    retryDelayMs: pickField(fields, defaults, 'retry_delay', 0),
+    timeoutMs: pickField<number | null>(fields, defaults, 'timeout', null),
+    pool: pickField(fields, defaults, 'pool', DEFAULT_POOL),
+    // Task variables override default ones of the same name; the others are kept.
+    env: { ...(defaults.env as Record<string, string> | undefined), ...(fields.env as Record<string, string> | undefined) },
+  };
+  if (typeof fields.description === 'string') base.description = fields.description;
+  if (base.kind === 'node') {
+    return { ...base, kind: 'node', module: fields.module as string, export: (fields.export as string) ?? DEFAULT_EXPORT };
+  }
+  return { ...base, kind: 'shell', command: fields.command as string };
+}
+
+/** Compiles a problem-free spec into its model: defaults applied, durations in ms, tasks in order. */
+export function buildModel(spec: ReadSpec, specFile: string): DagModel {
+  const model: DagModel = {
+    name: spec.name,
+    paramsSchema: spec.paramsSchema,
+    tasks: spec.tasks.map((task) => buildTask(task, spec.defaults)),
+    specFile,
+  };
+  if (spec.description !== undefined) model.description = spec.description;
+  return model;
+}

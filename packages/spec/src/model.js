@@ -1,0 +1,2 @@
+export const TASK_KINDS = ['node', 'shell'];
+//# sourceMappingURL=model.js.map

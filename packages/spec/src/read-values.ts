@@ -1,0 +1,160 @@
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { DURATION_HINT, parseDuration } from './durations.js';
+import {
+  DAG_NAME_PATTERN,
+  ENV_NAME_PATTERN,
+  EXPORT_NAME_PATTERN,
+  POOL_PATTERN,
+  type ValueType,
+} from './fields.js';
+import { TASK_KINDS } from './model.js';
+import { mapEntries, report, resolve, type SpecContext, type Where } from './positions.js';
+
+/** A `needs` entry with its node, so that a problem with it points at the entry itself. */
+export interface NeedRef {
+  id: string;
+  node: Node;
+}
+
+/** What one field reader returns: the value, or undefined after reporting why there is none. */
+export type FieldValue = string | number | null | NeedRef[] | Record<string, string> | undefined;
+
+/** How a value reads in a message: `'two'`, `3`, `a mapping`, `nothing`. */
+export function describeNode(node: Node | undefined): string {
+  if (node === undefined || (isScalar(node) && node.value === null)) return 'nothing';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  const value = isScalar(node) ? node.value : undefined;
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+/** The scalar value of a node; undefined for mappings, lists and missing values. */
+export function scalarOf(node: Node | undefined): unknown {
+  return isScalar(node) ? node.value : undefined;
+}
+
+function readString(ctx: SpecContext, node: Node | undefined, where: Where, nonEmpty = false): string | undefined {
+  const value = scalarOf(node);
+  if (typeof value === 'string' && (!nonEmpty || value.trim() !== '')) return value;
+  const what = nonEmpty ? 'a non-empty string' : 'a string';
+  const hint = typeof value === 'number' || typeof value === 'boolean' ? ` (quote it: '${String(value)}')` : '';
+  report(ctx, node, `must be ${what} (got ${describeNode(node)})${hint}`, where);
+  return undefined;
+}
+
+function readMatching(
+  ctx: SpecContext,
+  node: Node | undefined,
+  where: Where,
+  pattern: string,
+  explain: (text: string) => string,
+): string | undefined {
+  const text = readString(ctx, node, where);
+  if (text === undefined || new RegExp(pattern).test(text)) return text;
+  report(ctx, node, explain(text), where);
+  return undefined;
+}
+
+function readKind(ctx: SpecContext, node: Node | undefined, where: Where): string | undefined {
+  const value = scalarOf(node);
+  if (typeof value === 'string' && (TASK_KINDS as readonly string[]).includes(value)) return value;
+  report(ctx, node, `unknown task kind ${describeNode(node)} (expected one of: ${TASK_KINDS.join(', ')})`, where);
+  return undefined;
+}
+
+function readNeeds(ctx: SpecContext, node: Node | undefined, where: Where): NeedRef[] | undefined {
+  if (node === undefined || scalarOf(node) === null) return [];
+  const items = isSeq(node) ? node.items : [node];
+  const needs: NeedRef[] = [];
+  for (const item of items) {
+    const entry = resolve(ctx, item) ?? node;
+    const id = scalarOf(entry);
+    if (typeof id === 'string') needs.push({ id, node: entry });
+    else report(ctx, entry, `must name a task id (got ${describeNode(entry)})`, where);
+  }
+  return needs;
+}
+
+function readCount(ctx: SpecContext, node: Node | undefined, where: Where): number | undefined {
+  const value = scalarOf(node);
+  if (Number.isInteger(value) && (value as number) >= 0) return value as number;
+  report(ctx, node, `must be a non-negative integer (got ${describeNode(node)})`, where);
+  return undefined;
+}
+
+function readDuration(ctx: SpecContext, node: Node | undefined, where: Where): number | undefined {
+  const ms = parseDuration(scalarOf(node));
+  if (ms !== undefined) return ms;
+  report(ctx, node, `invalid duration ${describeNode(node)} (${DURATION_HINT})`, where);
+  return undefined;
+}
+
+function readTimeout(ctx: SpecContext, node: Node | undefined, where: Where): number | null | undefined {
+  // An explicit null lets one task opt out of a timeout that `defaults` sets.
+  if (node === undefined || scalarOf(node) === null) return null;
+  const ms = readDuration(ctx, node, where);
+  if (ms !== 0) return ms;
+  report(ctx, node, 'a timeout must be longer than 0 (use null for no timeout)', where);
+  return undefined;
+}
+
+function readEnv(ctx: SpecContext, node: Node | undefined, where: Where): Record<string, string> | undefined {
+  if (node === undefined || scalarOf(node) === null) return {};
+  if (!isMap(node)) {
+    report(ctx, node, `must be a mapping of variable names to strings (got ${describeNode(node)})`, where);
+    return undefined;
+  }
+  const env: Record<string, string> = {};
+  let ok = true;
+  for (const entry of mapEntries(ctx, node, 'environment variable', where)) {
+    const at = { ...where, field: `${where.field}.${entry.key}` };
+    if (!new RegExp(ENV_NAME_PATTERN).test(entry.key)) {
+      report(ctx, entry.keyNode, `invalid environment variable name '${entry.key}' (use letters, digits and _)`, at);
+      ok = false;
+    }
+    const value = readString(ctx, entry.value ?? entry.keyNode, at);
+    if (value === undefined) ok = false;
+    else env[entry.key] = value;
+  }
+  return ok ? env : undefined;
+}
+
+/**
+ * Reads one field value of a simple type, reporting every problem with it. Mapping-valued
+ * sections (`params`, `defaults`, `tasks`) have their own readers.
+ */
+export function readValue(ctx: SpecContext, type: ValueType, node: Node | undefined, where: Where): FieldValue {
+  switch (type) {
+    case 'text':
+      return readString(ctx, node, where);
+    case 'dagName':
+      return readMatching(ctx, node, where, DAG_NAME_PATTERN, (name) => {
+        return `invalid DAG name '${name}' (use lower-case letters, digits, _ and -, starting with a letter)`;
+      });
+    case 'kind':
+      return readKind(ctx, node, where);
+    case 'needs':
+      return readNeeds(ctx, node, where);
+    case 'count':
+      return readCount(ctx, node, where);
+    case 'duration':
+      return readDuration(ctx, node, where);
+    case 'timeout':
+      return readTimeout(ctx, node, where);
+    case 'pool':
+      return readMatching(ctx, node, where, POOL_PATTERN, (pool) => {
+        return `invalid pool name '${pool}' (use letters, digits, _ and -)`;
+      });
+    case 'env':
+      return readEnv(ctx, node, where);
+    case 'exportName':
+      return readMatching(ctx, node, where, EXPORT_NAME_PATTERN, (name) => {
+        return `invalid export name '${name}' (must be a JavaScript identifier)`;
+      });
+    case 'module':
+    case 'command':
+      return readString(ctx, node, where, true);
+    default:
+      throw new Error(`field type '${type}' has its own reader`);
+  }
+}

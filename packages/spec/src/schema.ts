@@ -1,0 +1,97 @@
+import type { JsonObject } from '@tributary/core';
+import { DURATION_PATTERN } from './durations.js';
+import {
+  DAG_NAME_PATTERN,
+  DEFAULTS_FIELDS,
+  ENV_NAME_PATTERN,
+  EXPORT_NAME_PATTERN,
+  type FieldTable,
+  PARAM_NAME_PATTERN,
+  POOL_PATTERN,
+  TASK_FIELDS,
+  TASK_ID_PATTERN,
+  TOP_FIELDS,
+  type ValueType,
+} from './fields.js';
+import { TASK_KINDS, type TaskKind } from './model.js';
+
+const ref = (name: string): JsonObject => ({ $ref: `#/definitions/${name}` });
+
+/** The JSON Schema fragment of each value type (descriptions are added per field). */
+const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
+  text: { type: 'string' },
+  dagName: { type: 'string', pattern: DAG_NAME_PATTERN },
+  kind: { type: 'string', enum: [...TASK_KINDS] },
+  needs: {
+    oneOf: [
+      { type: 'string', pattern: TASK_ID_PATTERN },
+      { type: 'array', items: { type: 'string', pattern: TASK_ID_PATTERN } },
+    ],
+  },
+  count: { type: 'integer', minimum: 0 },
+  duration: ref('duration'),
+  timeout: { oneOf: [ref('duration'), { type: 'null' }] },
+  pool: { type: 'string', pattern: POOL_PATTERN },
+  env: {
+    type: 'object',
+    propertyNames: { pattern: ENV_NAME_PATTERN },
+    additionalProperties: { type: 'string' },
+  },
+  module: { type: 'string', minLength: 1 },
+  exportName: { type: 'string', pattern: EXPORT_NAME_PATTERN },
+  command: { type: 'string', minLength: 1 },
+  params: {
+    type: 'object',
+    propertyNames: { pattern: PARAM_NAME_PATTERN },
+    additionalProperties: { $ref: 'http://json-schema.org/draft-07/schema#' },
+  },
+  defaults: ref('defaults'),
+  tasks: {
+    type: 'object',
+    minProperties: 1,
+    propertyNames: { pattern: TASK_ID_PATTERN },
+    additionalProperties: ref('task'),
+  },
+};
+
+/** A closed object schema (`additionalProperties: false`, so editors flag typos) from a field table. */
+function objectSchema(fields: FieldTable, description: string, overrides: JsonObject = {}): JsonObject {
+  const properties: JsonObject = {};
+  for (const [name, field] of Object.entries(fields)) {
+    properties[name] = { description: field.description, ...VALUE_SCHEMAS[field.type], ...overrides[name] as JsonObject };
+  }
+  const required = Object.entries(fields)
+    .filter(([, field]) => field.required === true)
+    .map(([name]) => name);
+  return { type: 'object', description, required, additionalProperties: false, properties };
+}
+
+function taskSchema(kind: TaskKind): JsonObject {
+  return objectSchema(TASK_FIELDS[kind], `A ${kind} task.`, { kind: { const: kind } });
+}
+
+/**
+ * The JSON Schema (draft-07, which YAML editors support best) of a DAG spec file. Editors use it for
+ * completion and help when a file starts with `# yaml-language-server: $schema=…/dag.schema.json`.
+ * It is published as `schema/dag.schema.json` by `scripts/write-dag-schema.mjs`.
+ */
+export const DAG_SPEC_SCHEMA: JsonObject = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Tributary DAG',
+  ...objectSchema(TOP_FIELDS, 'A Tributary DAG: its name, run parameters and tasks.'),
+  definitions: {
+    duration: {
+      description: 'A duration: 500ms, 30s, 10m, 1h, 2d, or a whole number of seconds.',
+      oneOf: [
+        { type: 'string', pattern: DURATION_PATTERN },
+        { type: 'integer', minimum: 0 },
+      ],
+    },
+    defaults: objectSchema(DEFAULTS_FIELDS, 'Task fields that apply to every task that does not set them.'),
+    task: {
+      description: `A task; its kind (${TASK_KINDS.join(', ')}) decides its other fields.`,
+      oneOf: TASK_KINDS.map((kind) => ref(`${kind}Task`)),
+    },
+    ...Object.fromEntries(TASK_KINDS.map((kind) => [`${kind}Task`, taskSchema(kind)])),
+  },
+};

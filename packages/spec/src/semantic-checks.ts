@@ -1,0 +1,72 @@
+import { posix, win32 } from 'node:path';
+import { findCycles } from './cycles.js';
+import { report, type SpecContext } from './positions.js';
+import type { RawTask } from './read-tasks.js';
+import type { NeedRef } from './read-values.js';
+import { didYouMean } from './suggest.js';
+
+const needsOf = (task: RawTask): NeedRef[] => (task.fields.needs as NeedRef[] | undefined) ?? [];
+
+/** Reports `needs` entries that name no task, each with a suggestion when one is close. */
+function checkNeedsExist(ctx: SpecContext, tasks: readonly RawTask[]): void {
+  const ids = tasks.map((task) => task.id);
+  const known = new Set(ids);
+  for (const task of tasks) {
+    for (const need of needsOf(task)) {
+      if (known.has(need.id)) continue;
+      const message = `needs '${need.id}', which is not a task in this DAG${didYouMean(need.id, ids)}`;
+      report(ctx, need.node, message, { field: `tasks.${task.id}.needs`, taskId: task.id });
+    }
+  }
+}
+
+/** Reports every cycle once, at the `needs` entry that closes it in its first task. */
+function checkCycles(ctx: SpecContext, tasks: readonly RawTask[]): void {
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const graph = new Map(
+    tasks.map((task) => [task.id, needsOf(task).map((need) => need.id).filter((id) => byId.has(id))]),
+  );
+  for (const cycle of findCycles(graph)) {
+    const first = byId.get(cycle[0] ?? '') as RawTask;
+    const closing = cycle.at(-2);
+    const entry = needsOf(first).find((need) => need.id === closing);
+    report(ctx, entry?.node ?? first.keyNode, `cycle: ${cycle.join(' -> ')}`, {
+      field: `tasks.${first.id}.needs`,
+      taskId: first.id,
+    });
+  }
+}
+
+/**
+ * `module` as a path inside the DAG folder, normalized like the `files` list (`lib/x.ts`), or
+ * undefined when it is absolute or leads out of the folder: a bundle holds only the folder.
+ */
+export function normalizeModulePath(module: string): string | undefined {
+  if (posix.isAbsolute(module) || win32.isAbsolute(module)) return undefined;
+  const normalized = posix.normalize(module.replaceAll('\\', '/'));
+  return normalized === '..' || normalized.startsWith('../') ? undefined : normalized;
+}
+
+/** Reports node task modules outside the folder, or, when the folder's files are known, not among them. */
+function checkModules(ctx: SpecContext, tasks: readonly RawTask[], files: ReadonlySet<string> | undefined): void {
+  for (const task of tasks) {
+    const module = task.fields.module;
+    if (typeof module !== 'string') continue;
+    const where = { field: `tasks.${task.id}.module`, taskId: task.id };
+    const node = task.nodes.get('module');
+    const path = normalizeModulePath(module);
+    if (path === undefined) {
+      const message = `module '${module}' is outside the DAG folder (use a path relative to the folder, e.g. ./task.ts)`;
+      report(ctx, node, message, where);
+    } else if (files !== undefined && !files.has(path)) {
+      report(ctx, node, `module '${module}' is not a file in the DAG folder${didYouMean(path, files)}`, where);
+    }
+  }
+}
+
+/** The checks that need the whole DAG: needs that name no task, cycles, and module paths. */
+export function checkSemantics(ctx: SpecContext, tasks: readonly RawTask[], files?: ReadonlySet<string>): void {
+  checkNeedsExist(ctx, tasks);
+  checkCycles(ctx, tasks);
+  checkModules(ctx, tasks, files);
+}

@@ -1,0 +1,7 @@
+export {
+  currentTraceparent,
+  extractContext,
+  injectTraceparent,
+  isValidTraceparent,
+  newTraceparent,
+} from './trace-context.js';

@@ -1,0 +1,115 @@
+import type { Failure, JsonObject, JsonValue, RunState, TaskState } from '@tributary/core';
+import {
+  type Database,
+  getDagVersion,
+  getRunRow,
+  getTaskInstanceRows,
+} from '@tributary/db';
+import { createPlan, type Plan, type RunSnapshot, type TaskInstanceState } from '@tributary/engine';
+import type { DagModel } from '@tributary/spec';
+
+/** What the coordinator knows of a task besides its scheduling state. */
+export interface TaskMeta {
+  workerId: string | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** A compiled DAG version: its model, the engine's plan, and where its bundle lives. */
+export interface LoadedVersion {
+  dag: string;
+  version: number;
+  bundleHash: string;
+  model: DagModel;
+  plan: Plan;
+  tasksById: Map<string, DagModel['tasks'][number]>;
+}
+
+/** A run that is not finished, held in memory by the run loop (the only writer of run state). */
+export interface ActiveRun {
+  id: string;
+  version: LoadedVersion;
+  params: JsonObject;
+  snapshot: RunSnapshot;
+  meta: Map<string, TaskMeta>;
+}
+
+/**
+ * The run loop's cache of unfinished runs and compiled DAG versions. Postgres is the truth: a run is
+ * loaded from its rows on first touch and evicted when it finishes or when a write about it failed
+ * (its in-memory state may then be ahead of the database).
+ */
+export class ActiveRuns {
+  readonly #db: Database;
+  readonly #runs = new Map<string, ActiveRun>();
+  readonly #versions = new Map<string, LoadedVersion>();
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  get(runId: string): ActiveRun | undefined {
+    return this.#runs.get(runId);
+  }
+
+  add(run: ActiveRun): void {
+    this.#runs.set(run.id, run);
+  }
+
+  evict(runId: string): void {
+    this.#runs.delete(runId);
+  }
+
+  get size(): number {
+    return this.#runs.size;
+  }
+
+  /** The run from the cache, or loaded from Postgres; null when no such run exists. */
+  async load(runId: string): Promise<ActiveRun | null> {
+    const cached = this.#runs.get(runId);
+    if (cached) return cached;
+    const row = await getRunRow(this.#db, runId);
+    if (!row) return null;
+    const [version, tasks] = await Promise.all([this.version(row.dag, row.dagVersion), getTaskInstanceRows(this.#db, runId)]);
+    if (!version) return null;
+    const snapshot: RunSnapshot = { state: row.state as RunState, tasks: {} };
+    if (row.finishedAt) snapshot.finishedAt = row.finishedAt.getTime();
+    const meta = new Map<string, TaskMeta>();
+    for (const task of tasks) {
+      const state: TaskInstanceState = { state: task.state as TaskState, attempt: task.attempt };
+      if (task.retryAt) state.retryAt = task.retryAt.getTime();
+      if (task.output !== null) state.output = task.output as JsonValue;
+      if (task.error !== null) state.error = task.error as Failure;
+      snapshot.tasks[task.taskId] = state;
+      meta.set(task.taskId, {
+        workerId: task.workerId,
+        startedAt: task.startedAt?.getTime() ?? null,
+        finishedAt: task.finishedAt?.getTime() ?? null,
+      });
+    }
+    const run: ActiveRun = { id: row.id, version, params: row.params, snapshot, meta };
+    // A finished run is not kept: late events for it are looked up, found stale, and dropped.
+    if (row.state === 'running') this.#runs.set(run.id, run);
+    return run;
+  }
+
+  /** A compiled DAG version (latest when `version` is 0), cached forever: versions are immutable. */
+  async version(dag: string, version: number): Promise<LoadedVersion | null> {
+    const key = `${dag}@${version}`;
+    const cached = version > 0 ? this.#versions.get(key) : undefined;
+    if (cached) return cached;
+    const row = await getDagVersion(this.#db.sql, dag, version);
+    if (!row) return null;
+    const model = row.model as unknown as DagModel;
+    const loaded: LoadedVersion = {
+      dag: row.dag,
+      version: row.version,
+      bundleHash: row.bundleHash,
+      model,
+      plan: createPlan(model),
+      tasksById: new Map(model.tasks.map((task) => [task.id, task])),
+    };
+    this.#versions.set(`${dag}@${row.version}`, loaded);
+    return loaded;
+  }
+}

@@ -1,0 +1,116 @@
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import type { AttemptState, JsonValue, RunState, TaskState } from '@tributary/core';
+import {
+  type AttemptRow,
+  countTaskStates,
+  type Database,
+  getAttemptRows,
+  getRunRow,
+  getTaskInstanceRows,
+  type RunRow,
+} from '@tributary/db';
+import {
+  attemptStateToProto,
+  failureToProto,
+  jsonToValue,
+  type Run,
+  RunSchema,
+  runStateToProto,
+  type TaskInstanceSchema,
+  taskStateToProto,
+  timestamp,
+} from '@tributary/proto';
+import type { ActiveRun } from '../active-runs.js';
+
+type TaskInit = MessageInitShape<typeof TaskInstanceSchema>;
+
+/** A run with every task and attempt, read from Postgres (the truth); null when there is none. */
+export async function readRunView(db: Database, runId: string): Promise<Run | null> {
+  const row = await getRunRow(db, runId);
+  if (!row) return null;
+  const [tasks, attempts] = await Promise.all([getTaskInstanceRows(db, runId), getAttemptRows(db, runId)]);
+  const attemptsByTask = new Map<string, AttemptRow[]>();
+  for (const attempt of attempts) {
+    const list = attemptsByTask.get(attempt.taskId) ?? [];
+    list.push(attempt);
+    attemptsByTask.set(attempt.taskId, list);
+  }
+  const counts: Record<string, number> = {};
+  for (const task of tasks) counts[task.state] = (counts[task.state] ?? 0) + 1;
+  return create(RunSchema, {
+    ...runHeader(row),
+    taskCounts: counts,
+    tasks: tasks.map(
+      (task): TaskInit => ({
+        taskId: task.taskId,
+        state: taskStateToProto(task.state as TaskState),
+        attempt: task.attempt,
+        pool: task.pool,
+        workerId: task.workerId ?? '',
+        ...optionalTime('startedAt', task.startedAt),
+        ...optionalTime('finishedAt', task.finishedAt),
+        ...optionalTime('retryAt', task.retryAt),
+        ...(task.output !== null ? { output: jsonToValue(task.output as JsonValue) } : {}),
+        ...(task.error ? { error: failureToProto(task.error) } : {}),
+        attempts: (attemptsByTask.get(task.taskId) ?? []).map(attemptView),
+      }),
+    ),
+  });
+}
+
+/** Runs for a listing: headers and counts per state, no tasks. */
+export async function listRunViews(db: Database, rows: readonly RunRow[]): Promise<Run[]> {
+  const counts = await countTaskStates(db, rows.map((row) => row.id));
+  return rows.map((row) => create(RunSchema, { ...runHeader(row), taskCounts: counts.get(row.id) ?? {} }));
+}
+
+/** A run just created by the run loop, from memory: no database round trip on the trigger path. */
+export function newRunView(run: ActiveRun, requestId: string | null, createdAt: number): Run {
+  const counts: Record<string, number> = {};
+  const tasks = run.version.model.tasks.map((task): TaskInit => {
+    const state = run.snapshot.tasks[task.id]!;
+    counts[state.state] = (counts[state.state] ?? 0) + 1;
+    return { taskId: task.id, state: taskStateToProto(state.state), attempt: state.attempt, pool: task.pool };
+  });
+  return create(RunSchema, {
+    id: run.id,
+    dag: run.version.dag,
+    dagVersion: run.version.version,
+    state: runStateToProto(run.snapshot.state),
+    params: run.params,
+    requestId: requestId ?? '',
+    createdAt: timestamp(createdAt),
+    tasks,
+    taskCounts: counts,
+  });
+}
+
+function runHeader(row: RunRow) {
+  return {
+    id: row.id,
+    dag: row.dag,
+    dagVersion: row.dagVersion,
+    state: runStateToProto(row.state as RunState),
+    params: row.params,
+    requestId: row.requestId ?? '',
+    createdAt: timestamp(row.createdAt.getTime()),
+    ...optionalTime('finishedAt', row.finishedAt),
+  };
+}
+
+function attemptView(row: AttemptRow) {
+  return {
+    number: row.attempt,
+    state: attemptStateToProto(row.state as AttemptState),
+    workerId: row.workerId ?? '',
+    queuedAt: timestamp(row.queuedAt.getTime()),
+    ...optionalTime('startedAt', row.startedAt),
+    ...optionalTime('finishedAt', row.finishedAt),
+    ...(row.error ? { error: failureToProto(row.error) } : {}),
+    logTail: row.logTail ?? [],
+  };
+}
+
+function optionalTime<K extends string>(key: K, value: Date | null) {
+  return (value ? { [key]: timestamp(value.getTime()) } : {}) as Partial<Record<K, ReturnType<typeof timestamp>>>;
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import type { Bus } from '@tributary/bus';
+import { Code, type Problem, TributaryError, isTerminalRunState } from '@tributary/core';
+import { type Database, listDagSummaries, listRunRows } from '@tributary/db';
+import {
+  type DagVersion,
+  DagVersionSchema,
+  runStateFromProto,
+  type ServiceImplementation,
+  timestamp,
+  type TributaryService,
+  type WatchRunResponseSchema,
+} from '@tributary/proto';
+import { validateParams } from '@tributary/spec';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { ActiveRuns } from '../active-runs.js';
+import type { RunLoop } from '../run-loop.js';
+import type { RunNotification } from '../tick-batch.js';
+import type { WatchHub } from '../watch-hub.js';
+import { AsyncQueue } from './async-queue.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
+import { registerBundle } from './register-dag.js';
+import { listRunViews, newRunView, readRunView } from './run-view.js';
+
+export interface ServiceDeps {
+  db: Database;
+  bus: Bus;
+  runs: ActiveRuns;
+  loop: RunLoop;
+  hub: WatchHub;
+}
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 1_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The gRPC API. Reads come from Postgres; every state change goes through the run loop. */
+export function createTributaryService(deps: ServiceDeps): ServiceImplementation<typeof TributaryService> {
+  const { db, runs, loop, hub } = deps;
+  return {
+    async registerDag(request) {
+      if (!request.bundle) throw invalid('bundle', 'is required');
+      const { version, created } = await registerBundle(deps, request.bundle);
+      return { version: dagVersionView(version), created };
+    },
+
+    async listDags() {
+      const summaries = await listDagSummaries(db.sql);
+      return {
+        dags: summaries.map((s) => ({ name: s.latest.dag, latest: dagVersionView(s.latest), versionCount: s.versionCount })),
+      };
+    },
+
+    async triggerRun(request) {
+      if (request.dag === '') throw invalid('dag', 'is required');
+      const version = await runs.version(request.dag, request.version);
+      if (!version) {
+        throw new TributaryError(
+          Code.NotFound,
+          request.version ? `dag '${request.dag}' has no version ${request.version}` : `dag '${request.dag}' not found`,
+        );
+      }
+      const checked = validateParams(version.model, request.params ?? {});
+      if (checked.problems.length > 0) {
+        throw new TributaryError(Code.InvalidArgument, `invalid params for dag '${request.dag}'`, { problems: checked.problems });
+      }
+      const requestId = request.requestId === '' ? null : request.requestId;
+      const outcome = await loop.trigger({ runId: randomUUID(), version, params: checked.params, requestId });
+      const run = outcome.run ? newRunView(outcome.run, requestId, Date.now()) : await readRunView(db, outcome.runId);
+      return { run: run ?? undefined, created: outcome.created };
+    },
+
+    async getRun(request) {
+      return { run: await mustReadRun(db, request.runId) };
+    },
+
+    async listRuns(request) {
+      const limit = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+      const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
+      const rows = await listRunRows(db, { ...(request.dag ? { dag: request.dag } : {}), limit: limit + 1, ...(after ? { after } : {}) });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        runs: await listRunViews(db, page),
+        nextPageToken: rows.length > limit && last ? encodePageToken({ createdAt: last.createdAt, id: last.id }) : '',
+      };
+    },
+
+    async *watchRun(request, _call, signal) {
+      checkRunId(request.runId);
+      // Subscribe before reading the snapshot, so that no change falls between the two.
+      const queue = new AsyncQueue<RunNotification>(signal);
+      const unsubscribe = hub.subscribe(request.runId, (notification) => queue.push(notification));
+      try {
+        const snapshot = await mustReadRun(db, request.runId);
+        yield { event: { case: 'snapshot', value: snapshot } } satisfies WatchEvent;
+        if (isTerminalRunState(runStateFromProto(snapshot.state!))) {
+          yield { event: { case: 'finished', value: snapshot } };
+          return;
+        }
+        for await (const notification of queue) {
+          if (notification.type === 'task') {
+            yield { event: { case: 'task', value: notification.event } };
+          } else {
+            yield { event: { case: 'finished', value: await mustReadRun(db, request.runId) } };
+            return;
+          }
+        }
+      } finally {
+        unsubscribe();
+      }
+    },
+
+    async cancelRun(request) {
+      checkRunId(request.runId);
+      const existing = await runs.load(request.runId);
+      if (!existing) throw new TributaryError(Code.NotFound, `run ${request.runId} not found`);
+      await loop.cancel(request.runId, request.reason || 'cancelled through the API');
+      return { run: await mustReadRun(db, request.runId) };
+    },
+  };
+}
+
+type WatchEvent = MessageInitShape<typeof WatchRunResponseSchema>;
+
+function dagVersionView(row: { dag: string; version: number; bundleHash: string; createdAt: Date; model: unknown }): DagVersion {
+  const model = row.model as { description?: string; tasks?: unknown[] };
+  return create(DagVersionSchema, {
+    dag: row.dag,
+    version: row.version,
+    bundleHash: row.bundleHash,
+    createdAt: timestamp(row.createdAt.getTime()),
+    description: model.description ?? '',
+    taskCount: model.tasks?.length ?? 0,
+  });
+}
+
+function checkRunId(runId: string): void {
+  if (runId === '') throw invalid('run_id', 'is required');
+  if (!UUID.test(runId)) throw invalid('run_id', `'${runId}' is not a run id (a UUID)`);
+}
+
+async function mustReadRun(db: Database, runId: string) {
+  checkRunId(runId);
+  const run = await readRunView(db, runId);
+  if (!run) throw new TributaryError(Code.NotFound, `run ${runId} not found`);
+  return run;
+}
+
+function invalid(field: string, message: string): TributaryError {
+  const problem: Problem = { field, message };
+  return new TributaryError(Code.InvalidArgument, `${field} ${message}`, { problems: [problem] });
+}

@@ -1,0 +1,160 @@
+import { create, type JsonObject, toBinary } from '@bufbuild/protobuf';
+import type { Value } from '@bufbuild/protobuf/wkt';
+import { type AttemptState, type Failure, isTerminalTaskState, type JsonValue } from '@tributary/core';
+import type { Transition } from '@tributary/engine';
+import { failureToProto, jsonToValue, TaskMessageSchema, taskStateToProto, timestamp } from '@tributary/proto';
+import { newTraceparent } from '@tributary/telemetry';
+import type { ActiveRun, TaskMeta } from './active-runs.js';
+import type { TickBatch } from './tick-batch.js';
+
+/** What the event that caused a transition tells beyond the engine's view. */
+export interface TransitionContext {
+  workerId?: string;
+  logTail?: string[];
+  /** How the attempt ended, when the event ended one unsuccessfully. */
+  attemptOutcome?: AttemptState;
+  /** When the attempt started, as the worker measured it. */
+  startedAt?: number;
+}
+
+/**
+ * Turns an applied engine transition into the tick's writes, dispatches, cancel notices and watcher
+ * notifications. This is the only place that maps engine changes onto rows.
+ */
+export function recordTransition(batch: TickBatch, run: ActiveRun, transition: Transition, context: TransitionContext): void {
+  batch.touchedRuns.add(run.id);
+  for (const change of transition.changes) {
+    const meta = metaOf(run, change.taskId);
+    const task = run.snapshot.tasks[change.taskId]!;
+    if (change.to === 'queued') {
+      meta.workerId = null;
+      meta.startedAt = null;
+      meta.finishedAt = null;
+    } else if (change.to === 'running') {
+      meta.workerId = context.workerId ?? null;
+      meta.startedAt = context.startedAt ?? batch.now;
+    } else if (isTerminalTaskState(change.to) || change.to === 'up_for_retry') {
+      meta.finishedAt = batch.now;
+      if (context.workerId) meta.workerId = context.workerId;
+      if (meta.startedAt === null && context.startedAt !== undefined) meta.startedAt = context.startedAt;
+    }
+    recordAttempt(batch, run, change.taskId, change.attempt, change.from, change.to, meta, context);
+    batch.setTask({
+      runId: run.id,
+      taskId: change.taskId,
+      state: task.state,
+      attempt: task.attempt,
+      retryAt: task.retryAt ?? null,
+      output: task.state === 'succeeded' ? (task.output ?? null) : null,
+      error: task.error ?? null,
+      workerId: meta.workerId,
+      startedAt: meta.startedAt,
+      finishedAt: meta.finishedAt,
+      heartbeatAt: change.to === 'running' ? batch.now : null,
+    });
+    batch.notifications.push({
+      runId: run.id,
+      type: 'task',
+      event: {
+        taskId: change.taskId,
+        state: taskStateToProto(change.to),
+        attempt: change.attempt,
+        workerId: meta.workerId ?? '',
+        at: timestamp(batch.now),
+        ...(change.to === 'succeeded' ? { output: jsonToValue((task.output ?? null) as JsonValue) } : {}),
+        ...(isFailureState(change.to) && task.error ? { error: failureToProto(task.error) } : {}),
+        logTail: isFailureState(change.to) ? (context.logTail ?? []) : [],
+        durationMs: BigInt(meta.startedAt !== null && meta.finishedAt !== null ? meta.finishedAt - meta.startedAt : 0),
+        ...(task.retryAt !== undefined && change.to === 'up_for_retry' ? { retryAt: timestamp(task.retryAt) } : {}),
+      },
+    });
+  }
+  for (const command of transition.commands) {
+    if (command.type === 'dispatch') addDispatch(batch, run, command.taskId, command.attempt);
+    else if (command.type === 'cancel_attempt') {
+      batch.cancels.push({ runId: run.id, taskId: command.taskId, attempt: command.attempt, reason: 'run cancelled' });
+    } else if (command.type === 'finish_run') {
+      batch.finishedRuns.push({ id: run.id, state: command.state, finishedAt: batch.now });
+      batch.notifications.push({ runId: run.id, type: 'finished', state: command.state });
+    }
+    // schedule_retry needs nothing here: retry_at is in the task row, and the timer sweep reads it.
+  }
+}
+
+function isFailureState(state: string): boolean {
+  return state === 'failed' || state === 'up_for_retry';
+}
+
+function metaOf(run: ActiveRun, taskId: string): TaskMeta {
+  let meta = run.meta.get(taskId);
+  if (!meta) {
+    meta = { workerId: null, startedAt: null, finishedAt: null };
+    run.meta.set(taskId, meta);
+  }
+  return meta;
+}
+
+function recordAttempt(
+  batch: TickBatch,
+  run: ActiveRun,
+  taskId: string,
+  attempt: number,
+  from: string,
+  to: string,
+  meta: TaskMeta,
+  context: TransitionContext,
+): void {
+  const state = attemptStateFor(from, to, context);
+  if (state === null) return;
+  const error: Failure | undefined = state === 'succeeded' ? undefined : run.snapshot.tasks[taskId]?.error;
+  batch.mergeAttempt({
+    runId: run.id,
+    taskId,
+    attempt,
+    state,
+    workerId: meta.workerId,
+    queuedAt: batch.now,
+    startedAt: meta.startedAt,
+    finishedAt: state === 'queued' || state === 'running' ? null : batch.now,
+    error: state === 'queued' || state === 'running' ? null : (error ?? null),
+    logTail: context.logTail ?? null,
+  });
+}
+
+/** The attempt's state after a task change, or null when the change does not concern an attempt. */
+function attemptStateFor(from: string, to: string, context: TransitionContext): AttemptState | null {
+  if (to === 'queued') return 'queued';
+  if (to === 'running') return 'running';
+  if (from !== 'queued' && from !== 'running') return null;
+  if (to === 'succeeded') return 'succeeded';
+  if (to === 'cancelled') return 'cancelled';
+  if (to === 'failed' || to === 'up_for_retry') return context.attemptOutcome ?? 'failed';
+  return null;
+}
+
+function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, attempt: number): void {
+  const task = run.version.tasksById.get(taskId)!;
+  const inputs: Record<string, Value> = {};
+  for (const upstream of task.needs) inputs[upstream] = jsonToValue((run.snapshot.tasks[upstream]?.output ?? null) as JsonValue);
+  const traceparent = newTraceparent();
+  const message = create(TaskMessageSchema, {
+    runId: run.id,
+    taskId,
+    attempt,
+    dag: run.version.dag,
+    dagVersion: run.version.version,
+    bundleHash: run.version.bundleHash,
+    task: task as unknown as JsonObject,
+    params: run.params,
+    inputs,
+  });
+  batch.dispatches.push({
+    message,
+    outbox: {
+      msgId: `${run.id}.${taskId}.${attempt}`,
+      pool: task.pool,
+      payload: toBinary(TaskMessageSchema, message),
+      traceparent,
+    },
+  });
+}

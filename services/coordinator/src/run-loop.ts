@@ -1,0 +1,323 @@
+import { Code, type JsonObject, TributaryError } from '@tributary/core';
+import {
+  type Database,
+  deleteOutbox,
+  finishRuns,
+  findRunsByRequestIds,
+  insertOutbox,
+  insertRuns,
+  insertTaskInstances,
+  updateTaskInstances,
+  upsertAttempts,
+} from '@tributary/db';
+import { applyEvent, createRunSnapshot, type EngineEvent } from '@tributary/engine';
+import type { Bus } from '@tributary/bus';
+import type { WorkerEvent } from '@tributary/proto';
+import type { ActiveRun, ActiveRuns, LoadedVersion } from './active-runs.js';
+import type { Logger } from './logger.js';
+import { recordTransition, type TransitionContext } from './record-transition.js';
+import { TickBatch, type PendingDispatch } from './tick-batch.js';
+import type { WatchHub } from './watch-hub.js';
+import { translateWorkerEvent } from './worker-events.js';
+
+/** A run to create. */
+export interface NewRunRequest {
+  runId: string;
+  version: LoadedVersion;
+  params: JsonObject;
+  requestId: string | null;
+}
+
+/** What a trigger resolved to: the new run, or the earlier run with the same request id. */
+export interface TriggerOutcome {
+  runId: string;
+  created: boolean;
+  /** The run as created (only when created). */
+  run?: ActiveRun;
+}
+
+/** An engine event from a timer (retry due, task lost), with its run. */
+export interface TimerEvent {
+  runId: string;
+  event: EngineEvent;
+  context: TransitionContext;
+}
+
+type Input =
+  | { kind: 'worker_events'; events: readonly WorkerEvent[]; settle: Settle<void> }
+  | { kind: 'trigger'; request: NewRunRequest; settle: Settle<TriggerOutcome> }
+  | { kind: 'cancel'; runId: string; reason: string; settle: Settle<boolean> }
+  | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> };
+
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export interface RunLoopDeps {
+  db: Database;
+  bus: Bus;
+  runs: ActiveRuns;
+  hub: WatchHub;
+  logger: Logger;
+}
+
+/**
+ * The single writer of run state. Inputs (worker events, triggers, cancels, timers) queue up while a
+ * tick is in flight, and the next tick takes them all: the engine applies them in memory, one
+ * transaction writes every change of the tick (a statement per kind, not per task), and only after
+ * it commits are task messages published, watchers told and callers answered. A crash between
+ * commit and publish leaves outbox rows that the relay publishes again.
+ */
+export class RunLoop {
+  readonly #deps: RunLoopDeps;
+  #queue: Input[] = [];
+  #wake: (() => void) | null = null;
+  #stopping = false;
+  #done: Promise<void> | null = null;
+  readonly #publishing = new Set<Promise<void>>();
+
+  constructor(deps: RunLoopDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    this.#done ??= this.#loop();
+  }
+
+  /** Stops taking inputs, finishes the queued ones and waits for publishes in flight. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#done;
+    await Promise.allSettled(this.#publishing);
+  }
+
+  applyWorkerEvents(events: readonly WorkerEvent[]): Promise<void> {
+    return this.#submit<void>((settle) => ({ kind: 'worker_events', events, settle }));
+  }
+
+  trigger(request: NewRunRequest): Promise<TriggerOutcome> {
+    return this.#submit<TriggerOutcome>((settle) => ({ kind: 'trigger', request, settle }));
+  }
+
+  /** Cancels a run; resolves false when the run had already finished. */
+  cancel(runId: string, reason: string): Promise<boolean> {
+    return this.#submit<boolean>((settle) => ({ kind: 'cancel', runId, reason, settle }));
+  }
+
+  applyTimerEvents(events: readonly TimerEvent[]): Promise<void> {
+    return this.#submit<void>((settle) => ({ kind: 'timer_events', events, settle }));
+  }
+
+  #submit<T>(make: (settle: Settle<T>) => Input): Promise<T> {
+    if (this.#stopping) return Promise.reject(new TributaryError(Code.Unavailable, 'the coordinator is stopping'));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(make({ resolve, reject }));
+      this.#wake?.();
+    });
+  }
+
+  async #loop(): Promise<void> {
+    for (;;) {
+      if (this.#queue.length === 0) {
+        if (this.#stopping) return;
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = null;
+        continue;
+      }
+      const inputs = this.#queue;
+      this.#queue = [];
+      await this.#tick(inputs);
+    }
+  }
+
+  async #tick(inputs: Input[]): Promise<void> {
+    const batch = new TickBatch(Date.now());
+    const answers: (() => void)[] = [];
+    try {
+      await this.#preload(inputs);
+      await this.#applyTriggers(batch, inputs, answers);
+      for (const input of inputs) this.#applyInput(batch, input, answers);
+      const outboxIds = batch.isEmpty ? [] : await this.#persist(batch);
+      this.#afterCommit(batch, outboxIds);
+      for (const answer of answers) answer();
+    } catch (error) {
+      // The in-memory state of the touched runs is now ahead of the database: drop it so the next
+      // touch reloads the truth. Worker events are nak'd by the bus and come back.
+      for (const runId of batch.touchedRuns) this.#deps.runs.evict(runId);
+      this.#deps.logger.error('run loop tick failed', { error: String(error), inputs: inputs.length });
+      for (const input of inputs) input.settle.reject(error);
+    }
+  }
+
+  /** Loads every run the inputs name, in parallel, before the tick applies anything. */
+  async #preload(inputs: readonly Input[]): Promise<void> {
+    const ids = new Set<string>();
+    for (const input of inputs) {
+      if (input.kind === 'worker_events') for (const event of input.events) if (event.ref) ids.add(event.ref.runId);
+      if (input.kind === 'timer_events') for (const event of input.events) ids.add(event.runId);
+      if (input.kind === 'cancel') ids.add(input.runId);
+    }
+    await Promise.all([...ids].map((id) => this.#deps.runs.load(id)));
+  }
+
+  async #applyTriggers(batch: TickBatch, inputs: readonly Input[], answers: (() => void)[]): Promise<void> {
+    const triggers = inputs.filter((input): input is Extract<Input, { kind: 'trigger' }> => input.kind === 'trigger');
+    if (triggers.length === 0) return;
+    const requestIds = triggers.flatMap((t) => (t.request.requestId ? [t.request.requestId] : []));
+    const earlier = new Map<string, { runId: string; dag: string; params: JsonObject }>();
+    for (const row of await findRunsByRequestIds(this.#deps.db, requestIds)) {
+      earlier.set(row.requestId!, { runId: row.id, dag: row.dag, params: row.params });
+    }
+    for (const { request, settle } of triggers) {
+      const previous = request.requestId ? earlier.get(request.requestId) : undefined;
+      if (previous) {
+        const conflict = requestConflict(previous, request);
+        answers.push(() => (conflict ? settle.reject(conflict) : settle.resolve({ runId: previous.runId, created: false })));
+        continue;
+      }
+      const run = this.#createRun(batch, request);
+      if (request.requestId) earlier.set(request.requestId, { runId: run.id, dag: run.version.dag, params: run.params });
+      answers.push(() => settle.resolve({ runId: run.id, created: true, run }));
+    }
+  }
+
+  #createRun(batch: TickBatch, request: NewRunRequest): ActiveRun {
+    const { version } = request;
+    const run: ActiveRun = {
+      id: request.runId,
+      version,
+      params: request.params,
+      snapshot: createRunSnapshot(version.plan),
+      meta: new Map(),
+    };
+    this.#deps.runs.add(run);
+    batch.touchedRuns.add(run.id);
+    batch.newRuns.push({
+      id: run.id,
+      dag: version.dag,
+      dagVersion: version.version,
+      params: run.params,
+      requestId: request.requestId,
+      createdAt: batch.now,
+    });
+    version.model.tasks.forEach((task, position) => {
+      batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
+    });
+    recordTransition(batch, run, applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now }), {});
+    return run;
+  }
+
+  #applyInput(batch: TickBatch, input: Input, answers: (() => void)[]): void {
+    switch (input.kind) {
+      case 'trigger':
+        return;
+      case 'worker_events':
+        for (const message of input.events) {
+          const translated = translateWorkerEvent(message, batch.now);
+          if (translated) this.#applyEngineEvent(batch, translated.runId, translated.event, translated.context);
+        }
+        answers.push(() => input.settle.resolve());
+        return;
+      case 'timer_events':
+        for (const { runId, event, context } of input.events) this.#applyEngineEvent(batch, runId, event, context);
+        answers.push(() => input.settle.resolve());
+        return;
+      case 'cancel': {
+        const run = this.#deps.runs.get(input.runId);
+        const applied = run
+          ? this.#applyEngineEvent(batch, input.runId, { type: 'run_cancelled', reason: input.reason, at: batch.now }, {})
+          : false;
+        answers.push(() => input.settle.resolve(applied));
+        return;
+      }
+    }
+  }
+
+  /** Applies one event to a cached run; stale events and unknown or finished runs are dropped. */
+  #applyEngineEvent(batch: TickBatch, runId: string, event: EngineEvent, context: TransitionContext): boolean {
+    const run = this.#deps.runs.get(runId);
+    if (!run) return false;
+    const transition = applyEvent(run.version.plan, run.snapshot, event);
+    if (!transition.applied) return false;
+    recordTransition(batch, run, transition, context);
+    return true;
+  }
+
+  async #persist(batch: TickBatch): Promise<number[]> {
+    return this.#deps.db.sql.begin(async (tx) => {
+      // Issued together so postgres.js pipelines them on the transaction's connection; the server
+      // runs them in this order (runs before their tasks, tasks before their attempts).
+      const [, , , , , outboxIds] = await Promise.all([
+        insertRuns(tx, batch.newRuns),
+        insertTaskInstances(tx, batch.newTasks),
+        updateTaskInstances(tx, [...batch.tasks.values()]),
+        upsertAttempts(tx, [...batch.attempts.values()]),
+        finishRuns(tx, batch.finishedRuns),
+        insertOutbox(tx, batch.dispatches.map((d) => d.outbox)),
+      ]);
+      return outboxIds;
+    });
+  }
+
+  #afterCommit(batch: TickBatch, outboxIds: number[]): void {
+    if (batch.dispatches.length > 0) this.#publish(batch.dispatches, outboxIds);
+    for (const notice of batch.cancels) this.#deps.bus.publishCancel(notice);
+    this.#deps.hub.publish(batch.notifications);
+    for (const finished of batch.finishedRuns) this.#deps.runs.evict(finished.id);
+  }
+
+  /** Publishes a committed tick's task messages, then deletes their outbox rows. Not awaited by the
+   *  loop: the next tick proceeds meanwhile; a failure leaves the rows for the relay. */
+  #publish(dispatches: readonly PendingDispatch[], outboxIds: readonly number[]): void {
+    const { bus, db, logger } = this.#deps;
+    const publishing = (async () => {
+      try {
+        await bus.publishTasks(
+          dispatches.map((d) => ({
+            msgId: d.outbox.msgId,
+            pool: d.outbox.pool,
+            message: d.message,
+            ...(d.outbox.traceparent ? { traceparent: d.outbox.traceparent } : {}),
+          })),
+        );
+        await deleteOutbox(db.sql, outboxIds);
+      } catch (error) {
+        logger.warn('publishing task messages failed; the outbox relay will retry', { error: String(error), count: dispatches.length });
+      }
+    })();
+    this.#publishing.add(publishing);
+    void publishing.finally(() => this.#publishing.delete(publishing));
+  }
+}
+
+function requestConflict(
+  previous: { runId: string; dag: string; params: JsonObject },
+  request: NewRunRequest,
+): TributaryError | null {
+  if (previous.dag !== request.version.dag) {
+    return new TributaryError(
+      Code.AlreadyExists,
+      `request_id '${request.requestId}' was already used for run ${previous.runId} of dag '${previous.dag}', not '${request.version.dag}'`,
+    );
+  }
+  if (JSON.stringify(canonical(previous.params)) !== JSON.stringify(canonical(request.params))) {
+    return new TributaryError(
+      Code.AlreadyExists,
+      `request_id '${request.requestId}' was already used for run ${previous.runId} with different params`,
+    );
+  }
+  return null;
+}
+
+/** JSON with object keys sorted, so that params compare by content. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonical(v)]));
+  }
+  return value;
+}

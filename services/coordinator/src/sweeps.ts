@@ -1,0 +1,133 @@
+import type { Bus } from '@tributary/bus';
+import { type Database, deleteOutbox, dueRetries, pendingOutbox, staleRunningTasks, touchHeartbeats, type AttemptKey } from '@tributary/db';
+import { fromBinary } from '@bufbuild/protobuf';
+import { TaskMessageSchema } from '@tributary/proto';
+import type { Logger } from './logger.js';
+import type { CoordinatorOptions } from './options.js';
+import type { RunLoop } from './run-loop.js';
+import { every } from './sleep.js';
+
+export interface SweepDeps {
+  db: Database;
+  bus: Bus;
+  loop: RunLoop;
+  logger: Logger;
+  options: CoordinatorOptions;
+  signal: AbortSignal;
+}
+
+const SWEEP_LIMIT = 1_000;
+
+/**
+ * Timers live in Postgres, not in memory: a retry's due time is a column, so a coordinator restart
+ * neither loses nor shortens it. This sweep feeds due retries to the run loop.
+ */
+export function sweepDueRetries({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+  return every(
+    options.timerIntervalMs,
+    signal,
+    async () => {
+      const due = await dueRetries(db.sql, Date.now(), SWEEP_LIMIT);
+      if (due.length === 0) return;
+      await loop.applyTimerEvents(
+        due.map((key) => ({
+          runId: key.runId,
+          event: { type: 'retry_due', taskId: key.taskId, attempt: key.attempt + 1, at: Date.now() },
+          context: {},
+        })),
+      );
+    },
+    (error) => logger.warn('retry sweep failed', { error: String(error) }),
+  );
+}
+
+/**
+ * A running task whose worker stopped heartbeating is lost: its attempt fails as `lost` and is
+ * retried per its policy. Nothing is declared lost until the coordinator itself has been up for a
+ * whole heartbeat timeout, since heartbeats sent while it was down were never seen.
+ */
+export function sweepLostTasks({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+  const startedAt = Date.now();
+  return every(
+    options.timerIntervalMs,
+    signal,
+    async () => {
+      const now = Date.now();
+      if (now - startedAt < options.heartbeatTimeoutMs) return;
+      const stale = await staleRunningTasks(db.sql, now - options.heartbeatTimeoutMs, SWEEP_LIMIT);
+      if (stale.length === 0) return;
+      logger.warn('tasks lost: no heartbeat from their worker', { count: stale.length });
+      await loop.applyTimerEvents(
+        stale.map((task) => ({
+          runId: task.runId,
+          event: {
+            type: 'task_failed',
+            taskId: task.taskId,
+            attempt: task.attempt,
+            reason: 'lost',
+            at: now,
+            error: {
+              type: 'TaskLost',
+              retryable: true,
+              message: `worker ${task.workerId ?? '(unknown)'} sent no heartbeat for ${options.heartbeatTimeoutMs}ms`,
+            },
+          },
+          context: { attemptOutcome: 'lost' },
+        })),
+      );
+    },
+    (error) => logger.warn('lost-task sweep failed', { error: String(error) }),
+  );
+}
+
+/** Re-publishes outbox rows that no publish after commit confirmed (crash, NATS down). */
+export function relayOutbox({ db, bus, logger, options, signal }: SweepDeps): Promise<void> {
+  // Rows younger than this are probably being published by the tick that wrote them.
+  const graceMs = Math.max(1_000, options.outboxRelayIntervalMs);
+  let first = true;
+  return every(
+    options.outboxRelayIntervalMs,
+    signal,
+    async () => {
+      const rows = await pendingOutbox(db.sql, first ? 0 : graceMs, SWEEP_LIMIT);
+      first = false;
+      if (rows.length === 0) return;
+      await bus.publishTasks(
+        rows.map((row) => ({
+          msgId: row.msgId,
+          pool: row.pool,
+          message: fromBinary(TaskMessageSchema, row.payload),
+          ...(row.traceparent ? { traceparent: row.traceparent } : {}),
+        })),
+      );
+      await deleteOutbox(db.sql, rows.map((row) => row.id));
+      logger.info('outbox relay published left-over task messages', { count: rows.length });
+    },
+    (error) => logger.warn('outbox relay failed', { error: String(error) }),
+  );
+}
+
+/**
+ * Heartbeats arrive on core NATS, one per worker per interval, listing its running attempts; they
+ * are collected and written in one statement per interval.
+ */
+export function recordHeartbeats({ db, bus, logger, options, signal }: SweepDeps): Promise<void> {
+  let pending = new Map<string, AttemptKey>();
+  const unsubscribe = bus.subscribeHeartbeats((heartbeat) => {
+    for (const ref of heartbeat.running) {
+      pending.set(`${ref.runId}/${ref.taskId}/${ref.attempt}`, { runId: ref.runId, taskId: ref.taskId, attempt: ref.attempt });
+    }
+  });
+  signal.addEventListener('abort', unsubscribe, { once: true });
+  return every(
+    Math.min(1_000, Math.floor(options.heartbeatTimeoutMs / 3)),
+    signal,
+    async () => {
+      if (pending.size === 0) return;
+      const attempts = [...pending.values()];
+      pending = new Map();
+      await touchHeartbeats(db.sql, attempts, Date.now());
+    },
+    (error) => logger.warn('recording heartbeats failed', { error: String(error) }),
+  );
+}

@@ -1,0 +1,73 @@
+import type { RunState } from '@tributary/core';
+import type { AttemptWrite, NewRun, NewTaskInstance, OutboxMessage, TaskInstanceWrite } from '@tributary/db';
+import type { CancelNotice, TaskEvent, TaskMessage } from '@tributary/proto';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { CancelNoticeSchema, TaskEventSchema } from '@tributary/proto';
+
+/** A task message to publish once the tick's transaction commits. */
+export interface PendingDispatch {
+  outbox: OutboxMessage;
+  message: TaskMessage;
+}
+
+/** A change to report to watchers of a run once the tick committed. */
+export type RunNotification =
+  | { runId: string; type: 'task'; event: MessageInitShape<typeof TaskEventSchema> }
+  | { runId: string; type: 'finished'; state: RunState };
+
+/**
+ * Everything one tick of the run loop will write, publish and report. Writes are keyed so that
+ * several events about the same task in one tick collapse into one row per task and per attempt.
+ */
+export class TickBatch {
+  readonly now: number;
+  readonly newRuns: NewRun[] = [];
+  readonly newTasks: NewTaskInstance[] = [];
+  readonly tasks = new Map<string, TaskInstanceWrite>();
+  readonly attempts = new Map<string, AttemptWrite>();
+  readonly finishedRuns: { id: string; state: RunState; finishedAt: number }[] = [];
+  readonly dispatches: PendingDispatch[] = [];
+  readonly cancels: MessageInitShape<typeof CancelNoticeSchema>[] = [];
+  readonly notifications: RunNotification[] = [];
+  /** Runs this tick changed in memory: evicted from the cache if the transaction fails. */
+  readonly touchedRuns = new Set<string>();
+
+  constructor(now: number) {
+    this.now = now;
+  }
+
+  setTask(write: TaskInstanceWrite): void {
+    this.tasks.set(`${write.runId}/${write.taskId}`, write);
+  }
+
+  /** Records what is known of an attempt, keeping earlier facts a later write leaves null. */
+  mergeAttempt(write: AttemptWrite): void {
+    const key = `${write.runId}/${write.taskId}/${write.attempt}`;
+    const earlier = this.attempts.get(key);
+    if (!earlier) {
+      this.attempts.set(key, write);
+      return;
+    }
+    this.attempts.set(key, {
+      ...write,
+      queuedAt: earlier.queuedAt,
+      workerId: write.workerId ?? earlier.workerId,
+      startedAt: write.startedAt ?? earlier.startedAt,
+      finishedAt: write.finishedAt ?? earlier.finishedAt,
+      error: write.error ?? earlier.error,
+      logTail: write.logTail ?? earlier.logTail,
+    });
+  }
+
+  get isEmpty(): boolean {
+    return (
+      this.newRuns.length === 0 &&
+      this.tasks.size === 0 &&
+      this.attempts.size === 0 &&
+      this.finishedRuns.length === 0 &&
+      this.dispatches.length === 0
+    );
+  }
+}
+
+export type { CancelNotice };
