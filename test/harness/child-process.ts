@@ -101,7 +101,7 @@ class ProcessHandle implements ChildProcessHandle {
   readonly pid: number;
   readonly name: string;
   readonly exited: Promise<ExitStatus>;
-  exitStatus: ExitStatus | undefined;
+  #exitStatus: ExitStatus | undefined;
   #text = '';
   readonly #child: ChildProcess;
   readonly #listeners = new Set<() => void>();
@@ -118,8 +118,8 @@ class ProcessHandle implements ChildProcessHandle {
     this.exited = new Promise((resolve) => {
       let status: ExitStatus | undefined;
       const finish = (): void => {
-        if (this.exitStatus !== undefined || status === undefined) return;
-        this.exitStatus = status;
+        if (this.#exitStatus !== undefined || status === undefined) return;
+        this.#exitStatus = status;
         forgetPid(pid);
         resolve(status);
         this.#notify();
@@ -133,6 +133,10 @@ class ProcessHandle implements ChildProcessHandle {
         finish();
       });
     });
+  }
+
+  get exitStatus(): ExitStatus | undefined {
+    return this.#exitStatus;
   }
 
   output = (): string => this.#text;

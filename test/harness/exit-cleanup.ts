@@ -1,47 +1,47 @@
-import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
-// A last line of defence for a test file that crashes or forgets `stopAll()`: when the test process exits,
-// SIGKILL every server and child it started and delete every temp dir, so nothing outlives the run.
-// 'exit' listeners must be synchronous, hence process.kill and rmSync.
-const pids = new Set<number>();
-const dirs = new Set<string>();
-let installed = false;
+// The last line of defence for a test process that dies without stopAll(): vitest kills workers on a
+// timeout or Ctrl-C without running 'exit' listeners (seen with vitest 4 forks), and an orphaned postgres
+// or nats-server would then run forever. A detached reaper process (reaper.mjs) is told what we start and
+// cleans up when our end of its stdin closes, however we die.
+let reaper: Socket | undefined;
 
-function cleanUpNow(): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
+function tell(line: string): void {
+  if (reaper === undefined) {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./reaper.mjs', import.meta.url))], {
+      // Detached: a Ctrl-C to our process group must not stop the reaper before it has cleaned up.
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    child.unref();
+    reaper = child.stdin as Socket;
+    // Neither the pipe nor the reaper may keep this process alive.
+    reaper.unref();
+    reaper.on('error', () => {
+      // The reaper is gone (killed by someone): cleanup falls back to stopAll() alone.
+    });
   }
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  reaper.write(`${line}\n`);
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.once('exit', cleanUpNow);
-}
-
-/** Kills `pid` when the test process exits, unless {@link forgetPid} is called first. */
+/** Kills `pid` if this process dies before calling {@link forgetPid}. */
 export function rememberPid(pid: number): void {
-  install();
-  pids.add(pid);
+  tell(`+pid ${pid}`);
 }
 
-/** The process has exited by itself or was stopped: nothing to clean up at exit. */
+/** The process has exited or was stopped: nothing to clean up. */
 export function forgetPid(pid: number): void {
-  pids.delete(pid);
+  tell(`-pid ${pid}`);
 }
 
-/** Deletes `dir` when the test process exits, unless {@link forgetDir} is called first. */
+/** Deletes `dir` (and kills processes working in it) if this process dies before {@link forgetDir}. */
 export function rememberDir(dir: string): void {
-  install();
-  dirs.add(dir);
+  tell(`+dir ${dir}`);
 }
 
-/** The directory was removed: nothing to clean up at exit. */
+/** The directory was removed: nothing to clean up. */
 export function forgetDir(dir: string): void {
-  dirs.delete(dir);
+  tell(`-dir ${dir}`);
 }

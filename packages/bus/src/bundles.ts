@@ -27,7 +27,9 @@ export function createBundleStore(open: () => Promise<ObjectStore>): BundleStore
     },
     async get(hash) {
       const store = await open();
-      return await store.getBlob(hash);
+      const blob = await store.getBlob(hash);
+      // The client hands out a Buffer for single-chunk objects: give every caller a plain Uint8Array.
+      return blob === null ? null : new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
     },
     async has(hash) {
       return await isPresent(await open(), hash);

@@ -2,7 +2,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { ObjectStore } from '@nats-io/obj';
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { Code, TributaryError } from '@tributary/core';
-import { openBundleBucket, createBundleStore } from './bundles.js';
+import { createBundleStore, openBundleBucket } from './bundles.js';
 import { decodeCancelNotice, decodeHeartbeat, encodeCancelNotice, encodeHeartbeat } from './codec.js';
 import { consumeWorkerEvents } from './consume-events.js';
 import { consumeTasks } from './consume-tasks.js';
@@ -17,10 +17,10 @@ import {
 } from './subjects.js';
 import { ensurePoolConsumer, ensureStreams } from './topology.js';
 import type {
+  BundleStore,
   Bus,
   BusOptions,
   BusSubjects,
-  BundleStore,
   CancelNoticeInit,
   ConsumeTasksOptions,
   ConsumeWorkerEventsOptions,
@@ -43,7 +43,10 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   assertName('prefix', prefix);
   const taskAckWaitMs = options.taskAckWaitMs ?? DEFAULT_TASK_ACK_WAIT_MS;
   if (!Number.isInteger(taskAckWaitMs) || taskAckWaitMs < 1) {
-    throw new TributaryError(Code.InvalidArgument, `taskAckWaitMs must be a positive integer, got ${taskAckWaitMs}`);
+    throw new TributaryError(
+      Code.InvalidArgument,
+      `taskAckWaitMs must be a positive integer, got ${taskAckWaitMs}`,
+    );
   }
   let nc: NatsConnection;
   try {
@@ -55,9 +58,13 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       reconnectJitter: 500,
     });
   } catch (error) {
-    throw new TributaryError(Code.Unavailable, `cannot connect to NATS at ${String(options.servers)}: ${String(error)}`, {
-      cause: error,
-    });
+    throw new TributaryError(
+      Code.Unavailable,
+      `cannot connect to NATS at ${String(options.servers)}: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const jsm = await jetstreamManager(nc);
   return new NatsBus(nc, jsm, jetstream(nc), prefix, taskAckWaitMs, options.onStatus);
@@ -99,7 +106,11 @@ class NatsBus implements Bus {
   }
 
   consumeWorkerEvents(options: ConsumeWorkerEventsOptions): Promise<void> {
-    return consumeWorkerEvents(this.nc, { stream: this.names.eventsStream, consumer: COORDINATOR_CONSUMER }, options);
+    return consumeWorkerEvents(
+      this.nc,
+      { stream: this.names.eventsStream, consumer: COORDINATOR_CONSUMER },
+      options,
+    );
   }
 
   consumeTasks(options: ConsumeTasksOptions): Promise<void> {

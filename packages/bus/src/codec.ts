@@ -36,7 +36,9 @@ export function encodeWorkerEvent(event: WorkerEvent): Uint8Array {
  * Builds a worker event and checks what consumers rely on: an attempt ref and an event kind.
  * @throws TributaryError `InvalidArgument` otherwise.
  */
-export function createWorkerEvent(init: WorkerEventInit): WorkerEvent & { ref: NonNullable<WorkerEvent['ref']> } {
+export function createWorkerEvent(
+  init: WorkerEventInit,
+): WorkerEvent & { ref: NonNullable<WorkerEvent['ref']> } {
   const event = create(WorkerEventSchema, init);
   if (event.ref === undefined || event.ref.runId === '' || event.ref.taskId === '') {
     throw new TributaryError(Code.InvalidArgument, 'worker event needs a ref with run_id and task_id');

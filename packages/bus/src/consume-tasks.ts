@@ -22,7 +22,8 @@ export async function consumeTasks(
   target: { stream: string; consumer: string },
   options: ConsumeTasksOptions,
 ): Promise<void> {
-  const limit = typeof options.maxInFlight === 'function' ? options.maxInFlight : () => options.maxInFlight as number;
+  const limit =
+    typeof options.maxInFlight === 'function' ? options.maxInFlight : () => options.maxInFlight as number;
   const slots = new SlotCounter();
   const backoff = createBackoff();
   while (!options.signal.aborted) {

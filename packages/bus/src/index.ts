@@ -1,10 +1,10 @@
 export { connectBus, DEFAULT_TASK_ACK_WAIT_MS } from './bus.js';
 export { DEFAULT_PREFIX, workerEventMsgId } from './subjects.js';
 export type {
+  BundleStore,
   Bus,
   BusOptions,
   BusSubjects,
-  BundleStore,
   CancelNoticeInit,
   ConsumeTasksOptions,
   ConsumeWorkerEventsOptions,

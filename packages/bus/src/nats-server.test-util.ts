@@ -21,9 +21,13 @@ export async function startNatsServer(): Promise<TestNatsServer> {
   const port = await freePort();
   const monitorPort = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'tributary-nats-'));
-  const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    NATS_SERVER,
+    ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir],
+    {
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await waitForPort(port, child);

@@ -12,8 +12,8 @@ export interface PullRequest {
   expiresMs: number;
 }
 
-// The client gives the server this long past `expires` to send its 408 before giving up on it; past that
-// the connection is probably down, and messages sent later are redelivered after the ack wait.
+// The client gives the server this long past `expires` to send its 408 before giving up on it; messages
+// sent after that are redelivered after the ack wait.
 const CLIENT_GRACE_MS = 2_000;
 
 /**
@@ -48,7 +48,7 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
       // JetStream delivers a stream message under its own subject; only statuses come on the inbox itself.
       if (msg.subject === inbox) {
         const status = statusOf(msg);
-        if (status !== undefined) finish(status);
+        if (status !== 'ignore') finish(status === 'done' ? undefined : status);
         return;
       }
       deliveries.push(new JetStreamDelivery(nc, msg));
@@ -61,7 +61,12 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
       reject(TributaryError.from(error, Code.Unavailable));
       return;
     }
-    const timer = setTimeout(() => finish(), request.expiresMs + CLIENT_GRACE_MS);
+    // No status by then: the request never reached a consumer (it does not exist, or JetStream is down),
+    // which JetStream answers with silence rather than an error.
+    const timer = setTimeout(() => {
+      if (deliveries.length > 0) finish();
+      else finish(new TributaryError(Code.Unavailable, `no answer to pull request on ${request.consumer}`));
+    }, request.expiresMs + CLIENT_GRACE_MS);
     // The subscription closes when the connection does: return what arrived.
     void sub.closed.then(
       () => finish(),
@@ -81,12 +86,13 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
 }
 
 /**
- * `undefined` when the status only ends the request normally (404 no messages, 408 timeout/requests
- * pending) or is informational (100 heartbeat); otherwise the error it stands for.
+ * `done` when the status ends the request normally (404 no messages, 408 timeout or requests pending),
+ * `ignore` when it is informational (100 heartbeat), otherwise the error it stands for.
  */
-function statusOf(msg: Msg): TributaryError | undefined {
+function statusOf(msg: Msg): 'done' | 'ignore' | TributaryError {
   const code = msg.headers?.code ?? 0;
-  if (code === 0 || code === 100 || code === 404 || code === 408) return undefined;
+  if (code === 404 || code === 408) return 'done';
+  if (code === 0 || code === 100) return 'ignore';
   const description = msg.headers?.description ?? '';
   const what = code === 503 ? 'no responders (JetStream or the consumer is unavailable)' : description;
   return new TributaryError(Code.Unavailable, `pull request failed: ${code} ${what}`);

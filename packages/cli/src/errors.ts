@@ -1,5 +1,5 @@
 import { Code, codeName, formatProblem, TributaryError } from '@tributary/core';
-import { EXIT_FAILED, EXIT_USAGE, type CommandIo } from './io.js';
+import { type CommandIo, EXIT_FAILED, EXIT_USAGE } from './io.js';
 
 /**
  * Prints an error as `error: [code_name] message` and one line per problem, and returns the exit code:

@@ -9,8 +9,8 @@ export interface CommandIo {
   err(text: string): void;
   /** Colour standard output (it is a TTY and NO_COLOR is unset). */
   color: boolean;
-  /** The server address for client commands (`host:port`). */
-  server: string;
+  /** The server address for client commands (`host:port`). @default the client's DEFAULT_SERVER_ADDRESS */
+  server?: string;
   /**
    * A signal aborted when the user presses Ctrl-C. Only commands that can stop cleanly ask for it:
    * the first call installs the handler, so other commands keep Node's default (exit at once).

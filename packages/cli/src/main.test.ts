@@ -48,7 +48,10 @@ describe('tributary (built CLI)', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = jsonLines(stdout);
-    const summary = lines.at(-1) as { run: Record<string, unknown>; tasks: Record<string, { state: string }> };
+    const summary = lines.at(-1) as {
+      run: Record<string, unknown>;
+      tasks: Record<string, { state: string }>;
+    };
     expect(summary.run).toEqual({ id: expect.any(String), dag: 'hello', state: 'succeeded' });
     expect(Object.keys(summary.tasks)).toEqual(['say_hello', 'greet', 'wrap_up']);
     expect(Object.values(summary.tasks).every((task) => task.state === 'succeeded')).toBe(true);
@@ -91,7 +94,10 @@ describe('tributary (built CLI)', () => {
 
     const dir = await mkdtemp(join(tmpdir(), 'tributary-cli-'));
     try {
-      await writeFile(join(dir, 'dag.yaml'), 'name: broken\ntasks:\n  a:\n    kind: shell\n    command: "true"\n    needs: [nope]\n');
+      await writeFile(
+        join(dir, 'dag.yaml'),
+        'name: broken\ntasks:\n  a:\n    kind: shell\n    command: "true"\n    needs: [nope]\n',
+      );
       const broken = await cli('validate', dir);
       expect(broken.code).toBe(1);
       expect(broken.stdout).toMatch(/dag\.yaml:6:\d+: task 'a', field '[^']+': /);

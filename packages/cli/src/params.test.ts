@@ -60,6 +60,8 @@ describe('collectParams', () => {
   });
 
   it('reports a params file that cannot be read', async () => {
-    await expect(collectParams({ file: '/nonexistent/params.yaml' })).rejects.toThrow(/cannot read params file/);
+    await expect(collectParams({ file: '/nonexistent/params.yaml' })).rejects.toThrow(
+      /cannot read params file/,
+    );
   });
 });

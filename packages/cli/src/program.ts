@@ -1,4 +1,3 @@
-import { DEFAULT_SERVER_ADDRESS } from '@tributary/client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { cancelCommand } from './commands/cancel.js';
 import { coordinatorCommand } from './commands/coordinator.js';
@@ -35,7 +34,12 @@ function collect(value: string, previous: string[]): string[] {
 /** Adds `--param` and `--params-file`, shared by `run` and `trigger`. */
 function withParams(command: Command): Command {
   return command
-    .option('--param <key=value>', 'a run parameter; the value is JSON when it parses (repeatable)', collect, [])
+    .option(
+      '--param <key=value>',
+      'a run parameter; the value is JSON when it parses (repeatable)',
+      collect,
+      [],
+    )
     .option('--params-file <file>', 'a YAML or JSON file of run parameters (--param overrides it)');
 }
 
@@ -46,13 +50,16 @@ function withParams(command: Command): Command {
 export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: { code: number }): Command {
   const program = new Command('tributary')
     .description('Run DAG workflows on this machine or on a Tributary cluster.')
-    .option('--server <host:port>', `the coordinator's API address (env TRIBUTARY_SERVER; default ${DEFAULT_SERVER_ADDRESS})`)
+    .option(
+      '--server <host:port>',
+      "the coordinator's API address (default: $TRIBUTARY_SERVER, else 127.0.0.1:7070)",
+    )
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (text) => base.out(text), writeErr: (text) => base.err(text) });
   const io = (): CommandIo => {
-    const server = (program.opts().server as string | undefined) ?? env.TRIBUTARY_SERVER ?? DEFAULT_SERVER_ADDRESS;
-    return { ...base, server };
+    const server = (program.opts().server as string | undefined) ?? env.TRIBUTARY_SERVER;
+    return server === undefined || server === '' ? { ...base } : { ...base, server };
   };
   const act = async (action: () => Promise<number>): Promise<void> => {
     result.code = await action();
@@ -72,20 +79,24 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .option('--listen <host:port>', 'the API address to listen on')
     .option('--database-url <url>', 'the Postgres connection URL')
     .option('--nats-url <url>', 'the NATS server URL')
-    .action((options) => act(async () => {
+    .action((options) =>
+      act(async () => {
         await coordinatorCommand(options, env);
         return EXIT_OK;
-      }));
+      }),
+    );
   program
     .command('worker')
     .description('start a worker that pulls tasks from NATS')
     .option('--pool <name>', 'a pool to serve; repeatable or comma-separated', collect, [])
     .option('--concurrency <n>', 'attempts this worker runs at once', positiveInteger)
     .option('--nats-url <url>', 'the NATS server URL')
-    .action((options) => act(async () => {
+    .action((options) =>
+      act(async () => {
         await workerCommand(options, env);
         return EXIT_OK;
-      }));
+      }),
+    );
   program
     .command('deploy <dir>')
     .description('validate a DAG folder and register it on the server')
@@ -122,7 +133,11 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
 }
 
 /** Runs one command line (without `node` and the script) and returns the exit code. */
-export async function runCli(args: readonly string[], base: ProcessIo, env: NodeJS.ProcessEnv): Promise<number> {
+export async function runCli(
+  args: readonly string[],
+  base: ProcessIo,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const result = { code: EXIT_OK };
   const program = createProgram(base, env, result);
   try {

@@ -31,7 +31,10 @@ export function summaryFromRun(run: Run, now: number = Date.now()): RunSummary {
   for (const task of run.tasks) tasks[task.taskId] = taskSummary(task);
   const startedAt = millisFromTimestamp(run.createdAt) ?? now;
   const finishedAt = millisFromTimestamp(run.finishedAt) ?? now;
-  return { run: { id: run.id, dag: run.dag, state: runStateFromProto(run.state), startedAt, finishedAt }, tasks };
+  return {
+    run: { id: run.id, dag: run.dag, state: runStateFromProto(run.state), startedAt, finishedAt },
+    tasks,
+  };
 }
 
 /** A task state change from the server as the same event a local run emits. */
@@ -57,7 +60,13 @@ export function taskEventFromProto(event: TaskEvent, now: number = Date.now()): 
 /** The current state of each task that has moved past `pending`, so a late watcher sees where things are. */
 function snapshotEvents(run: Run, now: number): RunEvent[] {
   const events: RunEvent[] = [
-    { type: 'run', run: run.id, dag: run.dag, state: 'running', at: millisFromTimestamp(run.createdAt) ?? now },
+    {
+      type: 'run',
+      run: run.id,
+      dag: run.dag,
+      state: 'running',
+      at: millisFromTimestamp(run.createdAt) ?? now,
+    },
   ];
   for (const task of run.tasks) {
     const state = taskStateFromProto(task.state);

@@ -23,7 +23,9 @@ describe('applyEvent finishing the run', () => {
   it('fails the run when a leaf task failed, even though other leaves succeeded', () => {
     const { plan, run } = startRun(dagOf(task('a'), task('b')));
     succeed(plan, run, 'a');
-    expect(applyEvent(plan, run, events.failed('b')).commands).toEqual([{ type: 'finish_run', state: 'failed' }]);
+    expect(applyEvent(plan, run, events.failed('b')).commands).toEqual([
+      { type: 'finish_run', state: 'failed' },
+    ]);
   });
 
   it('fails the run when a leaf task is upstream_failed', () => {
@@ -38,7 +40,9 @@ describe('applyEvent finishing the run', () => {
     expect(finishes(applyEvent(plan, run, events.failed('a')).commands)).toEqual([]);
     expect(run.state).toBe('running');
     applyEvent(plan, run, events.retryDue('a', 2));
-    expect(finishes(succeed(plan, run, 'a', 2).commands)).toEqual([{ type: 'finish_run', state: 'succeeded' }]);
+    expect(finishes(succeed(plan, run, 'a', 2).commands)).toEqual([
+      { type: 'finish_run', state: 'succeeded' },
+    ]);
   });
 });
 

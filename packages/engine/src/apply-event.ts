@@ -1,6 +1,6 @@
 import type { Plan } from './plan.js';
-import { indexFor } from './run-index.js';
 import { cancelRun, startRun } from './run-events.js';
+import { indexFor } from './run-index.js';
 import { finishIfDone, type Step } from './step.js';
 import { retryDue, taskFailed, taskStarted, taskSucceeded } from './task-events.js';
 import type { EngineEvent, RunSnapshot, Transition } from './types.js';

@@ -26,7 +26,9 @@ describe('createPlan', () => {
   });
 
   it('orders tasks upstream first even when they are declared downstream first', () => {
-    const plan = createPlan(dagOf(task('load', ['transform']), task('transform', ['extract']), task('extract')));
+    const plan = createPlan(
+      dagOf(task('load', ['transform']), task('transform', ['extract']), task('extract')),
+    );
     expect(plan.order).toEqual(['extract', 'transform', 'load']);
   });
 
@@ -67,7 +69,13 @@ describe('createPlan', () => {
   });
 
   it('rejects a cycle, naming the tasks on it in the order they would run', () => {
-    const dag = dagOf(task('start'), task('a', ['start', 'c']), task('b', ['a']), task('c', ['b']), task('z', ['c']));
+    const dag = dagOf(
+      task('start'),
+      task('a', ['start', 'c']),
+      task('b', ['a']),
+      task('c', ['b']),
+      task('z', ['c']),
+    );
     const error = thrown(() => createPlan(dag));
     expect(error.code).toBe(Code.InvalidArgument);
     // Walks upstream from the first task that cannot be ordered: a needs c, c needs b, b needs a.

@@ -35,7 +35,9 @@ interface Node {
 export function createPlan(dag: PlanDag): Plan {
   const nodes = indexNodes(dag);
   const order = topologicalOrder(dag, nodes);
-  const roots = dag.tasks.filter((task) => nodeOf(nodes, task.id).upstream.length === 0).map((task) => task.id);
+  const roots = dag.tasks
+    .filter((task) => nodeOf(nodes, task.id).upstream.length === 0)
+    .map((task) => task.id);
   return {
     dag,
     order,

@@ -29,14 +29,22 @@ describe('run_started', () => {
     const plan = createPlan(dagOf());
     const run = createRunSnapshot(plan);
     const started = applyEvent(plan, run, events.runStarted(42));
-    expect(started).toEqual({ applied: true, changes: [], commands: [{ type: 'finish_run', state: 'succeeded' }] });
+    expect(started).toEqual({
+      applied: true,
+      changes: [],
+      commands: [{ type: 'finish_run', state: 'succeeded' }],
+    });
     expect(run).toEqual({ state: 'succeeded', tasks: {}, finishedAt: 42 });
   });
 
   it('ignores a second run_started', () => {
     const { plan, run } = startRun(chainDag(2));
     const before = structuredClone(run);
-    expect(applyEvent(plan, run, events.runStarted(5))).toEqual({ applied: false, commands: [], changes: [] });
+    expect(applyEvent(plan, run, events.runStarted(5))).toEqual({
+      applied: false,
+      commands: [],
+      changes: [],
+    });
     expect(run).toEqual(before);
   });
 

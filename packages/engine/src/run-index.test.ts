@@ -85,6 +85,7 @@ describe('createRunSnapshot', () => {
     const plan = createPlan(dagOf(task('__proto__'), task('constructor', ['__proto__'])));
     const run = createRunSnapshot(plan);
     expect(Object.keys(run.tasks)).toEqual(['__proto__', 'constructor']);
+    applyEvent(plan, run, events.runStarted());
     succeed(plan, run, '__proto__');
     expect(run.tasks.constructor).toEqual({ state: 'queued', attempt: 1 });
   });

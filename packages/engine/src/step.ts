@@ -1,7 +1,13 @@
 import { isTerminalTaskState, type RunState, type TaskState } from '@tributary/core';
 import type { Plan } from './plan.js';
 import { instanceOf, isFailedLeaf, type RunIndex, upstreamCountsOf } from './run-index.js';
-import { DEFAULT_TRIGGER_RULE, evaluateTriggerRule, type TriggerRule, upstreamOutcome } from './trigger-rules.js';
+import {
+  DEFAULT_TRIGGER_RULE,
+  evaluateTriggerRule,
+  type TriggerDecision,
+  type TriggerRule,
+  upstreamOutcome,
+} from './trigger-rules.js';
 import type { Command, PlanTask, RunSnapshot, TaskChange, TaskInstanceState } from './types.js';
 
 /**
@@ -66,7 +72,7 @@ export function releaseDownstream(step: Step, id: string): void {
 }
 
 /** Lets a pending task's trigger rule decide, as for a root task when the run starts. */
-export function decide(step: Step, id: string): ReturnType<typeof evaluateTriggerRule> {
+export function decide(step: Step, id: string): TriggerDecision {
   return evaluateTriggerRule(triggerRuleOf(step.plan.task(id)), upstreamCountsOf(step.index, id));
 }
 

@@ -15,11 +15,15 @@ describe('evaluateTriggerRule all_success', () => {
   });
 
   it('gives up as upstream_failed on the first failure without waiting for the rest', () => {
-    expect(evaluateTriggerRule('all_success', { ...emptyUpstreamCounts(3), failed: 1 })).toBe('upstream_failed');
+    expect(evaluateTriggerRule('all_success', { ...emptyUpstreamCounts(3), failed: 1 })).toBe(
+      'upstream_failed',
+    );
     expect(evaluateTriggerRule('all_success', { ...emptyUpstreamCounts(3), upstreamFailed: 1 })).toBe(
       'upstream_failed',
     );
-    expect(evaluateTriggerRule('all_success', { ...emptyUpstreamCounts(3), cancelled: 1 })).toBe('upstream_failed');
+    expect(evaluateTriggerRule('all_success', { ...emptyUpstreamCounts(3), cancelled: 1 })).toBe(
+      'upstream_failed',
+    );
   });
 
   it('skips a task whose upstream task was skipped, as Airflow does', () => {

@@ -47,7 +47,14 @@ export type EngineEvent =
   | { type: 'run_started'; at: number }
   | { type: 'task_started'; taskId: string; attempt: number; at: number }
   | { type: 'task_succeeded'; taskId: string; attempt: number; output: JsonValue; at: number }
-  | { type: 'task_failed'; taskId: string; attempt: number; reason: FailureReason; error: Failure; at: number }
+  | {
+      type: 'task_failed';
+      taskId: string;
+      attempt: number;
+      reason: FailureReason;
+      error: Failure;
+      at: number;
+    }
   | { type: 'retry_due'; taskId: string; attempt: number; at: number }
   | { type: 'run_cancelled'; reason: string; at: number };
 

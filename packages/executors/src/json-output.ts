@@ -16,7 +16,10 @@ export function toJsonOutput(value: unknown, taskId: string): JsonOutputResult {
     return { ok: true, output: JSON.parse(JSON.stringify(value)) as JsonValue };
   } catch (error) {
     // A toJSON() that returns something unserialisable ends up here.
-    return { ok: false, error: outputFailure(taskId, error instanceof Error ? error.message : String(error)) };
+    return {
+      ok: false,
+      error: outputFailure(taskId, error instanceof Error ? error.message : String(error)),
+    };
   }
 }
 

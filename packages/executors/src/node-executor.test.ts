@@ -26,7 +26,9 @@ afterEach(async () => {
 
 describe('node executor', () => {
   it('returns the output computed from params and upstream inputs by a typed TS module', async () => {
-    const result = await execute(nodeRequest({}, { params: { base: 10 }, inputs: { extract: { count: 5 } } }));
+    const result = await execute(
+      nodeRequest({}, { params: { base: 10 }, inputs: { extract: { count: 5 } } }),
+    );
     expect(result).toMatchObject({ outcome: 'succeeded', output: { total: 15, from: ['extract'] } });
     expect(result.finishedAt).toBeGreaterThanOrEqual(result.startedAt);
   });
@@ -61,7 +63,11 @@ describe('node executor', () => {
   it('fails with the thrown error message and type', async () => {
     const result = await execute(nodeRequest({ export: 'throwsRangeError' }));
     expect(result.outcome).toBe('failed');
-    expect(result.error).toMatchObject({ type: 'RangeError', message: 'base must be positive', retryable: true });
+    expect(result.error).toMatchObject({
+      type: 'RangeError',
+      message: 'base must be positive',
+      retryable: true,
+    });
     expect(result.error?.stack).toContain('throwsRangeError');
   });
 
@@ -155,7 +161,9 @@ describe('node executor', () => {
 
   it('splits a multi-line log message into lines', async () => {
     const lines: LogLine[] = [];
-    const result = await execute(nodeRequest({ export: 'logsMultiline' }), { onLog: (line) => lines.push(line) });
+    const result = await execute(nodeRequest({ export: 'logsMultiline' }), {
+      onLog: (line) => lines.push(line),
+    });
     expect(result.logTail).toEqual(['first', 'second']);
     expect(lines.map((line) => line.level)).toEqual(['error', 'error']);
   });

@@ -24,7 +24,10 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
     async execute(request, task, executeOptions = {}) {
       const startedAt = Date.now();
       const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = (fields: Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>, at = startedAt) => ({
+      const finish = (
+        fields: Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>,
+        at = startedAt,
+      ) => ({
         ...fields,
         startedAt: at,
         finishedAt: Date.now(),
@@ -36,11 +39,22 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
         return finish({ outcome: 'failed', error: escapeFailure(request.taskId, task.module) });
       }
       pool ??= createNodePool(options.maxThreads);
-      const attempt = runInPool(pool, request, task, modulePath, logs, executeOptions.signal, options.killGraceMs);
+      const attempt = runInPool(
+        pool,
+        request,
+        task,
+        modulePath,
+        logs,
+        executeOptions.signal,
+        options.killGraceMs,
+      );
       running.set(attempt.stopper, attempt.done);
       try {
         const settled = await attempt.done;
-        return finish(toResult(settled, attempt.stopper.reason, request.taskId, task.timeoutMs), settled.startedAt);
+        return finish(
+          toResult(settled, attempt.stopper.reason, request.taskId, task.timeoutMs),
+          settled.startedAt,
+        );
       } finally {
         attempt.stopper.dispose();
         running.delete(attempt.stopper);
@@ -106,9 +120,11 @@ function runInPool(
     port: port2,
   };
   if (request.traceparent !== undefined) threadTask.traceparent = request.traceparent;
-  const done = settle(pool.run(threadTask, { transferList: [port2], signal: kill.signal }), ended, port1).then(
-    (settled) => ({ ...settled, startedAt: startedAt ?? Date.now() }),
-  );
+  const done = settle(
+    pool.run(threadTask, { transferList: [port2], signal: kill.signal }),
+    ended,
+    port1,
+  ).then((settled) => ({ ...settled, startedAt: startedAt ?? Date.now() }));
   return { stopper, done };
 }
 
@@ -136,7 +152,8 @@ function toResult(
 ): Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'> {
   // Once stopped, the outcome is the stop's, even if the task then returned normally.
   if (reason !== undefined) return stopResult(reason, taskId, timeoutMs);
-  if (settled.result === undefined) return { outcome: 'failed', error: threadFailure(taskId, settled.thrown) };
+  if (settled.result === undefined)
+    return { outcome: 'failed', error: threadFailure(taskId, settled.thrown) };
   if (settled.result.ok) return { outcome: 'succeeded', output: settled.result.output };
   return { outcome: 'failed', error: settled.result.error };
 }

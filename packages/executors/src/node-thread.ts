@@ -20,7 +20,9 @@ export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThr
   const emit = (stream: LogLine['stream'], text: string, level?: LogLevel): void => {
     const at = Date.now();
     for (const line of text.split('\n')) {
-      send(level === undefined ? { type: 'log', stream, line, at } : { type: 'log', stream, line, at, level });
+      send(
+        level === undefined ? { type: 'log', stream, line, at } : { type: 'log', stream, line, at, level },
+      );
     }
   };
   captureConsole((stream, text) => emit(stream, text));
@@ -39,7 +41,8 @@ export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThr
 async function callTask(task: NodeThreadTask, ctx: NodeTaskContext): Promise<NodeThreadResult> {
   const module = await loadTaskModule(task.modulePath);
   // A CommonJS module's exports arrive as the default export when Node cannot detect them by name.
-  const fn = module[task.exportName] ?? (module.default as Record<string, unknown> | undefined)?.[task.exportName];
+  const fn =
+    module[task.exportName] ?? (module.default as Record<string, unknown> | undefined)?.[task.exportName];
   if (typeof fn !== 'function') {
     return {
       ok: false,
@@ -61,8 +64,15 @@ function createContext(
   signal: AbortSignal,
   emit: (stream: LogLine['stream'], text: string, level?: LogLevel) => void,
 ): NodeTaskContext {
-  const at = (level: LogLevel) => (...args: unknown[]) => emit('log', format(...args), level);
-  const log: TaskLogger = Object.assign(at('info'), { info: at('info'), warn: at('warn'), error: at('error') });
+  const at =
+    (level: LogLevel) =>
+    (...args: unknown[]) =>
+      emit('log', format(...args), level);
+  const log: TaskLogger = Object.assign(at('info'), {
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  });
   const ctx: NodeTaskContext = {
     params: task.params,
     inputs: task.inputs,

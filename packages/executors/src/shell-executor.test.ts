@@ -59,12 +59,17 @@ describe('shell executor', () => {
 
   it('reports a signal that killed the command', async () => {
     const result = await execute(shellRequest('kill -SEGV $$'));
-    expect(result.error).toMatchObject({ message: 'command killed by signal SIGSEGV', details: { signal: 'SIGSEGV' } });
+    expect(result.error).toMatchObject({
+      message: 'command killed by signal SIGSEGV',
+      details: { signal: 'SIGSEGV' },
+    });
   });
 
   it('streams stdout and stderr lines with their stream names', async () => {
     const lines: LogLine[] = [];
-    await execute(shellRequest('echo one; echo two >&2; printf three'), { onLog: (line) => lines.push(line) });
+    await execute(shellRequest('echo one; echo two >&2; printf three'), {
+      onLog: (line) => lines.push(line),
+    });
     expect(lines.map((line) => [line.stream, line.line])).toEqual([
       ['stdout', 'one'],
       ['stderr', 'two'],
@@ -121,11 +126,15 @@ describe('shell executor', () => {
 
   it('kills a task that ignores SIGTERM once the grace period is over', async () => {
     open({ killGraceMs: 200 });
+    const pids = join(scratch, 'stubborn.pids');
     const started = Date.now();
-    const result = await execute(shellRequest(`trap '' TERM; sleep 100 & wait`, { timeoutMs: 100 }));
+    // An ignored signal stays ignored across exec, so the sleep ignores SIGTERM too.
+    const command = `trap '' TERM; sleep 100 & echo "$$ $!" > ${pids}; wait`;
+    const result = await execute(shellRequest(command, { timeoutMs: 100 }));
     expect(result.outcome).toBe('timed_out');
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(Date.now() - started).toBeLessThan(5000);
+    expect(readPids(pids).filter(isProcessRunning)).toEqual([]);
   });
 
   it('cancels when the caller aborts, leaving no process behind', async () => {

@@ -3,19 +3,25 @@ import { type Failure, type JsonValue, toFailure } from '@tributary/core';
 import type { ShellTaskModel } from '@tributary/spec';
 import { createLineSplitter } from './line-splitter.js';
 import { createLogSink, type LogSink } from './log-sink.js';
-import { groupExists, signalGroup } from './process-group.js';
+import { groupExists, killGroup, signalGroup } from './process-group.js';
 import { buildShellEnv } from './shell-env.js';
 import { type AttemptStopper, createAttemptStopper, stopResult } from './stopper.js';
 import type { ExecuteOptions, ExecutionRequest, ExecutionResult, ExecutorOptions } from './types.js';
 
 /** Runs shell tasks as `/bin/sh -c` in their own process group. */
 export interface ShellExecutor {
-  execute(request: ExecutionRequest, task: ShellTaskModel, options?: ExecuteOptions): Promise<ExecutionResult>;
+  execute(
+    request: ExecutionRequest,
+    task: ShellTaskModel,
+    options?: ExecuteOptions,
+  ): Promise<ExecutionResult>;
   /** Kills every task still running (SIGKILL to its group) and waits for them to end. */
   close(): Promise<void>;
 }
 
-type Ending = { error: unknown } | { code: number | null; signal: NodeJS.Signals | null; lastStdout?: string };
+type Ending =
+  | { error: unknown }
+  | { code: number | null; signal: NodeJS.Signals | null; lastStdout?: string };
 
 export function createShellExecutor(options: Required<ExecutorOptions>): ShellExecutor {
   const running = new Map<AttemptStopper, Promise<Ending>>();
@@ -102,18 +108,26 @@ function waitForEnd(child: ChildProcess, logs: LogSink, killGraceMs: number): Pr
     // 'close' comes after 'exit' once every stdio pipe is closed, so all output has been read.
     child.on('close', (code, signal) => {
       clearTimeout(leftoverTimer);
-      if (pid !== undefined && groupExists(pid)) signalGroup(pid, 'SIGKILL');
       stdout.end();
       stderr.end();
-      resolve(lastStdout === undefined ? { code, signal } : { code, signal, lastStdout });
+      const ending: Ending = lastStdout === undefined ? { code, signal } : { code, signal, lastStdout };
+      const done = () => resolve(ending);
+      // Both paths resolve: a group we may not signal (EPERM, e.g. a setuid member) cannot hang the attempt.
+      void (pid === undefined ? Promise.resolve() : killGroup(pid)).then(done, done);
     });
   });
 }
 
-function toResult(ending: Ending, taskId: string): Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'> {
+function toResult(
+  ending: Ending,
+  taskId: string,
+): Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'> {
   if ('error' in ending) {
     const failure = toFailure(ending.error);
-    return { outcome: 'failed', error: { ...failure, message: `task '${taskId}' could not start: ${failure.message}` } };
+    return {
+      outcome: 'failed',
+      error: { ...failure, message: `task '${taskId}' could not start: ${failure.message}` },
+    };
   }
   if (ending.code === 0) return { outcome: 'succeeded', output: parseOutput(ending.lastStdout) };
   return { outcome: 'failed', error: exitFailure(ending.code, ending.signal) };

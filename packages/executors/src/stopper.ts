@@ -94,7 +94,9 @@ export function stopResult(
     outcome: 'cancelled',
     error: {
       type: 'CancelledError',
-      message: closed ? `task '${taskId}' was cancelled: the executor was closed` : `task '${taskId}' was cancelled`,
+      message: closed
+        ? `task '${taskId}' was cancelled: the executor was closed`
+        : `task '${taskId}' was cancelled`,
       // Closing a worker is not the task's fault: another worker may run it.
       retryable: closed,
     },

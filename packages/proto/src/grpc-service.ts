@@ -174,7 +174,9 @@ function streamingHandler(
         }
         if (!signal.aborted) call.end();
       } catch (error) {
-        if (!signal.aborted) call.emit('error', errorToStatus(error, onError));
+        // Mapped (and a bug reported) even when nobody is left to receive the status.
+        const status = errorToStatus(error, onError);
+        if (!signal.aborted) call.emit('error', status);
       }
     })();
   };

@@ -28,7 +28,8 @@ export async function loadLocalDag(path: string, params: JsonObject): Promise<Lo
     throw invalid(`the DAG spec at ${path} is invalid`, loaded.problems);
   }
   const checked = validateParams(loaded.model, params);
-  if (checked.problems.length > 0) throw invalid(`invalid params for DAG '${loaded.model.name}'`, checked.problems);
+  if (checked.problems.length > 0)
+    throw invalid(`invalid params for DAG '${loaded.model.name}'`, checked.problems);
   // Executors resolve modules and run shells from here, whatever the caller's working directory.
   return { dag: loaded.model, dir: resolve(loaded.dir), params: checked.params };
 }

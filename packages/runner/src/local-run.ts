@@ -1,5 +1,13 @@
 import { type Failure, type JsonObject, type JsonValue, type RunState, toFailure } from '@tributary/core';
-import { applyEvent, type Command, createPlan, createRunSnapshot, type EngineEvent, type RunSnapshot, type TaskChange } from '@tributary/engine';
+import {
+  applyEvent,
+  type Command,
+  createPlan,
+  createRunSnapshot,
+  type EngineEvent,
+  type RunSnapshot,
+  type TaskChange,
+} from '@tributary/engine';
 import type { ExecutionResult, TaskExecutor } from '@tributary/executors';
 import type { DagModel, TaskModel } from '@tributary/spec';
 import type { RunEvent, RunSummary, TaskStateEvent } from './events.js';
@@ -73,7 +81,13 @@ export class LocalRun {
   /** Starts the run; resolves with its summary once it finished and every attempt has stopped. */
   async run(): Promise<RunSummary> {
     this.startedAt = this.now();
-    this.emit({ type: 'run', run: this.setup.runId, dag: this.setup.dag.name, state: 'running', at: this.startedAt });
+    this.emit({
+      type: 'run',
+      run: this.setup.runId,
+      dag: this.setup.dag.name,
+      state: 'running',
+      at: this.startedAt,
+    });
     this.post({ type: 'run_started', at: this.startedAt });
     await this.settled;
     if (this.listenerError !== undefined) throw this.listenerError;
@@ -222,7 +236,11 @@ export class LocalRun {
     }
   }
 
-  private resultEvent(taskId: string, execution: Execution, result: ExecutionResult): EngineEvent | undefined {
+  private resultEvent(
+    taskId: string,
+    execution: Execution,
+    result: ExecutionResult,
+  ): EngineEvent | undefined {
     const { attempt } = execution;
     const at = result.finishedAt;
     switch (result.outcome) {
@@ -258,7 +276,8 @@ export class LocalRun {
       if (to !== 'succeeded' && ending.logTail.length > 0) event.logTail = ending.logTail;
     }
     if (to === 'succeeded' && instance?.output !== undefined) event.output = instance.output;
-    if ((to === 'failed' || to === 'up_for_retry') && instance?.error !== undefined) event.error = instance.error;
+    if ((to === 'failed' || to === 'up_for_retry') && instance?.error !== undefined)
+      event.error = instance.error;
     if (to === 'up_for_retry' && instance?.retryAt !== undefined) event.retryAt = instance.retryAt;
     return event;
   }
@@ -287,7 +306,13 @@ export class LocalRun {
     const { runId, dag } = this.setup;
     const finishedAt = this.snapshot.finishedAt ?? this.now();
     return {
-      run: { id: runId, dag: dag.name, state: this.finalState ?? this.snapshot.state, startedAt: this.startedAt, finishedAt },
+      run: {
+        id: runId,
+        dag: dag.name,
+        state: this.finalState ?? this.snapshot.state,
+        startedAt: this.startedAt,
+        finishedAt,
+      },
       tasks,
     };
   }

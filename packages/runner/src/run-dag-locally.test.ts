@@ -25,7 +25,9 @@ afterEach(async () => {
 });
 
 function taskEvents(events: RunEvent[], task?: string): TaskStateEvent[] {
-  return events.filter((event): event is TaskStateEvent => event.type === 'task' && (task === undefined || event.task === task));
+  return events.filter(
+    (event): event is TaskStateEvent => event.type === 'task' && (task === undefined || event.task === task),
+  );
 }
 
 const DIAMOND = `
@@ -47,9 +49,11 @@ tasks:
 
 const DIAMOND_FILES = {
   'dag.yaml': DIAMOND,
-  'extract.mjs': 'export const run = (ctx) => ({ numbers: Array.from({ length: ctx.params.n }, (_, i) => i + 1) });\n',
+  'extract.mjs':
+    'export const run = (ctx) => ({ numbers: Array.from({ length: ctx.params.n }, (_, i) => i + 1) });\n',
   'double.mjs': 'export const run = (ctx) => ({ doubled: ctx.inputs.extract.numbers.map((x) => x * 2) });\n',
-  'load.mjs': 'export const run = (ctx) => ({ doubled: ctx.inputs.double.doubled, sum: ctx.inputs.sum.sum });\n',
+  'load.mjs':
+    'export const run = (ctx) => ({ doubled: ctx.inputs.double.doubled, sum: ctx.inputs.sum.sum });\n',
 };
 
 describe('runDagLocally', () => {
@@ -60,11 +64,16 @@ describe('runDagLocally', () => {
 
     expect(summary.run.state).toBe('succeeded');
     expect(summary.run.dag).toBe('diamond_test');
-    expect(summary.tasks.load).toEqual({ state: 'succeeded', attempts: 1, output: { doubled: [2, 4, 6, 8], sum: 10 } });
+    expect(summary.tasks.load).toEqual({
+      state: 'succeeded',
+      attempts: 1,
+      output: { doubled: [2, 4, 6, 8], sum: 10 },
+    });
     expect(summary.tasks.sum?.output).toEqual({ sum: 10 });
     expect(Object.keys(summary.tasks)).toEqual(['extract', 'double', 'sum', 'load']);
     // load starts only after both branches succeeded.
-    const index = (task: string, state: string) => events.findIndex((e) => e.type === 'task' && e.task === task && e.state === state);
+    const index = (task: string, state: string) =>
+      events.findIndex((e) => e.type === 'task' && e.task === task && e.state === state);
     expect(index('load', 'running')).toBeGreaterThan(index('double', 'succeeded'));
     expect(index('load', 'running')).toBeGreaterThan(index('sum', 'succeeded'));
     expect(events[0]).toMatchObject({ type: 'run', state: 'running', dag: 'diamond_test' });
@@ -129,7 +138,8 @@ tasks:
 
   it('cancels the run and stops a running task when the signal aborts', async () => {
     const path = await dagFolder({
-      'dag.yaml': 'name: sleepy\ntasks:\n  nap: { kind: shell, command: "sleep 30" }\n  after: { kind: shell, needs: [nap], command: "true" }\n',
+      'dag.yaml':
+        'name: sleepy\ntasks:\n  nap: { kind: shell, command: "sleep 30" }\n  after: { kind: shell, needs: [nap], command: "true" }\n',
     });
     const controller = new AbortController();
     const started = Date.now();
@@ -148,7 +158,9 @@ tasks:
 
   it('never runs more attempts at once than its concurrency', async () => {
     const task = '{ kind: shell, command: "sleep 0.1" }';
-    const path = await dagFolder({ 'dag.yaml': `name: wide\ntasks:\n  a: ${task}\n  b: ${task}\n  c: ${task}\n` });
+    const path = await dagFolder({
+      'dag.yaml': `name: wide\ntasks:\n  a: ${task}\n  b: ${task}\n  c: ${task}\n`,
+    });
     let running = 0;
     let most = 0;
     const summary = await runDagLocally({
@@ -166,7 +178,9 @@ tasks:
   });
 
   it('turns an executor that throws into a failed task and leaves a given executor open', async () => {
-    const path = await dagFolder({ 'dag.yaml': 'name: one\ntasks:\n  a: { kind: shell, command: "true" }\n' });
+    const path = await dagFolder({
+      'dag.yaml': 'name: one\ntasks:\n  a: { kind: shell, command: "true" }\n',
+    });
     let closed = false;
     const executor: TaskExecutor = {
       execute: () => Promise.reject(new Error('executor exploded')),
@@ -175,7 +189,11 @@ tasks:
       },
     };
     const summary = await runDagLocally({ path, executor });
-    expect(summary.tasks.a).toMatchObject({ state: 'failed', attempts: 1, error: { message: 'executor exploded' } });
+    expect(summary.tasks.a).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      error: { message: 'executor exploded' },
+    });
     expect(closed).toBe(false);
   });
 

@@ -35,12 +35,17 @@ export interface LocalRunOptions {
 export async function runDagLocally(options: LocalRunOptions): Promise<RunSummary> {
   const concurrency = options.concurrency ?? availableParallelism();
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new TributaryError(Code.InvalidArgument, `concurrency must be a positive integer, got ${concurrency}`, {
-      problems: [{ field: 'concurrency', message: `must be a positive integer, got ${concurrency}` }],
-    });
+    throw new TributaryError(
+      Code.InvalidArgument,
+      `concurrency must be a positive integer, got ${concurrency}`,
+      {
+        problems: [{ field: 'concurrency', message: `must be a positive integer, got ${concurrency}` }],
+      },
+    );
   }
   const { dag, dir, params } = await loadLocalDag(options.path, options.params ?? {});
-  const executor = options.executor ?? createExecutor({ maxThreads: Math.min(concurrency, availableParallelism()) });
+  const executor =
+    options.executor ?? createExecutor({ maxThreads: Math.min(concurrency, availableParallelism()) });
   try {
     const run = new LocalRun({
       runId: randomUUID(),

@@ -32,11 +32,19 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
     timeoutMs: pickField<number | null>(fields, defaults, 'timeout', null),
     pool: pickField(fields, defaults, 'pool', DEFAULT_POOL),
     // Task variables override default ones of the same name; the others are kept.
-    env: { ...(defaults.env as Record<string, string> | undefined), ...(fields.env as Record<string, string> | undefined) },
+    env: {
+      ...(defaults.env as Record<string, string> | undefined),
+      ...(fields.env as Record<string, string> | undefined),
+    },
   };
   if (typeof fields.description === 'string') base.description = fields.description;
   if (base.kind === 'node') {
-    return { ...base, kind: 'node', module: fields.module as string, export: (fields.export as string) ?? DEFAULT_EXPORT };
+    return {
+      ...base,
+      kind: 'node',
+      module: fields.module as string,
+      export: (fields.export as string) ?? DEFAULT_EXPORT,
+    };
   }
   return { ...base, kind: 'shell', command: fields.command as string };
 }

@@ -56,8 +56,13 @@ function stronglyConnected(needs: ReadonlyMap<string, readonly string[]>): strin
 }
 
 /** Breadth-first from `start` along run order (to the tasks that need the current one) back to `start`. */
-function shortestCycle(needs: ReadonlyMap<string, readonly string[]>, group: Set<string>, start: string): string[] {
-  const downstream = (id: string) => [...group].filter((other) => other !== id && needs.get(other)?.includes(id));
+function shortestCycle(
+  needs: ReadonlyMap<string, readonly string[]>,
+  group: Set<string>,
+  start: string,
+): string[] {
+  const downstream = (id: string) =>
+    [...group].filter((other) => other !== id && needs.get(other)?.includes(id));
   const previous = new Map<string, string>();
   const queue = [start];
   for (let head = 0; head < queue.length; head++) {

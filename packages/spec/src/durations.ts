@@ -1,42 +1,27 @@
-/**
- * Duration values in a spec: a string with a unit (`500ms`, `30s`, `10m`, `1.5h`, `2d`), with the
- * units and long names the `ms` package accepts, or a non-negative integer number of seconds.
- * Written here rather than taken from `ms` because `ms` also accepts bare numeric strings as
- * milliseconds ("30" = 30ms, while `30` = 30 seconds here) and negative values.
- */
-const UNIT_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  msec: 1,
-  msecs: 1,
-  millisecond: 1,
-  milliseconds: 1,
-  s: 1000,
-  sec: 1000,
-  secs: 1000,
-  second: 1000,
-  seconds: 1000,
-  m: 60_000,
-  min: 60_000,
-  mins: 60_000,
-  minute: 60_000,
-  minutes: 60_000,
-  h: 3_600_000,
-  hr: 3_600_000,
-  hrs: 3_600_000,
-  hour: 3_600_000,
-  hours: 3_600_000,
-  d: 86_400_000,
-  day: 86_400_000,
-  days: 86_400_000,
-  w: 604_800_000,
-  week: 604_800_000,
-  weeks: 604_800_000,
-};
+import { SECOND } from '@tributary/core';
+import ms from 'ms';
 
-/** The JSON Schema `pattern` of a duration string; kept in step with {@link parseDuration}. */
-export const DURATION_PATTERN = `^\\d+(\\.\\d+)?\\s*(${Object.keys(UNIT_MS)
-  .sort((a, b) => b.length - a.length)
-  .join('|')})$`;
+/**
+ * Duration values in a spec: a string with a unit (`500ms`, `30s`, `10m`, `1.5h`, `2 days`), read by
+ * the `ms` package, or a non-negative integer number of seconds. Strings must first match
+ * {@link DURATION_PATTERN}, because `ms` alone also accepts bare numeric strings as milliseconds
+ * ("30" = 30ms, while `30` = 30 seconds here), negative values, years and any letter case.
+ */
+
+/** The unit names of `ms`, in the lower case spelling a spec may use (years are left out). */
+const UNITS = [
+  ...['ms', 'msec', 'msecs', 'millisecond', 'milliseconds'],
+  ...['s', 'sec', 'secs', 'second', 'seconds'],
+  ...['m', 'min', 'mins', 'minute', 'minutes'],
+  ...['h', 'hr', 'hrs', 'hour', 'hours'],
+  ...['d', 'day', 'days', 'w', 'week', 'weeks'],
+];
+
+/**
+ * The JSON Schema `pattern` of a duration string: the strings {@link parseDuration} accepts. Longer
+ * unit names come first so that the alternation never stops at a prefix (`m` of `ms`).
+ */
+export const DURATION_PATTERN = `^\\d+(\\.\\d+)? *(${[...UNITS].sort((a, b) => b.length - a.length).join('|')})$`;
 
 /** What to tell a user who wrote a bad duration. */
 export const DURATION_HINT = 'use e.g. 30s, 10m, 1h';
@@ -46,14 +31,10 @@ const DURATION_REGEX = new RegExp(DURATION_PATTERN);
 /** Milliseconds of a duration value, or undefined when it is not a valid duration. */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') {
-    return Number.isInteger(value) && value >= 0 ? value * 1000 : undefined;
+    return Number.isInteger(value) && value >= 0 ? value * SECOND : undefined;
   }
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  const match = DURATION_REGEX.exec(text);
-  if (match === null) return undefined;
-  const unit = UNIT_MS[match[2] ?? ''];
-  if (unit === undefined) return undefined;
-  const amount = Number.parseFloat(text);
-  return Math.round(amount * unit);
+  if (typeof value !== 'string' || !DURATION_REGEX.test(value)) return undefined;
+  // The pattern admits only strings ms parses; ms still returns undefined for what it cannot read.
+  const millis: number | undefined = ms(value as ms.StringValue);
+  return millis === undefined ? undefined : Math.round(millis);
 }

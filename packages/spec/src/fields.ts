@@ -61,7 +61,8 @@ const COMMON_TASK_FIELDS: FieldTable = {
   },
   timeout: {
     type: 'timeout',
-    description: 'Time limit of one attempt: 30s, 10m, 1h, or a number of seconds; null for none. Default none.',
+    description:
+      'Time limit of one attempt: 30s, 10m, 1h, or a number of seconds; null for none. Default none.',
   },
   pool: { type: 'pool', description: `The worker pool that runs the task. Default "${DEFAULT_POOL}".` },
   env: { type: 'env', description: 'Extra environment variables (shell) or ctx.env entries (node).' },
@@ -76,11 +77,18 @@ export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
       required: true,
       description: 'JavaScript or TypeScript module, relative to the DAG folder, e.g. ./transform.ts.',
     },
-    export: { type: 'exportName', description: `The exported function to call. Default "${DEFAULT_EXPORT}".` },
+    export: {
+      type: 'exportName',
+      description: `The exported function to call. Default "${DEFAULT_EXPORT}".`,
+    },
   },
   shell: {
     ...COMMON_TASK_FIELDS,
-    command: { type: 'command', required: true, description: 'Command run with /bin/sh -c in the DAG folder.' },
+    command: {
+      type: 'command',
+      required: true,
+      description: 'Command run with /bin/sh -c in the DAG folder.',
+    },
   },
 };
 
@@ -88,7 +96,13 @@ export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
 export const ANY_TASK_FIELDS: FieldTable = Object.assign({}, ...Object.values(TASK_FIELDS));
 
 /** Task fields that may be given once for all tasks under `defaults`. */
-export const DEFAULTS_FIELDS: FieldTable = pick(COMMON_TASK_FIELDS, ['retries', 'retry_delay', 'timeout', 'pool', 'env']);
+export const DEFAULTS_FIELDS: FieldTable = pick(COMMON_TASK_FIELDS, [
+  'retries',
+  'retry_delay',
+  'timeout',
+  'pool',
+  'env',
+]);
 
 /** The top level of a spec. */
 export const TOP_FIELDS: FieldTable = {
@@ -104,7 +118,11 @@ export const TOP_FIELDS: FieldTable = {
       'Run parameters: a JSON Schema per parameter. A parameter is required unless it has a default.',
   },
   defaults: { type: 'defaults', description: 'Task fields that apply to every task that does not set them.' },
-  tasks: { type: 'tasks', required: true, description: 'The tasks, by id. Order does not matter; needs does.' },
+  tasks: {
+    type: 'tasks',
+    required: true,
+    description: 'The tasks, by id. Order does not matter; needs does.',
+  },
 };
 
 function pick(table: FieldTable, names: readonly string[]): FieldTable {

@@ -26,7 +26,8 @@ async function listFiles(root: string, dir = ''): Promise<string[]> {
   for (const entry of entries) {
     const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.')) files.push(...(await listFiles(root, path)));
+      if (!SKIPPED_DIRS.has(entry.name) && !entry.name.startsWith('.'))
+        files.push(...(await listFiles(root, path)));
     } else if (entry.isFile()) {
       files.push(path);
     } else if (entry.isSymbolicLink()) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDagSpec } from './parse.js';
 
@@ -43,7 +44,14 @@ describe('parseDagSpec', () => {
         additionalProperties: false,
       },
       tasks: [
-        { id: 'extract', kind: 'shell', command: './extract.sh', needs: [], ...shared, env: { MODE: 'fast', TZ: 'UTC' } },
+        {
+          id: 'extract',
+          kind: 'shell',
+          command: './extract.sh',
+          needs: [],
+          ...shared,
+          env: { MODE: 'fast', TZ: 'UTC' },
+        },
         {
           id: 'transform',
           kind: 'node',
@@ -80,7 +88,9 @@ describe('parseDagSpec', () => {
   });
 
   it('fills built-in defaults when the spec has no defaults section', () => {
-    const { model } = parseDagSpec('name: one\ntasks:\n  a: { kind: shell, command: date }\n', { file: 'dag.yml' });
+    const { model } = parseDagSpec('name: one\ntasks:\n  a: { kind: shell, command: date }\n', {
+      file: 'dag.yml',
+    });
     expect(model?.tasks[0]).toEqual({
       id: 'a',
       kind: 'shell',
@@ -92,7 +102,12 @@ describe('parseDagSpec', () => {
       pool: 'default',
       env: {},
     });
-    expect(model?.paramsSchema).toEqual({ type: 'object', properties: {}, required: [], additionalProperties: false });
+    expect(model?.paramsSchema).toEqual({
+      type: 'object',
+      properties: {},
+      required: [],
+      additionalProperties: false,
+    });
     expect(model?.specFile).toBe('dag.yml');
   });
 
@@ -161,7 +176,45 @@ describe('parseDagSpec', () => {
   });
 
   it('reads values behind YAML anchors and aliases', () => {
-    const text = 'name: x\ndefaults: { env: &env { A: b } }\ntasks:\n  a: { kind: shell, command: ls, env: *env }\n';
+    const text =
+      'name: x\ndefaults: { env: &env { A: b } }\ntasks:\n  a: { kind: shell, command: ls, env: *env }\n';
     expect(parseDagSpec(text, { file: 'dag.yaml' }).model?.tasks[0]?.env).toEqual({ A: 'b' });
+  });
+
+  it('never throws, whatever the text', () => {
+    const pieces = fc.constantFrom(
+      'name: x\n',
+      'tasks:\n',
+      '  a: ',
+      '{ kind: shell, command: ls',
+      ', needs: [a',
+      ']',
+      '}',
+      '&x ',
+      '*x',
+      ': ',
+      '- ',
+      '\n',
+      '"',
+      'params:\n  p: ',
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(pieces, fc.string()), { maxLength: 20 }), (parts) => {
+        const result = parseDagSpec(parts.join(''), { file: 'dag.yaml' });
+        expect(result.model !== undefined || result.problems.length > 0).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reports, rather than throws on, aliases that expand too far', () => {
+    const bomb = ['name: x', 'params:', '  p:', '    a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]'];
+    for (const level of ['b', 'c', 'd', 'e']) {
+      const previous = String.fromCharCode(level.charCodeAt(0) - 1);
+      bomb.push(`    ${level}: &${level} [${Array(10).fill(`*${previous}`).join(', ')}]`);
+    }
+    bomb.push('tasks:', '  t: { kind: shell, command: ls }');
+    const { problems } = parseDagSpec(bomb.join('\n'), { file: 'dag.yaml' });
+    expect(problems[0]?.message).toMatch(/^cannot read the schema of param 'p'/);
   });
 });

@@ -39,20 +39,29 @@ function syntaxProblem(ctx: SpecContext, error: YAMLError): Problem {
 
 /** Source order, as compilers list errors; problems on one spot keep the order they were found in. */
 function byPosition(a: Problem, b: Problem): number {
-  return (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0);
+  return (
+    (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0)
+  );
 }
 
 /** Reads the structure of the spec, reporting problems as it goes; undefined when it has no root mapping. */
 function readSpec(ctx: SpecContext): ReadSpec | undefined {
   const root = ctx.doc.contents ?? undefined;
   if (!isMap(root)) {
-    report(ctx, root, `a DAG spec must be a mapping with at least 'name' and 'tasks' (got ${describeNode(root)})`);
+    report(
+      ctx,
+      root,
+      `a DAG spec must be a mapping with at least 'name' and 'tasks' (got ${describeNode(root)})`,
+    );
     return undefined;
   }
   const fields = readFields(ctx, root, { prefix: '', table: TOP_FIELDS, owner: root });
-  const name = fields.has('name') ? readValue(ctx, 'dagName', fields.get('name')?.value, { field: 'name' }) : undefined;
+  const name = fields.has('name')
+    ? readValue(ctx, 'dagName', fields.get('name')?.value, { field: 'name' })
+    : undefined;
   const descriptionEntry = fields.get('description');
-  const description = descriptionEntry && readValue(ctx, 'text', descriptionEntry.value, { field: 'description' });
+  const description =
+    descriptionEntry && readValue(ctx, 'text', descriptionEntry.value, { field: 'description' });
   const defaultsEntry = fields.get('defaults');
   const tasksEntry = fields.get('tasks');
   const spec: ReadSpec = {

@@ -93,7 +93,9 @@ export function nodeAtPath(ctx: SpecContext, node: Node, path: readonly (string 
   for (const segment of path) {
     let next: Node | undefined;
     if (isMap(current)) {
-      const pair = current.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = current.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
       next = resolve(ctx, pair?.value);
     } else if (isSeq(current) && typeof segment === 'number') {
       next = resolve(ctx, current.items[segment]);

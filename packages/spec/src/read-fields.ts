@@ -29,7 +29,8 @@ export function joinField(prefix: string, name: string): string {
  */
 export function readFields(ctx: SpecContext, node: Node, options: FieldsOptions): Map<string, MapEntry> {
   const { prefix, taskId, table } = options;
-  const at = (name: string) => (taskId === undefined ? { field: joinField(prefix, name) } : { field: joinField(prefix, name), taskId });
+  const at = (name: string) =>
+    taskId === undefined ? { field: joinField(prefix, name) } : { field: joinField(prefix, name), taskId };
   const known = new Map<string, MapEntry>();
   const base = prefix === '' ? {} : { field: prefix };
   for (const entry of mapEntries(ctx, node, 'key', taskId === undefined ? base : { ...base, taskId })) {
@@ -38,7 +39,8 @@ export function readFields(ctx: SpecContext, node: Node, options: FieldsOptions)
       continue;
     }
     const message =
-      options.explainUnknown?.(entry.key) ?? `unknown field '${entry.key}'${didYouMean(entry.key, Object.keys(table))}`;
+      options.explainUnknown?.(entry.key) ??
+      `unknown field '${entry.key}'${didYouMean(entry.key, Object.keys(table))}`;
     report(ctx, entry.keyNode, message, at(entry.key));
   }
   const required = options.required ?? Object.keys(table).filter((name) => table[name]?.required === true);

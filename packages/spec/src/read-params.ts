@@ -1,9 +1,16 @@
 import type { JsonObject, JsonValue } from '@tributary/core';
 import { isMap, isSeq, type Node } from 'yaml';
 import { PARAM_NAME_PATTERN } from './fields.js';
-import { checkSchema, type SchemaIssue } from './json-schema-check.js';
-import { validate } from './json-schema-validate.js';
-import { keyNodeOf, type MapEntry, mapEntries, nodeAtPath, report, resolve, type SpecContext } from './positions.js';
+import { checkParamSchema, type SchemaIssue } from './param-schema-check.js';
+import {
+  keyNodeOf,
+  type MapEntry,
+  mapEntries,
+  nodeAtPath,
+  report,
+  resolve,
+  type SpecContext,
+} from './positions.js';
 import { describeNode } from './read-values.js';
 
 /** Reports duplicate keys anywhere inside a param's schema (the structure walk does not go there). */
@@ -25,11 +32,21 @@ function reportIssue(ctx: SpecContext, name: string, schemaNode: Node, issue: Sc
     const parent = nodeAtPath(ctx, schemaNode, issue.path.slice(0, -1));
     const keyNode = keyNodeOf(ctx, parent, String(issue.path.at(-1)));
     const inside = issue.path.length > 1 ? ` in '${issue.path.slice(0, -1).join('.')}'` : '';
-    report(ctx, keyNode ?? parent, `invalid JSON Schema for param '${name}': ${issue.message}${inside}`, where);
+    report(
+      ctx,
+      keyNode ?? parent,
+      `invalid JSON Schema for param '${name}': ${issue.message}${inside}`,
+      where,
+    );
     return;
   }
   const node = nodeAtPath(ctx, schemaNode, issue.path);
-  report(ctx, node, `invalid JSON Schema for param '${name}': ${pathText(issue.path)}${issue.message}`, where);
+  report(
+    ctx,
+    node,
+    `invalid JSON Schema for param '${name}': ${pathText(issue.path)}${issue.message}`,
+    where,
+  );
 }
 
 /** Reads one param's schema; undefined after reporting when it is not a usable schema. */
@@ -37,7 +54,12 @@ function readParam(ctx: SpecContext, entry: MapEntry): JsonObject | undefined {
   const { key: name, keyNode, value } = entry;
   const where = { field: `params.${name}` };
   if (!new RegExp(PARAM_NAME_PATTERN).test(name)) {
-    report(ctx, keyNode, `invalid param name '${name}' (use letters, digits and _, not starting with a digit)`, where);
+    report(
+      ctx,
+      keyNode,
+      `invalid param name '${name}' (use letters, digits and _, not starting with a digit)`,
+      where,
+    );
   }
   if (!isMap(value)) {
     const message = `a param must be a JSON Schema mapping such as { type: string } (got ${describeNode(value)})`;
@@ -46,16 +68,20 @@ function readParam(ctx: SpecContext, entry: MapEntry): JsonObject | undefined {
   }
   const before = ctx.problems.length;
   checkDuplicateKeys(ctx, value, where.field);
-  const schema = value.toJS(ctx.doc) as JsonObject;
-  const issues = checkSchema(schema);
+  let schema: JsonObject;
+  try {
+    schema = value.toJS(ctx.doc) as JsonObject;
+  } catch (error) {
+    // yaml throws when aliases expand too far (a "billion laughs" document): a problem, not a crash.
+    report(ctx, value, `cannot read the schema of param '${name}': ${(error as Error).message}`, where);
+    return undefined;
+  }
+  const { issues, defaultIssues } = checkParamSchema(name, schema);
   for (const issue of issues) reportIssue(ctx, name, value, issue);
-  if (issues.length === 0 && 'default' in schema) {
-    const { default: fallback, ...rest } = schema;
-    for (const issue of validate(rest, fallback)) {
-      const node = nodeAtPath(ctx, value, ['default', ...issue.path]);
-      const message = `the default of param '${name}' does not match its schema: ${pathText(issue.path)}${issue.message}`;
-      report(ctx, node, message, where);
-    }
+  for (const issue of defaultIssues) {
+    const node = nodeAtPath(ctx, value, ['default', ...issue.path]);
+    const message = `the default of param '${name}' does not match its schema: ${pathText(issue.path)}${issue.message}`;
+    report(ctx, node, message, where);
   }
   return ctx.problems.length === before ? schema : undefined;
 }

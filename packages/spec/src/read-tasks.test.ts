@@ -21,7 +21,12 @@ describe('task structure checks', () => {
 
   it('reports a misspelt task field at its key with a suggestion', () => {
     expect(problemsOf(withTask('{ kind: shell, command: ls, neeeds: [] }'))).toEqual([
-      { message: "unknown field 'neeeds' (did you mean 'needs'?)", position: at(3, 34), taskId: 'a', field: 'tasks.a.neeeds' },
+      {
+        message: "unknown field 'neeeds' (did you mean 'needs'?)",
+        position: at(3, 34),
+        taskId: 'a',
+        field: 'tasks.a.neeeds',
+      },
     ]);
   });
 
@@ -38,7 +43,12 @@ describe('task structure checks', () => {
 
   it('reports a missing required field at the task id', () => {
     expect(problemsOf(withTask('{ kind: node }'))).toEqual([
-      { message: "missing required field 'module'", position: at(3, 3), taskId: 'a', field: 'tasks.a.module' },
+      {
+        message: "missing required field 'module'",
+        position: at(3, 3),
+        taskId: 'a',
+        field: 'tasks.a.module',
+      },
     ]);
     expect(problemsOf(withTask('{ command: ls }'))).toEqual([
       { message: "missing required field 'kind'", position: at(3, 3), taskId: 'a', field: 'tasks.a.kind' },
@@ -98,14 +108,19 @@ describe('top-level and defaults checks', () => {
   it('reports an unknown top-level field and a missing name', () => {
     expect(problemsOf('tasks:\n  a: { kind: shell, command: ls }\ndescripton: hi\n')).toEqual([
       { message: "missing required field 'name'", position: at(1, 1), field: 'name' },
-      { message: "unknown field 'descripton' (did you mean 'description'?)", position: at(3, 1), field: 'descripton' },
+      {
+        message: "unknown field 'descripton' (did you mean 'description'?)",
+        position: at(3, 1),
+        field: 'descripton',
+      },
     ]);
   });
 
   it('reports a bad DAG name at its value', () => {
     expect(problemsOf('name: Daily Sales\ntasks:\n  a: { kind: shell, command: ls }\n')).toEqual([
       {
-        message: "invalid DAG name 'Daily Sales' (use lower-case letters, digits, _ and -, starting with a letter)",
+        message:
+          "invalid DAG name 'Daily Sales' (use lower-case letters, digits, _ and -, starting with a letter)",
         position: at(1, 7),
         field: 'name',
       },
@@ -113,9 +128,16 @@ describe('top-level and defaults checks', () => {
   });
 
   it('reports unknown and bad fields in defaults', () => {
-    const text = withTask('{ kind: shell, command: ls }', 'defaults: { retrys: 1, module: x.ts, retry_delay: 3 weeks ago }\n');
+    const text = withTask(
+      '{ kind: shell, command: ls }',
+      'defaults: { retrys: 1, module: x.ts, retry_delay: 3 weeks ago }\n',
+    );
     expect(problemsOf(text)).toEqual([
-      { message: "unknown field 'retrys' (did you mean 'retries'?)", position: at(4, 13), field: 'defaults.retrys' },
+      {
+        message: "unknown field 'retrys' (did you mean 'retries'?)",
+        position: at(4, 13),
+        field: 'defaults.retrys',
+      },
       {
         message: "unknown field 'module' (it cannot be a default; set it on each task)",
         position: at(4, 24),

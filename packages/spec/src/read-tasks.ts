@@ -18,12 +18,19 @@ export interface RawTask {
 }
 
 /** Reads every field in `entries` with the reader of its type; fields that failed are left out. */
-function readAll(ctx: SpecContext, entries: Map<string, MapEntry>, table: FieldTable, prefix: string, taskId?: string): RawFields {
+function readAll(
+  ctx: SpecContext,
+  entries: Map<string, MapEntry>,
+  table: FieldTable,
+  prefix: string,
+  taskId?: string,
+): RawFields {
   const fields: RawFields = {};
   for (const [name, entry] of entries) {
     const spec = table[name];
     if (spec === undefined) continue;
-    const where = taskId === undefined ? { field: `${prefix}.${name}` } : { field: `${prefix}.${name}`, taskId };
+    const where =
+      taskId === undefined ? { field: `${prefix}.${name}` } : { field: `${prefix}.${name}`, taskId };
     const value = readValue(ctx, spec.type, entry.value, where);
     if (value !== undefined) fields[name] = value;
   }
@@ -37,10 +44,15 @@ function kindsWith(field: string): string {
 function readTask(ctx: SpecContext, id: string, keyNode: Node, node: Node | undefined): RawTask {
   const prefix = `tasks.${id}`;
   if (!isMap(node)) {
-    report(ctx, node ?? keyNode, `a task must be a mapping with at least 'kind' (got ${describeNode(node)})`, {
-      field: prefix,
-      taskId: id,
-    });
+    report(
+      ctx,
+      node ?? keyNode,
+      `a task must be a mapping with at least 'kind' (got ${describeNode(node)})`,
+      {
+        field: prefix,
+        taskId: id,
+      },
+    );
     // Kept, without fields, so that tasks which need it do not also get "not a task" problems.
     return { id, keyNode, fields: {}, nodes: new Map() };
   }
@@ -56,7 +68,9 @@ function readTask(ctx: SpecContext, id: string, keyNode: Node, node: Node | unde
     owner: keyNode,
     ...(kind === undefined ? { required: ['kind'] } : {}),
     explainUnknown: (key) =>
-      Object.hasOwn(ANY_TASK_FIELDS, key) ? `unknown field '${key}' for a ${kind} task (only ${kindsWith(key)} tasks have it)` : undefined,
+      Object.hasOwn(ANY_TASK_FIELDS, key)
+        ? `unknown field '${key}' for a ${kind} task (only ${kindsWith(key)} tasks have it)`
+        : undefined,
   });
   const nodes = new Map([...entries].map(([name, entry]) => [name, entry.value]));
   return { id, keyNode, fields: readAll(ctx, entries, table, prefix, id), nodes };
@@ -97,7 +111,9 @@ export function readDefaults(ctx: SpecContext, entry: MapEntry): RawFields {
     table: DEFAULTS_FIELDS,
     owner: entry.keyNode,
     explainUnknown: (key) =>
-      Object.hasOwn(ANY_TASK_FIELDS, key) ? `unknown field '${key}' (it cannot be a default; set it on each task)` : undefined,
+      Object.hasOwn(ANY_TASK_FIELDS, key)
+        ? `unknown field '${key}' (it cannot be a default; set it on each task)`
+        : undefined,
   });
   return readAll(ctx, entries, DEFAULTS_FIELDS, 'defaults');
 }

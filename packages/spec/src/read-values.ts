@@ -33,11 +33,17 @@ export function scalarOf(node: Node | undefined): unknown {
   return isScalar(node) ? node.value : undefined;
 }
 
-function readString(ctx: SpecContext, node: Node | undefined, where: Where, nonEmpty = false): string | undefined {
+function readString(
+  ctx: SpecContext,
+  node: Node | undefined,
+  where: Where,
+  nonEmpty = false,
+): string | undefined {
   const value = scalarOf(node);
   if (typeof value === 'string' && (!nonEmpty || value.trim() !== '')) return value;
   const what = nonEmpty ? 'a non-empty string' : 'a string';
-  const hint = typeof value === 'number' || typeof value === 'boolean' ? ` (quote it: '${String(value)}')` : '';
+  const hint =
+    typeof value === 'number' || typeof value === 'boolean' ? ` (quote it: '${String(value)}')` : '';
   report(ctx, node, `must be ${what} (got ${describeNode(node)})${hint}`, where);
   return undefined;
 }
@@ -58,7 +64,12 @@ function readMatching(
 function readKind(ctx: SpecContext, node: Node | undefined, where: Where): string | undefined {
   const value = scalarOf(node);
   if (typeof value === 'string' && (TASK_KINDS as readonly string[]).includes(value)) return value;
-  report(ctx, node, `unknown task kind ${describeNode(node)} (expected one of: ${TASK_KINDS.join(', ')})`, where);
+  report(
+    ctx,
+    node,
+    `unknown task kind ${describeNode(node)} (expected one of: ${TASK_KINDS.join(', ')})`,
+    where,
+  );
   return undefined;
 }
 
@@ -109,7 +120,12 @@ function readEnv(ctx: SpecContext, node: Node | undefined, where: Where): Record
   for (const entry of mapEntries(ctx, node, 'environment variable', where)) {
     const at = { ...where, field: `${where.field}.${entry.key}` };
     if (!new RegExp(ENV_NAME_PATTERN).test(entry.key)) {
-      report(ctx, entry.keyNode, `invalid environment variable name '${entry.key}' (use letters, digits and _)`, at);
+      report(
+        ctx,
+        entry.keyNode,
+        `invalid environment variable name '${entry.key}' (use letters, digits and _)`,
+        at,
+      );
       ok = false;
     }
     const value = readString(ctx, entry.value ?? entry.keyNode, at);
@@ -123,7 +139,12 @@ function readEnv(ctx: SpecContext, node: Node | undefined, where: Where): Record
  * Reads one field value of a simple type, reporting every problem with it. Mapping-valued
  * sections (`params`, `defaults`, `tasks`) have their own readers.
  */
-export function readValue(ctx: SpecContext, type: ValueType, node: Node | undefined, where: Where): FieldValue {
+export function readValue(
+  ctx: SpecContext,
+  type: ValueType,
+  node: Node | undefined,
+  where: Where,
+): FieldValue {
   switch (type) {
     case 'text':
       return readString(ctx, node, where);

@@ -58,7 +58,11 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
 function objectSchema(fields: FieldTable, description: string, overrides: JsonObject = {}): JsonObject {
   const properties: JsonObject = {};
   for (const [name, field] of Object.entries(fields)) {
-    properties[name] = { description: field.description, ...VALUE_SCHEMAS[field.type], ...overrides[name] as JsonObject };
+    properties[name] = {
+      description: field.description,
+      ...VALUE_SCHEMAS[field.type],
+      ...(overrides[name] as JsonObject),
+    };
   }
   const required = Object.entries(fields)
     .filter(([, field]) => field.required === true)

@@ -24,7 +24,12 @@ function checkNeedsExist(ctx: SpecContext, tasks: readonly RawTask[]): void {
 function checkCycles(ctx: SpecContext, tasks: readonly RawTask[]): void {
   const byId = new Map(tasks.map((task) => [task.id, task]));
   const graph = new Map(
-    tasks.map((task) => [task.id, needsOf(task).map((need) => need.id).filter((id) => byId.has(id))]),
+    tasks.map((task) => [
+      task.id,
+      needsOf(task)
+        .map((need) => need.id)
+        .filter((id) => byId.has(id)),
+    ]),
   );
   for (const cycle of findCycles(graph)) {
     const first = byId.get(cycle[0] ?? '') as RawTask;
@@ -48,7 +53,11 @@ export function normalizeModulePath(module: string): string | undefined {
 }
 
 /** Reports node task modules outside the folder, or, when the folder's files are known, not among them. */
-function checkModules(ctx: SpecContext, tasks: readonly RawTask[], files: ReadonlySet<string> | undefined): void {
+function checkModules(
+  ctx: SpecContext,
+  tasks: readonly RawTask[],
+  files: ReadonlySet<string> | undefined,
+): void {
   for (const task of tasks) {
     const module = task.fields.module;
     if (typeof module !== 'string') continue;
@@ -59,13 +68,22 @@ function checkModules(ctx: SpecContext, tasks: readonly RawTask[], files: Readon
       const message = `module '${module}' is outside the DAG folder (use a path relative to the folder, e.g. ./task.ts)`;
       report(ctx, node, message, where);
     } else if (files !== undefined && !files.has(path)) {
-      report(ctx, node, `module '${module}' is not a file in the DAG folder${didYouMean(path, files)}`, where);
+      report(
+        ctx,
+        node,
+        `module '${module}' is not a file in the DAG folder${didYouMean(path, files)}`,
+        where,
+      );
     }
   }
 }
 
 /** The checks that need the whole DAG: needs that name no task, cycles, and module paths. */
-export function checkSemantics(ctx: SpecContext, tasks: readonly RawTask[], files?: ReadonlySet<string>): void {
+export function checkSemantics(
+  ctx: SpecContext,
+  tasks: readonly RawTask[],
+  files?: ReadonlySet<string>,
+): void {
   checkNeedsExist(ctx, tasks);
   checkCycles(ctx, tasks);
   checkModules(ctx, tasks, files);

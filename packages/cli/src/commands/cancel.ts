@@ -10,7 +10,11 @@ export interface CancelCommandOptions {
 }
 
 /** `tributary cancel <run id>`: cancels a run and prints the state it is in now. */
-export async function cancelCommand(runId: string, options: CancelCommandOptions, io: CommandIo): Promise<number> {
+export async function cancelCommand(
+  runId: string,
+  options: CancelCommandOptions,
+  io: CommandIo,
+): Promise<number> {
   try {
     const run = await withClient(io, (client) =>
       client.cancelRun(runId, options.reason ?? 'cancelled from the command line'),

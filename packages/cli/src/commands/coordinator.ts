@@ -9,7 +9,10 @@ export interface CoordinatorCommandOptions {
  * `tributary coordinator`: starts the coordinator in this process. It handles its own signals and
  * resolves when it has shut down.
  */
-export async function coordinatorCommand(options: CoordinatorCommandOptions, env: NodeJS.ProcessEnv): Promise<void> {
+export async function coordinatorCommand(
+  options: CoordinatorCommandOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   // Loaded on demand: `tributary run` should not pay for (or need) the service's drivers.
   const { runCoordinatorMain } = await import('@tributary/coordinator');
   await runCoordinatorMain(

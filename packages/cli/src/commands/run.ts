@@ -1,5 +1,4 @@
 import type { RunState } from '@tributary/core';
-import { runDagLocally } from '@tributary/runner';
 import { reportError } from '../errors.js';
 import { type CommandIo, EXIT_FAILED, EXIT_OK } from '../io.js';
 import { collectParams } from '../params.js';
@@ -33,6 +32,8 @@ export async function runCommand(path: string, options: RunCommandOptions, io: C
       assignments: options.param ?? [],
       ...(options.paramsFile === undefined ? {} : { file: options.paramsFile }),
     });
+    // Loaded on demand, like the client elsewhere: each command pays only for what it uses.
+    const { runDagLocally } = await import('@tributary/runner');
     const summary = await runDagLocally({
       path,
       params,

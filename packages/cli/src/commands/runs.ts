@@ -31,7 +31,11 @@ export function formatRunsTable(runs: readonly Run[], now: number = Date.now()):
 }
 
 /** `tributary runs [dag]`: one page of runs, and the token of the next page when there is one. */
-export async function runsCommand(dag: string | undefined, options: RunsCommandOptions, io: CommandIo): Promise<number> {
+export async function runsCommand(
+  dag: string | undefined,
+  options: RunsCommandOptions,
+  io: CommandIo,
+): Promise<number> {
   try {
     const page = await withClient(io, (client) =>
       client.listRuns({

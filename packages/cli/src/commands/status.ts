@@ -34,7 +34,11 @@ export function formatRunStatus(run: Run, now: number = Date.now()): string {
 }
 
 /** `tributary status <run id>`: where a run is, task by task. */
-export async function statusCommand(runId: string, options: StatusCommandOptions, io: CommandIo): Promise<number> {
+export async function statusCommand(
+  runId: string,
+  options: StatusCommandOptions,
+  io: CommandIo,
+): Promise<number> {
   try {
     const run = await withClient(io, (client) => client.getRun(runId));
     io.out(options.json ? `${JSON.stringify(runToJson(run))}\n` : formatRunStatus(run));

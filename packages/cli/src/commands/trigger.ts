@@ -1,5 +1,5 @@
-import { Code, TributaryError } from '@tributary/core';
 import type { TributaryClient } from '@tributary/client';
+import { Code, TributaryError } from '@tributary/core';
 import { withClient } from '../client.js';
 import { reportError } from '../errors.js';
 import { type CommandIo, EXIT_FAILED, EXIT_OK } from '../io.js';
@@ -26,7 +26,11 @@ export interface TriggerCommandOptions {
  * `tributary trigger <dag>`: starts a run on the server and prints its id, or with `--wait` follows it
  * with the same progress (or JSON lines) as `tributary run` and exits like it.
  */
-export async function triggerCommand(dag: string, options: TriggerCommandOptions, io: CommandIo): Promise<number> {
+export async function triggerCommand(
+  dag: string,
+  options: TriggerCommandOptions,
+  io: CommandIo,
+): Promise<number> {
   try {
     const params = await collectParams({
       assignments: options.param ?? [],
@@ -52,7 +56,12 @@ export async function triggerCommand(dag: string, options: TriggerCommandOptions
 }
 
 /** Renders a remote run until it finishes. Ctrl-C stops watching; the run goes on on the server. */
-async function follow(client: TributaryClient, runId: string, renderer: RunRenderer, io: CommandIo): Promise<number> {
+async function follow(
+  client: TributaryClient,
+  runId: string,
+  renderer: RunRenderer,
+  io: CommandIo,
+): Promise<number> {
   const signal = io.interrupt();
   try {
     for await (const response of client.watchRun(runId, { signal })) {

@@ -17,7 +17,14 @@ const identity = (text: string): string => text;
 /** A palette that colours when `enabled` (stdout is a TTY and NO_COLOR is unset), else leaves text alone. */
 export function createPalette(enabled: boolean): Palette {
   if (!enabled) {
-    return { red: identity, green: identity, yellow: identity, blue: identity, gray: identity, bold: identity };
+    return {
+      red: identity,
+      green: identity,
+      yellow: identity,
+      blue: identity,
+      gray: identity,
+      bold: identity,
+    };
   }
   return {
     red: ansi(31, 39),

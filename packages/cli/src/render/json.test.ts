@@ -41,7 +41,13 @@ describe('eventToJson', () => {
       attempt: 1,
       at: AT,
       durationMs: 12,
-      error: { message: 'boom', type: 'ShellExitError', retryable: true, stack: 'at x', details: { exitCode: 3 } },
+      error: {
+        message: 'boom',
+        type: 'ShellExitError',
+        retryable: true,
+        stack: 'at x',
+        details: { exitCode: 3 },
+      },
       logTail: ['line'],
       retryAt: AT + 1000,
     });
@@ -66,7 +72,9 @@ describe('eventToJson', () => {
       state: 'running',
       at: '2025-01-02T03:04:05.006Z',
     });
-    expect(eventToJson({ type: 'log', task: 'a', attempt: 2, stream: 'stderr', line: 'x', at: AT })).toMatchObject({
+    expect(
+      eventToJson({ type: 'log', task: 'a', attempt: 2, stream: 'stderr', line: 'x', at: AT }),
+    ).toMatchObject({
       stream: 'stderr',
       attempt: 2,
       at: '2025-01-02T03:04:05.006Z',
@@ -79,7 +87,10 @@ describe('createJsonRenderer', () => {
     const chunks: string[] = [];
     const renderer = createJsonRenderer((text) => chunks.push(text));
     renderer.event({ type: 'run', run: 'r', dag: 'd', state: 'running', at: AT });
-    renderer.summary({ run: { id: 'r', dag: 'd', state: 'succeeded', startedAt: AT, finishedAt: AT }, tasks: {} });
+    renderer.summary({
+      run: { id: 'r', dag: 'd', state: 'succeeded', startedAt: AT, finishedAt: AT },
+      tasks: {},
+    });
     const lines = chunks.join('').trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[1] ?? '')).toEqual({ run: { id: 'r', dag: 'd', state: 'succeeded' }, tasks: {} });

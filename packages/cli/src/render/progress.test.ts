@@ -3,7 +3,11 @@ import { createProgressRenderer } from './progress.js';
 
 function render(color: boolean): string {
   const chunks: string[] = [];
-  const renderer = createProgressRenderer({ write: (text) => chunks.push(text), color, taskIds: ['flaky', 'report'] });
+  const renderer = createProgressRenderer({
+    write: (text) => chunks.push(text),
+    color,
+    taskIds: ['flaky', 'report'],
+  });
   renderer.event({ type: 'run', run: 'r1', dag: 'failing', state: 'running', at: 0 });
   renderer.event({ type: 'task', task: 'flaky', state: 'running', attempt: 3, at: 1 });
   renderer.event({ type: 'log', task: 'flaky', attempt: 3, stream: 'stdout', line: 'not shown', at: 1 });
@@ -28,7 +32,7 @@ function render(color: boolean): string {
 describe('createProgressRenderer', () => {
   it('shows a failed task with its attempt, duration, error and indented log tail', () => {
     const lines = render(false).split('\n');
-    expect(lines).toContain('✘ flaky        failed  attempt 3  1.50s');
+    expect(lines).toContain('✘ flaky        failed           attempt 3  1.50s');
     expect(lines).toContain('    ShellExitError: exited with code 3');
     expect(lines).toContain('    │ looking for the data');
     expect(lines).toContain('    │ no data today');

@@ -24,6 +24,9 @@ const SYMBOLS: Record<TaskState, string> = {
   cancelled: '■',
 };
 
+/** The longest state name, `upstream_failed`. */
+const STATE_WIDTH = Math.max(...TASK_STATES.map((state) => state.length));
+
 const RUN_SYMBOLS: Record<RunState, string> = { running: '▶', succeeded: '✔', failed: '✘', cancelled: '■' };
 
 function paint(palette: Palette, state: TaskState | RunState): (text: string) => string {
@@ -46,15 +49,19 @@ function paint(palette: Palette, state: TaskState | RunState): (text: string) =>
 /** `✔ extract     succeeded  1.20s`, plus the error and log tail of a failed attempt, indented. */
 export function formatTaskEvent(event: TaskStateEvent, width: number, palette: Palette): string {
   const colour = paint(palette, event.state);
-  const parts = [`${colour(SYMBOLS[event.state])} ${event.task.padEnd(width)} ${colour(event.state)}`];
+  const parts: string[] = [];
   if (event.attempt > 1) parts.push(palette.gray(`attempt ${event.attempt}`));
   if (event.durationMs !== undefined) parts.push(formatDuration(event.durationMs));
   if (event.worker !== undefined && event.worker !== '') parts.push(palette.gray(`on ${event.worker}`));
   if (event.retryAt !== undefined) {
     parts.push(palette.gray(`retry in ${formatDuration(Math.max(0, event.retryAt - event.at))}`));
   }
-  const lines = [parts.join('  ')];
-  if (event.error !== undefined) lines.push(`    ${palette.red(`${event.error.type}: ${event.error.message}`)}`);
+  // The state is padded only when something follows it, so that no line ends in spaces.
+  const state = parts.length > 0 ? event.state.padEnd(STATE_WIDTH) : event.state;
+  const head = `${colour(SYMBOLS[event.state])} ${event.task.padEnd(width)} ${colour(state)}`;
+  const lines = [[head, ...parts].join('  ')];
+  if (event.error !== undefined)
+    lines.push(`    ${palette.red(`${event.error.type}: ${event.error.message}`)}`);
   for (const line of event.logTail ?? []) lines.push(`    ${palette.gray('│')} ${line}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-import { type JsonObject, formatDuration } from '@tributary/core';
+import { formatDuration, type JsonObject } from '@tributary/core';
 import {
   type DagSummary,
   failureFromProto,
@@ -15,7 +15,11 @@ function iso(ms: number | undefined): string | null {
 }
 
 /** `1.20s`, or `-` when the span has not started; a span still open runs up to `now`. */
-export function formatSpan(startedAt: number | undefined, finishedAt: number | undefined, now: number): string {
+export function formatSpan(
+  startedAt: number | undefined,
+  finishedAt: number | undefined,
+  now: number,
+): string {
   if (startedAt === undefined) return '-';
   return formatDuration(Math.max(0, (finishedAt ?? now) - startedAt));
 }

@@ -3,9 +3,15 @@ import { formatTable } from './table.js';
 
 describe('formatTable', () => {
   it('aligns columns two spaces apart without trailing spaces', () => {
-    expect(formatTable(['A', 'LONGER'], [['wide cell', 'x'], ['b', '']])).toBe(
-      'A          LONGER\nwide cell  x\nb\n',
-    );
+    expect(
+      formatTable(
+        ['A', 'LONGER'],
+        [
+          ['wide cell', 'x'],
+          ['b', ''],
+        ],
+      ),
+    ).toBe('A          LONGER\nwide cell  x\nb\n');
   });
 
   it('ignores colour escapes when measuring and flattens newlines', () => {

@@ -26,10 +26,23 @@ export function chainDag(n: number, options: TestTaskOptions = {}): PlanDag {
 /** `root -> t0 .. t(n-1) -> join`: one task fanning out to `n` and joining again. */
 export function fanOutDag(n: number, options: TestTaskOptions = {}): PlanDag {
   const middle = Array.from({ length: n }, (_, i) => task(`t${i}`, ['root'], options));
-  return dagOf(task('root', [], options), ...middle, task('join', middle.map((t) => t.id), options));
+  return dagOf(
+    task('root', [], options),
+    ...middle,
+    task(
+      'join',
+      middle.map((t) => t.id),
+      options,
+    ),
+  );
 }
 
 /** `a -> (b, c) -> d`. */
 export function diamondDag(options: TestTaskOptions = {}): PlanDag {
-  return dagOf(task('a', [], options), task('b', ['a'], options), task('c', ['a'], options), task('d', ['b', 'c'], options));
+  return dagOf(
+    task('a', [], options),
+    task('b', ['a'], options),
+    task('c', ['a'], options),
+    task('d', ['b', 'c'], options),
+  );
 }

@@ -10,7 +10,12 @@ export const BOOM = { message: 'boom', type: 'Error', retryable: true };
 /** Builders for engine events, with small defaults so that tests state only what matters. */
 export const events = {
   runStarted: (at = 0): EngineEvent => ({ type: 'run_started', at }),
-  started: (taskId: string, attempt = 1, at = 10): EngineEvent => ({ type: 'task_started', taskId, attempt, at }),
+  started: (taskId: string, attempt = 1, at = 10): EngineEvent => ({
+    type: 'task_started',
+    taskId,
+    attempt,
+    at,
+  }),
   succeeded: (taskId: string, attempt = 1, output: JsonValue = null, at = 20): EngineEvent => ({
     type: 'task_succeeded',
     taskId,
@@ -26,7 +31,12 @@ export const events = {
     error: BOOM,
     at,
   }),
-  retryDue: (taskId: string, attempt: number, at = 2000): EngineEvent => ({ type: 'retry_due', taskId, attempt, at }),
+  retryDue: (taskId: string, attempt: number, at = 2000): EngineEvent => ({
+    type: 'retry_due',
+    taskId,
+    attempt,
+    at,
+  }),
   cancelled: (at = 30): EngineEvent => ({ type: 'run_cancelled', reason: 'user', at }),
 };
 

@@ -24,7 +24,9 @@ export function checkInvariants(plan: Plan, result: SimulationResult): string[] 
       violations.push(...checkChange(plan, replay, completions, change));
     }
     violations.push(...checkCommands(transition));
-    finishes = finishes.concat(transition.commands.flatMap((c) => (c.type === 'finish_run' ? [c.state] : [])));
+    finishes = finishes.concat(
+      transition.commands.flatMap((c) => (c.type === 'finish_run' ? [c.state] : [])),
+    );
   });
   violations.push(...checkEnd(plan, result, replay, finishes));
   return violations;
@@ -62,14 +64,19 @@ function checkChange(
 /** Each dispatch and retry command matches the change that caused it. */
 function checkCommands(transition: Transition): string[] {
   const queued = transition.changes.filter((c) => c.to === 'queued').map((c) => `${c.taskId}#${c.attempt}`);
-  const dispatched = transition.commands.flatMap((c) => (c.type === 'dispatch' ? [`${c.taskId}#${c.attempt}`] : []));
-  const retrying = transition.changes.filter((c) => c.to === 'up_for_retry').map((c) => `${c.taskId}#${c.attempt + 1}`);
+  const dispatched = transition.commands.flatMap((c) =>
+    c.type === 'dispatch' ? [`${c.taskId}#${c.attempt}`] : [],
+  );
+  const retrying = transition.changes
+    .filter((c) => c.to === 'up_for_retry')
+    .map((c) => `${c.taskId}#${c.attempt + 1}`);
   const scheduled = transition.commands.flatMap((c) =>
     c.type === 'schedule_retry' ? [`${c.taskId}#${c.attempt}`] : [],
   );
   const violations: string[] = [];
   if (queued.join() !== dispatched.join()) violations.push(`queued ${queued} but dispatched ${dispatched}`);
-  if (retrying.join() !== scheduled.join()) violations.push(`retrying ${retrying} but scheduled ${scheduled}`);
+  if (retrying.join() !== scheduled.join())
+    violations.push(`retrying ${retrying} but scheduled ${scheduled}`);
   return violations;
 }
 
@@ -84,11 +91,14 @@ function checkEnd(
     const actual = result.run.tasks[id]!;
     if (!isTerminalTaskState(actual.state)) violations.push(`${id} ended ${actual.state}, not terminal`);
     if (actual.state !== task.state || actual.attempt !== task.attempt) {
-      violations.push(`${id} is ${actual.state}#${actual.attempt} but its changes say ${task.state}#${task.attempt}`);
+      violations.push(
+        `${id} is ${actual.state}#${actual.attempt} but its changes say ${task.state}#${task.attempt}`,
+      );
     }
   }
   if (finishes.length !== 1) violations.push(`finish_run was emitted ${finishes.length} times`);
-  if (finishes[0] !== result.run.state) violations.push(`run is ${result.run.state} but finished ${finishes[0]}`);
+  if (finishes[0] !== result.run.state)
+    violations.push(`run is ${result.run.state} but finished ${finishes[0]}`);
   const expected = expectedRunState(plan, result);
   if (result.run.state !== expected) violations.push(`run ended ${result.run.state}, expected ${expected}`);
   return violations;
@@ -96,12 +106,13 @@ function checkEnd(
 
 /** Cancelled if a cancel applied; otherwise failed when a leaf failed or upstream_failed (Airflow). */
 export function expectedRunState(plan: Plan, result: SimulationResult): RunState {
-  const cancelled = result.events.some((e, i) => e.type === 'run_cancelled' && result.transitions[i]!.applied);
+  const cancelled = result.events.some(
+    (e, i) => e.type === 'run_cancelled' && result.transitions[i]!.applied,
+  );
   if (cancelled) return 'cancelled';
   const failedLeaf = plan.order.some(
     (id) =>
-      plan.downstream(id).length === 0 &&
-      ['failed', 'upstream_failed'].includes(result.run.tasks[id]!.state),
+      plan.downstream(id).length === 0 && ['failed', 'upstream_failed'].includes(result.run.tasks[id]!.state),
   );
   return failedLeaf ? 'failed' : 'succeeded';
 }

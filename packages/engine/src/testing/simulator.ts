@@ -1,8 +1,7 @@
-import type { FailureReason } from '../types.js';
 import { applyEvent } from '../apply-event.js';
 import type { Plan } from '../plan.js';
 import { createRunSnapshot } from '../snapshot.js';
-import type { Command, EngineEvent, RunSnapshot, Transition } from '../types.js';
+import type { Command, EngineEvent, FailureReason, RunSnapshot, Transition } from '../types.js';
 
 /** How the simulated workers, timers and network behave. Every probability is per delivered event. */
 export interface SimulationOptions {
@@ -114,13 +113,17 @@ function outcome(
   const { taskId, attempt } = item;
   if (success) return { type: 'task_succeeded', taskId, attempt, output: { taskId, attempt }, at };
   const reason = REASONS[Math.floor(random() * REASONS.length)]!;
-  const error = { message: `attempt ${attempt} of ${taskId}: ${reason}`, type: 'SimulatedError', retryable: true };
+  const error = {
+    message: `attempt ${attempt} of ${taskId}: ${reason}`,
+    type: 'SimulatedError',
+    retryable: true,
+  };
   return { type: 'task_failed', taskId, attempt, reason, error, at };
 }
 
 /**
- * A duplicate of an event that applied, or a report for an attempt older than the current one (0 is the
- * attempt of a task never dispatched). Neither may ever apply.
+ * A duplicate of an event that applied, or a report for an attempt other than the current one: an older
+ * one (0 is the attempt of a task never dispatched) or one not dispatched yet. None may ever apply.
  */
 function noise(
   plan: Plan,
@@ -130,11 +133,14 @@ function noise(
   at: number,
 ): EngineEvent {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  if (random() < 0.5) return { ...pick(applied), at };
+  if (random() < 0.4) return { ...pick(applied), at };
   const taskId = pick(plan.order);
-  const attempt = Math.floor(random() * run.tasks[taskId]!.attempt);
+  const current = run.tasks[taskId]!.attempt;
+  const older = random() < 0.6;
+  const attempt = older ? Math.floor(random() * current) : current + 1;
   const kind = random();
   if (kind < 0.25) return { type: 'task_started', taskId, attempt, at };
-  if (kind < 0.5) return { type: 'retry_due', taskId, attempt, at };
+  // The next attempt's timer is legitimate (only early), so a timer from the future skips one attempt.
+  if (kind < 0.5) return { type: 'retry_due', taskId, attempt: older ? attempt : attempt + 1, at };
   return outcome({ taskId, attempt }, random() < 0.5, random, at);
 }

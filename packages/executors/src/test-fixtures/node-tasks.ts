@@ -41,9 +41,12 @@ export function returnsCycle() {
 }
 
 /** Ignores its signal: only killing the thread stops it. */
-export function busyLoop(): number {
-  let spins = 0;
-  for (;;) spins++;
+export function busyLoop(): never {
+  const until = Number.POSITIVE_INFINITY;
+  while (Date.now() < until) {
+    // Spin without yielding to the event loop.
+  }
+  throw new Error('unreachable');
 }
 
 /** Stops as soon as its signal aborts, rejecting with the signal's reason. */
@@ -73,5 +76,7 @@ export function logsMultiline(ctx: NodeTaskContext): null {
 }
 
 export function slow(ctx: NodeTaskContext): Promise<string> {
-  return new Promise((resolve) => setTimeout(() => resolve(`slept ${String(ctx.params.ms)}`), ctx.params.ms as number));
+  return new Promise((resolve) =>
+    setTimeout(() => resolve(`slept ${String(ctx.params.ms)}`), ctx.params.ms as number),
+  );
 }

@@ -19,8 +19,24 @@ export function nodeRequest(
   task: Partial<NodeTaskModel> = {},
   request: Partial<Omit<ExecutionRequest, 'task'>> = {},
 ): ExecutionRequest {
-  const model: NodeTaskModel = { ...base, id: 'transform', kind: 'node', module: './node-tasks.ts', export: 'run', ...task };
-  return { runId: 'run-1', taskId: model.id, attempt: 1, bundleDir: FIXTURES_DIR, params: {}, inputs: {}, ...request, task: model };
+  const model: NodeTaskModel = {
+    ...base,
+    id: 'transform',
+    kind: 'node',
+    module: './node-tasks.ts',
+    export: 'run',
+    ...task,
+  };
+  return {
+    runId: 'run-1',
+    taskId: model.id,
+    attempt: 1,
+    bundleDir: FIXTURES_DIR,
+    params: {},
+    inputs: {},
+    ...request,
+    task: model,
+  };
 }
 
 export function shellRequest(
@@ -29,5 +45,14 @@ export function shellRequest(
   request: Partial<Omit<ExecutionRequest, 'task'>> = {},
 ): ExecutionRequest {
   const model: ShellTaskModel = { ...base, id: 'extract', kind: 'shell', command, ...task };
-  return { runId: 'run-1', taskId: model.id, attempt: 1, bundleDir: FIXTURES_DIR, params: {}, inputs: {}, ...request, task: model };
+  return {
+    runId: 'run-1',
+    taskId: model.id,
+    attempt: 1,
+    bundleDir: FIXTURES_DIR,
+    params: {},
+    inputs: {},
+    ...request,
+    task: model,
+  };
 }

@@ -104,7 +104,7 @@ export const ProblemSchema: GenMessage<Problem> = /*@__PURE__*/
   messageDesc(file_tributary_v1_types, 1);
 
 /**
- * Carried in gRPC status details (`tributary.v1.ErrorDetails-bin` trailer) for INVALID_ARGUMENT and others.
+ * Carried in the `tributary-error-details-bin` trailer of a failed gRPC call (INVALID_ARGUMENT and others).
  *
  * @generated from message tributary.v1.ErrorDetails
  */

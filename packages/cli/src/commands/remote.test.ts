@@ -1,0 +1,265 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { Code, TributaryError } from '@tributary/core';
+import {
+  grpcHandlers,
+  grpcServiceDefinition,
+  jsonToValue,
+  RunState,
+  type ServiceImplementation,
+  TaskState,
+  TributaryService,
+  timestamp,
+} from '@tributary/proto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ProcessIo, runCli } from '../program.js';
+
+// The client commands against a fake TributaryService on a free port: real gRPC, no coordinator.
+type Impl = ServiceImplementation<typeof TributaryService>;
+
+const T0 = Date.UTC(2025, 0, 1);
+const EXAMPLE = fileURLToPath(new URL('../../../../examples/diamond', import.meta.url));
+const cleanups: (() => void)[] = [];
+
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+const unimplemented = () => {
+  throw new TributaryError(Code.Unimplemented, 'not part of this fake');
+};
+
+async function serve(overrides: Partial<Impl>): Promise<string> {
+  const impl: Impl = {
+    registerDag: unimplemented,
+    listDags: unimplemented,
+    triggerRun: unimplemented,
+    getRun: unimplemented,
+    listRuns: unimplemented,
+    watchRun: () => ({ [Symbol.asyncIterator]: unimplemented }),
+    cancelRun: unimplemented,
+    ...overrides,
+  };
+  const server = new grpc.Server();
+  server.addService(grpcServiceDefinition(TributaryService), grpcHandlers(TributaryService, impl));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  cleanups.push(() => server.forceShutdown());
+  return `127.0.0.1:${port}`;
+}
+
+async function cli(server: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: ProcessIo = {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    color: false,
+    interrupt: () => new AbortController().signal,
+  };
+  const code = await runCli(['--server', server, ...args], io, {});
+  return { code, out, err };
+}
+
+const RUN = {
+  id: 'r1',
+  dag: 'diamond',
+  dagVersion: 2,
+  state: RunState.RUNNING,
+  createdAt: timestamp(T0),
+  tasks: [
+    { taskId: 'extract', state: TaskState.PENDING, pool: 'default' },
+    { taskId: 'load', state: TaskState.PENDING, pool: 'default' },
+  ],
+};
+
+const FINISHED = {
+  ...RUN,
+  state: RunState.SUCCEEDED,
+  finishedAt: timestamp(T0 + 2000),
+  tasks: [
+    {
+      taskId: 'extract',
+      state: TaskState.SUCCEEDED,
+      attempt: 1,
+      workerId: 'w1',
+      output: jsonToValue({ n: 1 }),
+    },
+    {
+      taskId: 'load',
+      state: TaskState.SUCCEEDED,
+      attempt: 2,
+      workerId: 'w2',
+      startedAt: timestamp(T0 + 500),
+      finishedAt: timestamp(T0 + 1750),
+      output: jsonToValue(7),
+    },
+  ],
+};
+
+describe('client commands', () => {
+  it('trigger --wait --json prints the same lines as run --json and exits 0 when the run succeeded', async () => {
+    let triggered: unknown;
+    const server = await serve({
+      triggerRun: (request) => {
+        triggered = { dag: request.dag, params: request.params, requestId: request.requestId };
+        return { run: RUN, created: true };
+      },
+      async *watchRun() {
+        yield { event: { case: 'snapshot', value: RUN } };
+        yield {
+          event: {
+            case: 'task',
+            value: { taskId: 'extract', state: TaskState.RUNNING, attempt: 1, at: timestamp(T0 + 1) },
+          },
+        };
+        yield { event: { case: 'finished', value: FINISHED } };
+      },
+    });
+    const { code, out } = await cli(
+      server,
+      'trigger',
+      'diamond',
+      '--param',
+      'n=5',
+      '--request-id',
+      'q1',
+      '--wait',
+      '--json',
+    );
+    expect(code).toBe(0);
+    expect(triggered).toEqual({ dag: 'diamond', params: { n: 5 }, requestId: 'q1' });
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown);
+    expect(lines[1]).toEqual({
+      type: 'task',
+      task: 'extract',
+      state: 'running',
+      attempt: 1,
+      at: '2025-01-01T00:00:00.001Z',
+    });
+    expect(lines.at(-1)).toEqual({
+      run: { id: 'r1', dag: 'diamond', state: 'succeeded' },
+      tasks: {
+        extract: { state: 'succeeded', attempts: 1, output: { n: 1 } },
+        load: { state: 'succeeded', attempts: 2, output: 7 },
+      },
+    });
+  });
+
+  it('trigger without --wait prints only the run id', async () => {
+    const server = await serve({ triggerRun: () => ({ run: RUN, created: true }) });
+    expect(await cli(server, 'trigger', 'diamond')).toEqual({ code: 0, out: 'r1\n', err: '' });
+  });
+
+  it('status prints the run header and a task table', async () => {
+    const server = await serve({ getRun: () => ({ run: FINISHED }) });
+    const { code, out } = await cli(server, 'status', 'r1');
+    expect(code).toBe(0);
+    expect(out).toContain('dag      diamond (version 2)');
+    expect(out).toContain('state    succeeded');
+    expect(out).toContain('duration 2.00s');
+    expect(out).toMatch(/^TASK +STATE +ATTEMPT +WORKER +DURATION +ERROR$/m);
+    expect(out).toMatch(/^load +succeeded +2 +w2 +1\.25s$/m);
+    const json = JSON.parse((await cli(server, 'status', 'r1', '--json')).out) as Record<string, unknown>;
+    expect(json).toMatchObject({ id: 'r1', dag: 'diamond', version: 2, state: 'succeeded' });
+    expect(json.tasks).toContainEqual(
+      expect.objectContaining({ id: 'load', state: 'succeeded', attempt: 2, output: 7 }),
+    );
+  });
+
+  it('runs, dags and cancel print their tables and results', async () => {
+    const server = await serve({
+      listRuns: (request) => ({
+        runs: [{ ...FINISHED, tasks: [], taskCounts: { succeeded: 2 } }],
+        nextPageToken: `after-${request.pageSize}`,
+      }),
+      listDags: () => ({
+        dags: [
+          {
+            name: 'diamond',
+            versionCount: 2,
+            latest: { dag: 'diamond', version: 2, bundleHash: 'abcdef0123456789', taskCount: 4 },
+          },
+        ],
+      }),
+      cancelRun: () => ({ run: { ...RUN, state: RunState.CANCELLED } }),
+    });
+    const runs = await cli(server, 'runs', 'diamond', '--limit', '1');
+    expect(runs.out).toMatch(/^r1 +diamond +2 +succeeded +2025-01-01T00:00:00.000Z +2.00s +2 succeeded$/m);
+    expect(runs.out).toContain('more: --page-token after-1');
+    const dags = await cli(server, 'dags');
+    expect(dags.out).toMatch(/^diamond +2 +4 +abcdef012345\b/m);
+    expect(await cli(server, 'cancel', 'r1')).toEqual({ code: 0, out: 'r1: cancelled\n', err: '' });
+  });
+
+  it('prints a server error with its code name and problems, exiting 2 for invalid arguments', async () => {
+    const server = await serve({
+      triggerRun: () => {
+        throw new TributaryError(Code.InvalidArgument, 'invalid params', {
+          problems: [{ field: 'params.n', message: 'must be integer' }],
+        });
+      },
+      getRun: () => {
+        throw new TributaryError(Code.NotFound, "no run 'nope'");
+      },
+    });
+    expect(await cli(server, 'trigger', 'diamond')).toEqual({
+      code: 2,
+      out: '',
+      err: "error: [invalid_argument] invalid params\n  field 'params.n': must be integer\n",
+    });
+    expect(await cli(server, 'status', 'nope')).toEqual({
+      code: 1,
+      out: '',
+      err: "error: [not_found] no run 'nope'\n",
+    });
+  });
+
+  it('deploy validates the folder, registers it and reports the version or that nothing changed', async () => {
+    const created: boolean[] = [true, false];
+    let files: string[] = [];
+    const server = await serve({
+      registerDag: (request) => {
+        files = (request.bundle?.files ?? []).map((file) => file.path);
+        const version = { dag: 'diamond', version: 3, bundleHash: 'abcdef0123456789' };
+        return { version, created: created.shift() ?? false };
+      },
+    });
+    const first = await cli(server, 'deploy', EXAMPLE);
+    expect(first.code).toBe(0);
+    expect(first.out.trimEnd().split('\n').at(-1)).toBe('deployed diamond version 3 (abcdef012345)');
+    expect(files).toContain('dag.yaml');
+    const second = await cli(server, 'deploy', EXAMPLE);
+    expect(second.out.trimEnd().split('\n').at(-1)).toBe('unchanged: diamond version 3');
+  });
+
+  it('deploy refuses an invalid folder with its problems, before calling the server', async () => {
+    let called = false;
+    const server = await serve({
+      registerDag: () => {
+        called = true;
+        return {};
+      },
+    });
+    const { code, out } = await cli(server, 'deploy', fileURLToPath(new URL('.', import.meta.url)));
+    expect(code).toBe(1);
+    expect(out).toContain('no dag.yaml');
+    expect(called).toBe(false);
+  });
+
+  it('exits 2 on a bad flag value without calling the server', async () => {
+    const { code, err } = await cli('127.0.0.1:1', 'runs', '--limit', 'zero');
+    expect(code).toBe(2);
+    expect(err).toContain('must be a positive integer');
+  });
+});

@@ -1,0 +1,33 @@
+import { Code } from '@tributary/core';
+import { describe, expect, it } from 'vitest';
+import { compileExecutorOptions, DEFAULT_EXECUTOR_OPTIONS } from './options.js';
+
+describe('compileExecutorOptions', () => {
+  it('fills every option from the defaults', () => {
+    expect(compileExecutorOptions()).toEqual(DEFAULT_EXECUTOR_OPTIONS);
+    expect(DEFAULT_EXECUTOR_OPTIONS).toMatchObject({ killGraceMs: 5000, logTailLines: 20 });
+    expect(DEFAULT_EXECUTOR_OPTIONS.maxThreads).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps the options given', () => {
+    const baseEnv = { PATH: '/bin' };
+    expect(compileExecutorOptions({ maxThreads: 3, killGraceMs: 0, logTailLines: 0, baseEnv })).toEqual({
+      maxThreads: 3,
+      killGraceMs: 0,
+      logTailLines: 0,
+      baseEnv,
+    });
+  });
+
+  it.each([
+    [{ maxThreads: 0 }, "executor option 'maxThreads' must be an integer >= 1, got 0"],
+    [{ maxThreads: 1.5 }, "executor option 'maxThreads' must be an integer >= 1, got 1.5"],
+    [{ killGraceMs: -1 }, "executor option 'killGraceMs' must be an integer >= 0, got -1"],
+    [{ logTailLines: Number.NaN }, "executor option 'logTailLines' must be an integer >= 0, got NaN"],
+  ])('rejects %o with an error naming the field', (options, message) => {
+    expect(() => compileExecutorOptions(options)).toThrow(message);
+    expect(() => compileExecutorOptions(options)).toThrow(
+      expect.objectContaining({ code: Code.InvalidArgument }),
+    );
+  });
+});

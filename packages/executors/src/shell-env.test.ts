@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { buildShellEnv, inputVariableName } from './shell-env.js';
+import { shellRequest } from './test-fixtures/requests.js';
+
+describe('inputVariableName', () => {
+  it('upper-cases the id and replaces every non-alphanumeric character with _', () => {
+    expect(inputVariableName('load-v2.eu')).toBe('TRIBUTARY_INPUT_LOAD_V2_EU');
+  });
+});
+
+describe('buildShellEnv', () => {
+  it('layers the base env, the task env and the TRIBUTARY_ variables, which a task cannot shadow', () => {
+    const request = shellRequest(
+      'true',
+      {},
+      { runId: 'r', attempt: 2, params: { a: 1 }, inputs: { up: [1] } },
+    );
+    const env = buildShellEnv({ PATH: '/bin', REGION: 'us', UNSET: undefined }, request, {
+      REGION: 'eu',
+      TRIBUTARY_RUN_ID: 'forged',
+    });
+    expect(env).toEqual({
+      PATH: '/bin',
+      REGION: 'eu',
+      TRIBUTARY_RUN_ID: 'r',
+      TRIBUTARY_TASK_ID: 'extract',
+      TRIBUTARY_ATTEMPT: '2',
+      TRIBUTARY_PARAMS: '{"a":1}',
+      TRIBUTARY_INPUTS: '{"up":[1]}',
+      TRIBUTARY_INPUT_UP: '[1]',
+    });
+  });
+
+  it('sets TRACEPARENT only when the attempt is traced', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(buildShellEnv({}, shellRequest('true', {}, { traceparent }), {}).TRACEPARENT).toBe(traceparent);
+    expect(buildShellEnv({}, shellRequest('true'), {})).not.toHaveProperty('TRACEPARENT');
+  });
+});

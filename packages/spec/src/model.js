@@ -1,2 +1,0 @@
-export const TASK_KINDS = ['node', 'shell'];
-//# sourceMappingURL=model.js.map

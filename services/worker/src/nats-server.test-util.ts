@@ -1,0 +1,100 @@
+// A copy of packages/bus/src/nats-server.test-util.ts (packages do not import each other's test files);
+// both go once test/harness offers the same helper.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A nats-server with JetStream on a free port and a temp store dir, for one test file. */
+export interface TestNatsServer {
+  url: string;
+  port: number;
+  /** How many client connections the server has open (from its monitoring endpoint). */
+  connections(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+
+/** Starts nats-server and waits until it accepts connections. */
+export async function startNatsServer(): Promise<TestNatsServer> {
+  const port = await freePort();
+  const monitorPort = await freePort();
+  const storeDir = await mkdtemp(join(tmpdir(), 'tributary-nats-'));
+  const child = spawn(
+    NATS_SERVER,
+    ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForPort(port, child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    await rm(storeDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async connections() {
+      const response = await fetch(`http://127.0.0.1:${monitorPort}/connz`);
+      const body = (await response.json()) as { num_connections: number };
+      return body.num_connections;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A unique prefix per test, so tests sharing a server never see each other's streams. */
+export function uniquePrefix(): string {
+  return `t${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Polls `check` every 20ms until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`nats-server exited with code ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nats-server did not listen on port ${port} within 10s`);
+}

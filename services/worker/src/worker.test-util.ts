@@ -1,0 +1,78 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import type { Bus, OutgoingTask, ReceivedWorkerEvent } from '@tributary/bus';
+import type { JsonObject, JsonValue } from '@tributary/core';
+import { BundleSchema, jsonToValue } from '@tributary/proto';
+import type { Logger } from './logger.js';
+
+/** A logger that keeps lines for assertions instead of printing them. */
+export function memoryLogger(): Logger & { lines: { level: string; msg: string; fields?: object }[] } {
+  const lines: { level: string; msg: string; fields?: object }[] = [];
+  return {
+    lines,
+    info: (msg, fields) => lines.push({ level: 'info', msg, fields }),
+    warn: (msg, fields) => lines.push({ level: 'warn', msg, fields }),
+    error: (msg, fields) => lines.push({ level: 'error', msg, fields }),
+  };
+}
+
+/** Encodes a bundle from path -> text. */
+export function bundleBytes(files: Record<string, string>): Uint8Array {
+  const encoder = new TextEncoder();
+  return toBinary(
+    BundleSchema,
+    create(BundleSchema, {
+      files: Object.entries(files).map(([path, content]) => ({
+        path,
+        content: encoder.encode(content),
+        mode: 0o644,
+      })),
+    }),
+  );
+}
+
+const TASK_DEFAULTS = { needs: [], retries: 0, retryDelayMs: 0, timeoutMs: null, pool: 'default', env: {} };
+
+/** A task message for a compiled shell or node task. */
+export function outgoingTask(
+  ref: { runId: string; taskId: string },
+  bundleHash: string,
+  task: JsonObject,
+  extra: { pool?: string; params?: JsonObject; inputs?: Record<string, JsonValue> } = {},
+): OutgoingTask {
+  const pool = extra.pool ?? 'default';
+  return {
+    msgId: `${ref.runId}.${ref.taskId}.1`,
+    pool,
+    message: {
+      ...ref,
+      attempt: 1,
+      dag: 'test',
+      dagVersion: 1,
+      bundleHash,
+      task: { ...TASK_DEFAULTS, id: ref.taskId, pool, ...task },
+      params: extra.params ?? {},
+      inputs: Object.fromEntries(
+        Object.entries(extra.inputs ?? {}).map(([id, value]) => [id, jsonToValue(value)]),
+      ),
+    },
+  };
+}
+
+/** Collects every worker event, as the coordinator would, until stopped. */
+export function collectEvents(bus: Bus): { events: ReceivedWorkerEvent[]; stop(): Promise<void> } {
+  const events: ReceivedWorkerEvent[] = [];
+  const controller = new AbortController();
+  const loop = bus.consumeWorkerEvents({
+    signal: controller.signal,
+    handle: async (batch) => {
+      events.push(...batch);
+    },
+  });
+  return {
+    events,
+    async stop() {
+      controller.abort();
+      await loop;
+    },
+  };
+}

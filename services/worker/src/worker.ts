@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { type Bus, connectBus } from '@tributary/bus';
+import { createExecutor, type TaskExecutor } from '@tributary/executors';
+import { timestamp } from '@tributary/proto';
+import { AttemptRegistry } from './attempts.js';
+import { createBundleCache } from './bundle-cache.js';
+import { createJsonLogger, type Logger } from './logger.js';
+import type { WorkerOptions } from './options.js';
+import { runTask, SHUTDOWN, type TaskContext } from './run-task.js';
+
+/** A started worker. */
+export interface RunningWorker extends AsyncDisposable {
+  readonly id: string;
+  /** Graceful: stop pulling, let running tasks finish within shutdownGraceMs, then cancel them. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves when the worker has stopped. */
+  readonly done: Promise<void>;
+}
+
+/** What {@link startWorker} can be given instead of its defaults. */
+export interface WorkerDeps {
+  /** @default JSON lines on stderr */
+  logger?: Logger;
+}
+
+// Read once: the version heartbeats report.
+const VERSION = readVersion();
+
+/**
+ * Connects to NATS, ensures the topology and the pool consumers, and starts pulling tasks of every pool,
+ * running at most `concurrency` at once, heartbeating meanwhile.
+ * @throws TributaryError `Unavailable` when NATS cannot be reached.
+ */
+export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunningWorker> {
+  const logger = deps.logger ?? createJsonLogger({ workerId: options.workerId });
+  const bus = await connectBus({
+    servers: options.natsUrl.split(',').map((url) => url.trim()),
+    prefix: options.prefix,
+    name: `tributary-worker ${options.workerId}`,
+    taskAckWaitMs: options.taskAckWaitMs,
+    onStatus: (status) => logger.warn('nats connection', { status }),
+  });
+  try {
+    await bus.ensureTopology();
+    for (const pool of options.pools) await bus.ensurePool(pool);
+  } catch (error) {
+    await bus.close();
+    throw error;
+  }
+  const executor = createExecutor({ maxThreads: options.concurrency, killGraceMs: options.killGraceMs });
+  return new Worker(options, bus, executor, logger);
+}
+
+class Worker implements RunningWorker {
+  readonly done: Promise<void>;
+  private readonly attempts = new AttemptRegistry();
+  private readonly pulling = new AbortController();
+  private readonly hardStop = new AbortController();
+  private readonly startedAt = Date.now();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly loops: Promise<void>[];
+  private readonly unsubscribeCancels: () => void;
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  private stopping: Promise<void> | undefined;
+  private resolveDone: () => void = () => {};
+
+  constructor(
+    private readonly options: WorkerOptions,
+    private readonly bus: Bus,
+    private readonly executor: TaskExecutor,
+    private readonly logger: Logger,
+  ) {
+    const context: TaskContext = {
+      bus,
+      executor,
+      bundles: createBundleCache(options.cacheDir, (hash) => bus.bundles.get(hash)),
+      attempts: this.attempts,
+      logger,
+      workerId: options.workerId,
+      workingIntervalMs: Math.max(100, Math.min(options.heartbeatIntervalMs, options.taskAckWaitMs / 3)),
+      hardStop: this.hardStop.signal,
+    };
+    this.unsubscribeCancels = bus.subscribeCancels((notice) => {
+      const aborted = this.attempts.cancel(notice);
+      logger.info('cancel notice', {
+        runId: notice.runId,
+        taskId: notice.taskId,
+        attempt: notice.attempt,
+        aborted,
+      });
+    });
+    this.loops = options.pools.map((pool) => this.consume(pool, context));
+    this.heartbeatTimer = setInterval(() => this.heartbeat(false), options.heartbeatIntervalMs);
+    this.heartbeat(false);
+    logger.info('worker started', {
+      pools: options.pools,
+      concurrency: options.concurrency,
+      version: VERSION,
+    });
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  get id(): string {
+    return this.options.workerId;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  private consume(pool: string, context: TaskContext): Promise<void> {
+    const { concurrency } = this.options;
+    return this.bus.consumeTasks({
+      pool,
+      signal: this.pulling.signal,
+      // One budget for all pools: what the others are not using, plus what this pool already holds.
+      maxInFlight: () => concurrency - this.attempts.size + this.attempts.countIn(pool),
+      handle: (delivery) => this.track(runTask(context, delivery, pool)),
+      onError: (error) => this.logger.warn('task consumer error', { pool, error }),
+    });
+  }
+
+  /** Remembers a running task until it settles, so that stop() can wait for it. */
+  private track(task: Promise<void>): Promise<void> {
+    this.tasks.add(task);
+    return task.finally(() => this.tasks.delete(task));
+  }
+
+  private heartbeat(stopping: boolean): void {
+    try {
+      this.bus.publishHeartbeat({
+        workerId: this.options.workerId,
+        host: hostname(),
+        pools: this.options.pools,
+        concurrency: this.options.concurrency,
+        version: VERSION,
+        startedAt: timestamp(this.startedAt),
+        running: this.attempts.list(),
+        stopping,
+      });
+    } catch (error) {
+      // Only when the connection is closed; the next beat tries again.
+      this.logger.warn('heartbeat failed', { error });
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    const { shutdownGraceMs, killGraceMs } = this.options;
+    this.logger.info('worker stopping', { running: this.attempts.size });
+    this.pulling.abort();
+    this.heartbeat(true);
+    await Promise.all(this.loops);
+    if (!(await this.settleWithin(shutdownGraceMs))) {
+      this.logger.warn('grace period over, cancelling running tasks', { running: this.attempts.list() });
+      this.attempts.abortAll(SHUTDOWN);
+      // The executor gives each process killGraceMs after the abort; allow a little on top for the nak.
+      await this.settleWithin(killGraceMs + 2_000);
+    }
+    // Anything still retrying a publish gives up: its task will be redelivered after the ack wait.
+    this.hardStop.abort();
+    await this.settleWithin(5_000);
+    clearInterval(this.heartbeatTimer);
+    this.heartbeat(true);
+    this.unsubscribeCancels();
+    await this.executor.close();
+    await this.bus.close();
+    this.logger.info('worker stopped');
+    this.resolveDone();
+  }
+
+  /** Waits until every tracked task settled or `ms` passed; true when they all settled. */
+  private async settleWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    const all = Promise.allSettled([...this.tasks]).then(() => true as const);
+    try {
+      return await Promise.race([all, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

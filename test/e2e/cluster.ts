@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { createClient, type TributaryClient } from '@tributary/client';
+import {
+  type ChildProcessHandle,
+  freePort,
+  type NatsServer,
+  type PostgresServer,
+  spawnProcess,
+  startNats,
+  startPostgres,
+} from '../harness/index.js';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+export const CLI = join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js');
+
+/** A coordinator and workers, as separate processes started through the CLI, on their own servers. */
+export interface Cluster {
+  pg: PostgresServer;
+  nats: NatsServer;
+  databaseUrl: string;
+  address: string;
+  coordinator: ChildProcessHandle;
+  workers: ChildProcessHandle[];
+  client: TributaryClient;
+  startWorker(): Promise<ChildProcessHandle>;
+}
+
+/** Coordinator settings that make fault tests fast: lost tasks are found within seconds. */
+const COORDINATOR_ENV = {
+  TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '3000',
+  TRIBUTARY_TIMER_INTERVAL_MS: '200',
+  TRIBUTARY_TASK_ACK_WAIT_MS: '60000',
+};
+
+export async function startCluster(options: { workers: number }): Promise<Cluster> {
+  const [pg, nats] = await Promise.all([startPostgres(), startNats()]);
+  const databaseUrl = await pg.createDatabase('tributary');
+  const address = `127.0.0.1:${await freePort()}`;
+  const coordinator = spawnProcess(
+    process.execPath,
+    [CLI, 'coordinator', '--listen', address, '--database-url', databaseUrl, '--nats-url', nats.url],
+    { name: 'coordinator', env: COORDINATOR_ENV },
+  );
+  await coordinator.waitForOutput(/coordinator started/, 30_000);
+  const startWorker = async () => {
+    const worker = spawnProcess(
+      process.execPath,
+      [CLI, 'worker', '--pool', 'default', '--concurrency', '4', '--nats-url', nats.url],
+      { name: `worker-${workers.length + 1}`, env: { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500' } },
+    );
+    await worker.waitForOutput(/worker started/, 30_000);
+    workers.push(worker);
+    return worker;
+  };
+  const workers: ChildProcessHandle[] = [];
+  for (let i = 0; i < options.workers; i++) await startWorker();
+  const client = createClient({ address });
+  return { pg, nats, databaseUrl, address, coordinator, workers, client, startWorker };
+}
