@@ -22,18 +22,28 @@ export function pointerPath(pointer: string): (string | number)[] {
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
 
+const within = (error: ErrorObject, parent: ErrorObject): boolean =>
+  error.instancePath === parent.instancePath || error.instancePath.startsWith(`${parent.instancePath}/`);
+
 /**
  * Drops the noise of `anyOf`/`oneOf`: branches whose `type` did not match say nothing the user needs,
- * and when a branch of the right type failed for another reason, its errors say more than "must match
- * a schema in anyOf" (e.g. a misspelt JSON type names the allowed types, not "must be array").
+ * and when a branch failed for another reason at the same place or deeper, its errors say more than
+ * "must match a schema in anyOf" (a misspelt JSON type gets the list of types, not "must be array").
+ * The summary is matched by place rather than schema path because a branch may be a `$ref`.
  */
 function withoutCombinatorNoise(errors: ErrorObject[]): ErrorObject[] {
   const combinators = errors.filter((error) => COMBINATORS.has(error.keyword));
-  const branchOf = (error: ErrorObject): ErrorObject | undefined =>
-    combinators.find((combinator) => error.schemaPath.startsWith(`${combinator.schemaPath}/`));
-  const kept = errors.filter((error) => !(error.keyword === 'type' && branchOf(error) !== undefined));
+  const kept = errors.filter(
+    (error) =>
+      !(
+        error.keyword === 'type' &&
+        combinators.some((combinator) => error.schemaPath.startsWith(`${combinator.schemaPath}/`))
+      ),
+  );
   return kept.filter(
-    (error) => !(COMBINATORS.has(error.keyword) && kept.some((other) => branchOf(other) === error)),
+    (error) =>
+      !COMBINATORS.has(error.keyword) ||
+      !kept.some((other) => !COMBINATORS.has(other.keyword) && within(other, error)),
   );
 }
 

@@ -8,7 +8,7 @@ import type { JsonObject } from '@tributary/core';
 export interface DagModel {
   name: string;
   description?: string;
-  /** JSON Schema (draft 2020-12 subset ajv accepts) of the run parameters, always `type: object`. */
+  /** JSON Schema (draft-07, compiled by ajv in strict mode) of the run parameters, always `type: object`. */
   paramsSchema: JsonObject;
   tasks: TaskModel[];
   /** The spec file, relative to the DAG folder (`dag.yaml`). */

@@ -42,19 +42,32 @@ function valueAt(value: unknown, path: Path): unknown {
 
 /**
  * Where an unknown keyword is, since ajv's strict-mode error names the keyword but not its place:
- * the first schema (not a name in `properties` and the like, not data) that has it as a key.
+ * the first schema (not a name in `properties` and the like, not data) that has it as a key, with
+ * `withValue` as its value when given.
  */
-function findKeyword(value: unknown, keyword: string, path: Path = [], isNameMap = false): Path | undefined {
+function findKeyword(
+  value: unknown,
+  keyword: string,
+  path: Path = [],
+  isNameMap = false,
+  withValue?: unknown,
+): Path | undefined {
   const children: [string | number, unknown][] = Array.isArray(value)
     ? [...value.entries()]
     : isObject(value)
       ? Object.entries(value)
       : [];
-  if (!isNameMap && isObject(value) && Object.hasOwn(value, keyword)) return [...path, keyword];
+  if (
+    !isNameMap &&
+    isObject(value) &&
+    Object.hasOwn(value, keyword) &&
+    (withValue === undefined || value[keyword] === withValue)
+  )
+    return [...path, keyword];
   for (const [key, child] of children) {
     if (!isNameMap && typeof key === 'string' && DATA_KEYWORDS.has(key)) continue;
     const nameMap = !isNameMap && typeof key === 'string' && NAME_MAPS.has(key);
-    const found = findKeyword(child, keyword, [...path, key], nameMap);
+    const found = findKeyword(child, keyword, [...path, key], nameMap, withValue);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -89,7 +102,7 @@ function compileIssue(name: string, schema: JsonObject, error: unknown): SchemaI
     return path === undefined ? { path: [], message: text } : { path, message: text, onKey: true };
   }
   const format = /^unknown format "(.+)" ignored in schema at path "(.*)"$/.exec(message);
-  if (format !== undefined && format !== null) {
+  if (format !== null) {
     const [, formatName = '', pointer = ''] = format;
     const formats = knownFormats();
     return {
@@ -100,6 +113,12 @@ function compileIssue(name: string, schema: JsonObject, error: unknown): SchemaI
   if (error instanceof Error && 'missingRef' in error && message.includes('reference #')) {
     // The param is compiled as a property of the params object, so '#' is that object, not the param.
     return { path: [], message: `${message} (references into a param's own schema are not supported)` };
+  }
+  // V8's message names the pattern (`Invalid regular expression: /(/u: Unterminated group`), not its place.
+  const regex = /^Invalid regular expression: \/(.*)\/[a-z]*: (.*)$/s.exec(message);
+  const patternPath = regex === null ? undefined : findKeyword(schema, 'pattern', [], false, regex[1]);
+  if (regex !== null && patternPath !== undefined) {
+    return { path: patternPath, message: `is not a valid regular expression: ${regex[2]}` };
   }
   const at = / at "(#[^"]*)"/.exec(message);
   if (at === null) return { path: [], message };

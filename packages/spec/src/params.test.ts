@@ -1,3 +1,4 @@
+import { Code, TributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
 import type { DagModel } from './model.js';
 import { validateParams } from './params.js';
@@ -59,5 +60,36 @@ describe('validateParams', () => {
       { field: 'params.options.mode', message: 'must be equal to one of the allowed values: "fast", "slow"' },
       { field: 'params.options.x', message: 'is not a known property' },
     ]);
+  });
+
+  it('gives each call its own copy of an object default', () => {
+    const first = validateParams(model, { date: '2024-01-01' }).params as { options: { mode: string } };
+    first.options.mode = 'changed';
+    expect(validateParams(model, { date: '2024-01-01' }).params.options).toEqual({ mode: 'fast' });
+  });
+
+  it('reports a value matching no branch of anyOf once, not once per branch', () => {
+    const spec = SPEC.replace(
+      '  date: { type: string, format: date }',
+      '  date: { anyOf: [{ type: string, format: date }, { type: integer, minimum: 0 }] }',
+    );
+    const anyOfModel = parseDagSpec(spec, { file: 'dag.yaml' }).model as DagModel;
+    expect(validateParams(anyOfModel, { date: true }).problems).toEqual([
+      { field: 'params.date', message: 'must match a schema in anyOf' },
+    ]);
+    expect(validateParams(anyOfModel, { date: -1 }).problems).toEqual([
+      { field: 'params.date', message: 'must be >= 0' },
+    ]);
+  });
+
+  it('throws InvalidArgument for a model whose params schema does not compile', () => {
+    const broken: DagModel = { ...model, paramsSchema: { type: 'object', properties: { a: { typo: 1 } } } };
+    expect(() => validateParams(broken, {})).toThrowError(TributaryError);
+    try {
+      validateParams(broken, {});
+    } catch (error) {
+      expect((error as TributaryError).code).toBe(Code.InvalidArgument);
+      expect((error as TributaryError).message).toContain('unknown keyword: "typo"');
+    }
   });
 });
