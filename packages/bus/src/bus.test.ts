@@ -38,14 +38,17 @@ describe('heartbeats and cancel notices', () => {
     await using coordinator = await connectBus({ servers: server.url, prefix });
     await using w1 = await connectBus({ servers: server.url, prefix });
     await using w2 = await connectBus({ servers: server.url, prefix });
-    const seen: CancelNotice[] = [];
-    w1.subscribeCancels((notice) => seen.push(notice));
-    w2.subscribeCancels((notice) => seen.push(notice));
+    const seenBy1: CancelNotice[] = [];
+    const seenBy2: CancelNotice[] = [];
+    w1.subscribeCancels((notice) => seenBy1.push(notice));
+    w2.subscribeCancels((notice) => seenBy2.push(notice));
+    // Core NATS: a subscription counts only once the server has it, so publish until both have heard.
     await waitFor(() => {
-      if (seen.length === 0) coordinator.publishCancel({ runId: 'r1', reason: 'user' });
-      return seen.length >= 2;
+      coordinator.publishCancel({ runId: 'r1', reason: 'user' });
+      return seenBy1.length > 0 && seenBy2.length > 0;
     });
-    expect(seen[0]).toMatchObject({ runId: 'r1', taskId: '', attempt: 0, reason: 'user' });
+    expect(seenBy1[0]).toMatchObject({ runId: 'r1', taskId: '', attempt: 0, reason: 'user' });
+    expect(seenBy2[0]).toMatchObject({ runId: 'r1', reason: 'user' });
   });
 
   it('does not deliver heartbeats across prefixes', async () => {

@@ -27,19 +27,15 @@ function nonNegativeInteger(text: string): number {
   return value;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Collects a repeatable option. No default `[]` given to commander, so that help shows none. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Adds `--param` and `--params-file`, shared by `run` and `trigger`. */
 function withParams(command: Command): Command {
   return command
-    .option(
-      '--param <key=value>',
-      'a run parameter; the value is JSON when it parses (repeatable)',
-      collect,
-      [],
-    )
+    .option('--param <key=value>', 'a run parameter; the value is JSON when it parses (repeatable)', collect)
     .option('--params-file <file>', 'a YAML or JSON file of run parameters (--param overrides it)');
 }
 
@@ -88,7 +84,7 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
   program
     .command('worker')
     .description('start a worker that pulls tasks from NATS')
-    .option('--pool <name>', 'a pool to serve; repeatable or comma-separated', collect, [])
+    .option('--pool <name>', 'a pool to serve; repeatable or comma-separated', collect)
     .option('--concurrency <n>', 'attempts this worker runs at once', positiveInteger)
     .option('--nats-url <url>', 'the NATS server URL')
     .action((options) =>

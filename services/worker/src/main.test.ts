@@ -38,7 +38,7 @@ describe('runWorkerMain', () => {
       expect(heartbeats[0]?.pools).toEqual(['mainpool']);
       process.emit('SIGTERM', 'SIGTERM');
       await main;
-      expect(heartbeats.at(-1)?.stopping).toBe(true);
+      await waitFor(() => heartbeats.at(-1)?.stopping === true, 2_000);
       expect(process.listenerCount('SIGTERM')).toBe(listenersBefore);
       const logged = stderr.mock.calls.map(([line]) => JSON.parse(String(line)) as { msg: string });
       expect(logged.map((line) => line.msg)).toContain('worker stopped');

@@ -254,11 +254,12 @@ describe('stopping a worker', () => {
     ]);
     await waitFor(() => eventsOf('stop-run').some((received) => received.event.event.case === 'started'));
     await graceful.stop();
-    unsubscribe();
     const finished = await finishedOf('stop-run', 'short', 1_000);
     expect(finished.outcome).toBe(TaskOutcome.SUCCEEDED);
     expect(await poolState('graceful')).toEqual({ pending: 0, unacked: 0 });
-    expect(heartbeats.at(-1)?.stopping).toBe(true);
+    // The last heartbeat may still be on its way from the server to this connection.
+    await waitFor(() => heartbeats.at(-1)?.stopping === true, 2_000);
+    unsubscribe();
     await expect(graceful.done).resolves.toBeUndefined();
     expect(await server.connections()).toBe(connectionsBefore - 1);
   });

@@ -31,7 +31,7 @@ export async function registerDagVersion(
     if (existing) return { version: existing, created: false };
     const [inserted] = await tx<DagVersionRow[]>`
       INSERT INTO dag_versions (dag, version, bundle_hash, model)
-      SELECT ${input.dag}, COALESCE(MAX(version), 0) + 1, ${input.bundleHash}, ${JSON.stringify(input.model)}::jsonb
+      SELECT ${input.dag}, COALESCE(MAX(version), 0) + 1, ${input.bundleHash}, ${input.model as never}::jsonb
       FROM dag_versions WHERE dag = ${input.dag}
       RETURNING dag, version, bundle_hash AS "bundleHash", model, created_at AS "createdAt"`;
     return { version: inserted!, created: true };
