@@ -3,7 +3,17 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/gen/**', '**/*.js', '**/*.mjs', 'examples/**', 'bench/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/gen/**',
+      '**/*.js',
+      '**/*.mjs',
+      'examples/**',
+      'bench/**',
+    ],
+  },
   {
     files: ['**/*.ts'],
     languageOptions: {
@@ -16,7 +26,14 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@tributary/*/src/*', '@tributary/*/dist/*'], message: 'Import a package by its public entry point.' }] },
+        {
+          patterns: [
+            {
+              group: ['@tributary/*/src/*', '@tributary/*/dist/*'],
+              message: 'Import a package by its public entry point.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+          // Unit tests run first; the integration group starts after them.
+          sequence: { groupOrder: 0 },
           testTimeout: 20_000,
         },
       },
@@ -20,6 +22,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file starts its own servers; two files at a time keep a 2-core machine responsive.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -14,4 +14,8 @@ const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
 rmSync(join(root, 'packages/proto/src/gen'), { recursive: true, force: true });
 execFileSync(join(bin, 'buf'), ['lint'], { cwd: join(root, 'proto'), stdio: 'inherit', env });
 execFileSync(join(bin, 'buf'), ['generate'], { cwd: join(root, 'proto'), stdio: 'inherit', env });
-execFileSync(process.execPath, [join(root, 'scripts/write-dag-schema.mjs')], { cwd: root, stdio: 'inherit', env });
+execFileSync(process.execPath, [join(root, 'scripts/write-dag-schema.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+  env,
+});

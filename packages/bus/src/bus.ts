@@ -66,7 +66,15 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       },
     );
   }
-  const jsm = await jetstreamManager(nc);
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(nc);
+  } catch (error) {
+    await nc.close();
+    throw new TributaryError(Code.Unavailable, `JetStream is not available: ${String(error)}`, {
+      cause: error,
+    });
+  }
   return new NatsBus(nc, jsm, jetstream(nc), prefix, taskAckWaitMs, options.onStatus);
 }
 

@@ -33,7 +33,11 @@ export function toFailure(error: unknown, depth = 0): Failure {
     return failure;
   }
   if (isFailure(error)) return error;
-  return { message: typeof error === 'string' ? error : safeStringify(error), type: 'Error', retryable: true };
+  return {
+    message: typeof error === 'string' ? error : safeStringify(error),
+    type: 'Error',
+    retryable: true,
+  };
 }
 
 /** Whether a value already has the {@link Failure} shape (e.g. after crossing a thread). */

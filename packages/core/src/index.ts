@@ -1,6 +1,12 @@
 export { Code, codeName } from './code.js';
 export { formatDuration, HOUR, MINUTE, SECOND } from './duration.js';
-export { formatProblem, type Problem, type SourcePosition, TributaryError, type TributaryErrorOptions } from './error.js';
+export {
+  formatProblem,
+  type Problem,
+  type SourcePosition,
+  TributaryError,
+  type TributaryErrorOptions,
+} from './error.js';
 export { type Failure, isFailure, toFailure } from './failure.js';
 export type { JsonObject, JsonValue } from './json.js';
 export {

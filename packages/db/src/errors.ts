@@ -13,7 +13,15 @@ const RETRYABLE_SQLSTATES: Record<string, string> = {
 };
 
 // Socket errors that mean the database is unreachable right now.
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
 
 /** Whether retrying after this database error may succeed (connection lost, deadlock, restart). */
 export function isRetryableDatabaseError(error: unknown): boolean {
@@ -26,5 +34,7 @@ export function fromDatabaseError(error: unknown): TributaryError {
   if (error instanceof TributaryError) return error;
   const retryable = isRetryableDatabaseError(error);
   const message = error instanceof Error ? error.message : String(error);
-  return new TributaryError(retryable ? Code.Unavailable : Code.Internal, `database: ${message}`, { cause: error });
+  return new TributaryError(retryable ? Code.Unavailable : Code.Internal, `database: ${message}`, {
+    cause: error,
+  });
 }

@@ -38,7 +38,9 @@ export async function migrate(sql: Sql): Promise<number[]> {
         name text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`;
-    const done = new Set((await tx<{ number: number }[]>`SELECT number FROM tributary_migrations`).map((r) => r.number));
+    const done = new Set(
+      (await tx<{ number: number }[]>`SELECT number FROM tributary_migrations`).map((r) => r.number),
+    );
     const newest = Math.max(0, ...done);
     const known = migrations.at(-1)?.number ?? 0;
     if (newest > known) {

@@ -1,10 +1,5 @@
 import type { Failure, JsonObject, JsonValue, RunState, TaskState } from '@tributary/core';
-import {
-  type Database,
-  getDagVersion,
-  getRunRow,
-  getTaskInstanceRows,
-} from '@tributary/db';
+import { type Database, getDagVersion, getRunRow, getTaskInstanceRows } from '@tributary/db';
 import { createPlan, type Plan, type RunSnapshot, type TaskInstanceState } from '@tributary/engine';
 import type { DagModel } from '@tributary/spec';
 
@@ -70,7 +65,10 @@ export class ActiveRuns {
     if (cached) return cached;
     const row = await getRunRow(this.#db, runId);
     if (!row) return null;
-    const [version, tasks] = await Promise.all([this.version(row.dag, row.dagVersion), getTaskInstanceRows(this.#db, runId)]);
+    const [version, tasks] = await Promise.all([
+      this.version(row.dag, row.dagVersion),
+      getTaskInstanceRows(this.#db, runId),
+    ]);
     if (!version) return null;
     const snapshot: RunSnapshot = { state: row.state as RunState, tasks: {} };
     if (row.finishedAt) snapshot.finishedAt = row.finishedAt.getTime();

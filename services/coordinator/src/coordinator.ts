@@ -23,7 +23,10 @@ const API_SHUTDOWN_GRACE_MS = 2_000;
  * Starts a coordinator: migrates Postgres, creates the NATS topology, then runs the run loop, the
  * worker-event consumer, the timer sweeps and the gRPC server until stopped.
  */
-export async function startCoordinator(options: CoordinatorOptions, logger: Logger): Promise<RunningCoordinator> {
+export async function startCoordinator(
+  options: CoordinatorOptions,
+  logger: Logger,
+): Promise<RunningCoordinator> {
   const db = createDatabase({ url: options.databaseUrl });
   let bus: Bus | undefined;
   try {
@@ -45,7 +48,12 @@ export async function startCoordinator(options: CoordinatorOptions, logger: Logg
   return run(options, logger, db, bus);
 }
 
-async function run(options: CoordinatorOptions, logger: Logger, db: Database, bus: Bus): Promise<RunningCoordinator> {
+async function run(
+  options: CoordinatorOptions,
+  logger: Logger,
+  db: Database,
+  bus: Bus,
+): Promise<RunningCoordinator> {
   const runs = new ActiveRuns(db);
   const hub = new WatchHub();
   const loop = new RunLoop({ db, bus, runs, hub, logger });

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { grpcHandlers, grpcServiceDefinition, MAX_MESSAGE_BYTES, TributaryService } from '@tributary/proto';
+import { HealthImplementation } from 'grpc-health-check';
 import { createTributaryService, type ServiceDeps } from './api/service.js';
 import type { Logger } from './logger.js';
 
@@ -12,7 +12,11 @@ export interface GrpcServer {
 }
 
 /** Serves the Tributary API and the standard gRPC health service on `listen`. */
-export async function startGrpcServer(listen: string, deps: ServiceDeps, logger: Logger): Promise<GrpcServer> {
+export async function startGrpcServer(
+  listen: string,
+  deps: ServiceDeps,
+  logger: Logger,
+): Promise<GrpcServer> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -20,13 +24,20 @@ export async function startGrpcServer(listen: string, deps: ServiceDeps, logger:
   server.addService(
     grpcServiceDefinition(TributaryService),
     grpcHandlers(TributaryService, createTributaryService(deps), {
-      onInternalError: (error, method) => logger.error('internal error in API call', { method, error: String(error), stack: (error as Error)?.stack }),
+      onInternalError: (error, method) =>
+        logger.error('internal error in API call', {
+          method,
+          error: String(error),
+          stack: (error as Error)?.stack,
+        }),
     }),
   );
   const health = new HealthImplementation({ '': 'SERVING', [TributaryService.typeName]: 'SERVING' });
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
   });
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return {

@@ -1,4 +1,8 @@
 export { type RunningCoordinator, startCoordinator } from './coordinator.js';
 export { createJsonLogger, type Logger, SILENT_LOGGER } from './logger.js';
 export { type CoordinatorFlags, coordinatorOptionsFromEnv, runCoordinatorMain } from './main.js';
-export { type CoordinatorOptions, compileCoordinatorOptions, DEFAULT_COORDINATOR_OPTIONS } from './options.js';
+export {
+  type CoordinatorOptions,
+  compileCoordinatorOptions,
+  DEFAULT_COORDINATOR_OPTIONS,
+} from './options.js';

@@ -8,7 +8,9 @@ export interface Logger {
 /** A logger writing JSON lines to stderr, tagged with the service name. */
 export function createJsonLogger(service: string): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>) => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, service, msg: message, ...fields })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level, service, msg: message, ...fields })}\n`,
+    );
   };
   return {
     info: (message, fields) => write('info', message, fields),

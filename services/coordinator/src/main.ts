@@ -12,7 +12,10 @@ export interface CoordinatorFlags {
 }
 
 /** Reads the coordinator's options from the environment, with flags taking precedence. */
-export function coordinatorOptionsFromEnv(env: NodeJS.ProcessEnv, flags: CoordinatorFlags = {}): CoordinatorOptions {
+export function coordinatorOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  flags: CoordinatorFlags = {},
+): CoordinatorOptions {
   const int = (name: string) => (env[name] === undefined ? undefined : Number(env[name]));
   return compileCoordinatorOptions({
     listen: flags.listen ?? env.TRIBUTARY_LISTEN,
@@ -31,7 +34,10 @@ export function coordinatorOptionsFromEnv(env: NodeJS.ProcessEnv, flags: Coordin
  * Used by `tributary coordinator`. Sets process.exitCode on failure instead of exiting, so that
  * everything logged reaches its destination.
  */
-export async function runCoordinatorMain(flags: CoordinatorFlags = {}, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runCoordinatorMain(
+  flags: CoordinatorFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const logger = createJsonLogger('coordinator');
   let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
   try {

@@ -40,10 +40,18 @@ export function compileCoordinatorOptions(input: Partial<CoordinatorOptions>): C
   if (!/^[^:\s]+:\d{1,5}$/.test(options.listen) || Number(options.listen.split(':').at(-1)) > 65_535) {
     fail('listen', `must be host:port, got '${options.listen}'`);
   }
-  if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) fail('databaseUrl', `must be a postgres:// URL, got '${options.databaseUrl}'`);
+  if (!/^postgres(ql)?:\/\//.test(options.databaseUrl))
+    fail('databaseUrl', `must be a postgres:// URL, got '${options.databaseUrl}'`);
   if (options.natsUrl.trim() === '') fail('natsUrl', 'must not be empty');
-  if (!/^[A-Za-z0-9_-]+$/.test(options.prefix)) fail('prefix', `must be letters, digits, '_' or '-', got '${options.prefix}'`);
-  for (const field of ['heartbeatTimeoutMs', 'timerIntervalMs', 'outboxRelayIntervalMs', 'maxBatch', 'taskAckWaitMs'] as const) {
+  if (!/^[A-Za-z0-9_-]+$/.test(options.prefix))
+    fail('prefix', `must be letters, digits, '_' or '-', got '${options.prefix}'`);
+  for (const field of [
+    'heartbeatTimeoutMs',
+    'timerIntervalMs',
+    'outboxRelayIntervalMs',
+    'maxBatch',
+    'taskAckWaitMs',
+  ] as const) {
     const value = options[field];
     if (!Number.isInteger(value) || value <= 0) fail(field, `must be a positive integer, got ${value}`);
   }

@@ -2,7 +2,13 @@ import { create, type JsonObject, toBinary } from '@bufbuild/protobuf';
 import type { Value } from '@bufbuild/protobuf/wkt';
 import { type AttemptState, type Failure, isTerminalTaskState, type JsonValue } from '@tributary/core';
 import type { Transition } from '@tributary/engine';
-import { failureToProto, jsonToValue, TaskMessageSchema, taskStateToProto, timestamp } from '@tributary/proto';
+import {
+  failureToProto,
+  jsonToValue,
+  TaskMessageSchema,
+  taskStateToProto,
+  timestamp,
+} from '@tributary/proto';
 import { newTraceparent } from '@tributary/telemetry';
 import type { ActiveRun, TaskMeta } from './active-runs.js';
 import type { TickBatch } from './tick-batch.js';
@@ -21,7 +27,12 @@ export interface TransitionContext {
  * Turns an applied engine transition into the tick's writes, dispatches, cancel notices and watcher
  * notifications. This is the only place that maps engine changes onto rows.
  */
-export function recordTransition(batch: TickBatch, run: ActiveRun, transition: Transition, context: TransitionContext): void {
+export function recordTransition(
+  batch: TickBatch,
+  run: ActiveRun,
+  transition: Transition,
+  context: TransitionContext,
+): void {
   batch.touchedRuns.add(run.id);
   for (const change of transition.changes) {
     const meta = metaOf(run, change.taskId);
@@ -64,15 +75,24 @@ export function recordTransition(batch: TickBatch, run: ActiveRun, transition: T
         ...(change.to === 'succeeded' ? { output: jsonToValue((task.output ?? null) as JsonValue) } : {}),
         ...(isFailureState(change.to) && task.error ? { error: failureToProto(task.error) } : {}),
         logTail: isFailureState(change.to) ? (context.logTail ?? []) : [],
-        durationMs: BigInt(meta.startedAt !== null && meta.finishedAt !== null ? meta.finishedAt - meta.startedAt : 0),
-        ...(task.retryAt !== undefined && change.to === 'up_for_retry' ? { retryAt: timestamp(task.retryAt) } : {}),
+        durationMs: BigInt(
+          meta.startedAt !== null && meta.finishedAt !== null ? meta.finishedAt - meta.startedAt : 0,
+        ),
+        ...(task.retryAt !== undefined && change.to === 'up_for_retry'
+          ? { retryAt: timestamp(task.retryAt) }
+          : {}),
       },
     });
   }
   for (const command of transition.commands) {
     if (command.type === 'dispatch') addDispatch(batch, run, command.taskId, command.attempt);
     else if (command.type === 'cancel_attempt') {
-      batch.cancels.push({ runId: run.id, taskId: command.taskId, attempt: command.attempt, reason: 'run cancelled' });
+      batch.cancels.push({
+        runId: run.id,
+        taskId: command.taskId,
+        attempt: command.attempt,
+        reason: 'run cancelled',
+      });
     } else if (command.type === 'finish_run') {
       batch.finishedRuns.push({ id: run.id, state: command.state, finishedAt: batch.now });
       batch.notifications.push({ runId: run.id, type: 'finished', state: command.state });
@@ -135,7 +155,8 @@ function attemptStateFor(from: string, to: string, context: TransitionContext): 
 function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, attempt: number): void {
   const task = run.version.tasksById.get(taskId)!;
   const inputs: Record<string, Value> = {};
-  for (const upstream of task.needs) inputs[upstream] = jsonToValue((run.snapshot.tasks[upstream]?.output ?? null) as JsonValue);
+  for (const upstream of task.needs)
+    inputs[upstream] = jsonToValue((run.snapshot.tasks[upstream]?.output ?? null) as JsonValue);
   const traceparent = newTraceparent();
   const message = create(TaskMessageSchema, {
     runId: run.id,

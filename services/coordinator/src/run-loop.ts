@@ -1,9 +1,10 @@
+import type { Bus } from '@tributary/bus';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
   type Database,
   deleteOutbox,
-  finishRuns,
   findRunsByRequestIds,
+  finishRuns,
   insertOutbox,
   insertRuns,
   insertTaskInstances,
@@ -11,12 +12,11 @@ import {
   upsertAttempts,
 } from '@tributary/db';
 import { applyEvent, createRunSnapshot, type EngineEvent } from '@tributary/engine';
-import type { Bus } from '@tributary/bus';
 import type { WorkerEvent } from '@tributary/proto';
 import type { ActiveRun, ActiveRuns, LoadedVersion } from './active-runs.js';
 import type { Logger } from './logger.js';
 import { recordTransition, type TransitionContext } from './record-transition.js';
-import { TickBatch, type PendingDispatch } from './tick-batch.js';
+import { type PendingDispatch, TickBatch } from './tick-batch.js';
 import type { WatchHub } from './watch-hub.js';
 import { translateWorkerEvent } from './worker-events.js';
 
@@ -111,7 +111,8 @@ export class RunLoop {
   }
 
   #submit<T>(make: (settle: Settle<T>) => Input): Promise<T> {
-    if (this.#stopping) return Promise.reject(new TributaryError(Code.Unavailable, 'the coordinator is stopping'));
+    if (this.#stopping)
+      return Promise.reject(new TributaryError(Code.Unavailable, 'the coordinator is stopping'));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(make({ resolve, reject }));
       this.#wake?.();
@@ -157,7 +158,8 @@ export class RunLoop {
   async #preload(inputs: readonly Input[]): Promise<void> {
     const ids = new Set<string>();
     for (const input of inputs) {
-      if (input.kind === 'worker_events') for (const event of input.events) if (event.ref) ids.add(event.ref.runId);
+      if (input.kind === 'worker_events')
+        for (const event of input.events) if (event.ref) ids.add(event.ref.runId);
       if (input.kind === 'timer_events') for (const event of input.events) ids.add(event.runId);
       if (input.kind === 'cancel') ids.add(input.runId);
     }
@@ -165,7 +167,9 @@ export class RunLoop {
   }
 
   async #applyTriggers(batch: TickBatch, inputs: readonly Input[], answers: (() => void)[]): Promise<void> {
-    const triggers = inputs.filter((input): input is Extract<Input, { kind: 'trigger' }> => input.kind === 'trigger');
+    const triggers = inputs.filter(
+      (input): input is Extract<Input, { kind: 'trigger' }> => input.kind === 'trigger',
+    );
     if (triggers.length === 0) return;
     const requestIds = triggers.flatMap((t) => (t.request.requestId ? [t.request.requestId] : []));
     const earlier = new Map<string, { runId: string; dag: string; params: JsonObject }>();
@@ -176,11 +180,14 @@ export class RunLoop {
       const previous = request.requestId ? earlier.get(request.requestId) : undefined;
       if (previous) {
         const conflict = requestConflict(previous, request);
-        answers.push(() => (conflict ? settle.reject(conflict) : settle.resolve({ runId: previous.runId, created: false })));
+        answers.push(() =>
+          conflict ? settle.reject(conflict) : settle.resolve({ runId: previous.runId, created: false }),
+        );
         continue;
       }
       const run = this.#createRun(batch, request);
-      if (request.requestId) earlier.set(request.requestId, { runId: run.id, dag: run.version.dag, params: run.params });
+      if (request.requestId)
+        earlier.set(request.requestId, { runId: run.id, dag: run.version.dag, params: run.params });
       answers.push(() => settle.resolve({ runId: run.id, created: true, run }));
     }
   }
@@ -207,7 +214,12 @@ export class RunLoop {
     version.model.tasks.forEach((task, position) => {
       batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
     });
-    recordTransition(batch, run, applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now }), {});
+    recordTransition(
+      batch,
+      run,
+      applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now }),
+      {},
+    );
     return run;
   }
 
@@ -218,18 +230,25 @@ export class RunLoop {
       case 'worker_events':
         for (const message of input.events) {
           const translated = translateWorkerEvent(message, batch.now);
-          if (translated) this.#applyEngineEvent(batch, translated.runId, translated.event, translated.context);
+          if (translated)
+            this.#applyEngineEvent(batch, translated.runId, translated.event, translated.context);
         }
         answers.push(() => input.settle.resolve());
         return;
       case 'timer_events':
-        for (const { runId, event, context } of input.events) this.#applyEngineEvent(batch, runId, event, context);
+        for (const { runId, event, context } of input.events)
+          this.#applyEngineEvent(batch, runId, event, context);
         answers.push(() => input.settle.resolve());
         return;
       case 'cancel': {
         const run = this.#deps.runs.get(input.runId);
         const applied = run
-          ? this.#applyEngineEvent(batch, input.runId, { type: 'run_cancelled', reason: input.reason, at: batch.now }, {})
+          ? this.#applyEngineEvent(
+              batch,
+              input.runId,
+              { type: 'run_cancelled', reason: input.reason, at: batch.now },
+              {},
+            )
           : false;
         answers.push(() => input.settle.resolve(applied));
         return;
@@ -238,7 +257,12 @@ export class RunLoop {
   }
 
   /** Applies one event to a cached run; stale events and unknown or finished runs are dropped. */
-  #applyEngineEvent(batch: TickBatch, runId: string, event: EngineEvent, context: TransitionContext): boolean {
+  #applyEngineEvent(
+    batch: TickBatch,
+    runId: string,
+    event: EngineEvent,
+    context: TransitionContext,
+  ): boolean {
     const run = this.#deps.runs.get(runId);
     if (!run) return false;
     const transition = applyEvent(run.version.plan, run.snapshot, event);
@@ -257,7 +281,10 @@ export class RunLoop {
         updateTaskInstances(tx, [...batch.tasks.values()]),
         upsertAttempts(tx, [...batch.attempts.values()]),
         finishRuns(tx, batch.finishedRuns),
-        insertOutbox(tx, batch.dispatches.map((d) => d.outbox)),
+        insertOutbox(
+          tx,
+          batch.dispatches.map((d) => d.outbox),
+        ),
       ]);
       return outboxIds;
     });
@@ -286,7 +313,10 @@ export class RunLoop {
         );
         await deleteOutbox(db.sql, outboxIds);
       } catch (error) {
-        logger.warn('publishing task messages failed; the outbox relay will retry', { error: String(error), count: dispatches.length });
+        logger.warn('publishing task messages failed; the outbox relay will retry', {
+          error: String(error),
+          count: dispatches.length,
+        });
       }
     })();
     this.#publishing.add(publishing);
@@ -317,7 +347,11 @@ function requestConflict(
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, canonical(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
   }
   return value;
 }

@@ -1,6 +1,14 @@
-import type { Bus } from '@tributary/bus';
-import { type Database, deleteOutbox, dueRetries, pendingOutbox, staleRunningTasks, touchHeartbeats, type AttemptKey } from '@tributary/db';
 import { fromBinary } from '@bufbuild/protobuf';
+import type { Bus } from '@tributary/bus';
+import {
+  type AttemptKey,
+  type Database,
+  deleteOutbox,
+  dueRetries,
+  pendingOutbox,
+  staleRunningTasks,
+  touchHeartbeats,
+} from '@tributary/db';
 import { TaskMessageSchema } from '@tributary/proto';
 import type { Logger } from './logger.js';
 import type { CoordinatorOptions } from './options.js';
@@ -100,7 +108,10 @@ export function relayOutbox({ db, bus, logger, options, signal }: SweepDeps): Pr
           ...(row.traceparent ? { traceparent: row.traceparent } : {}),
         })),
       );
-      await deleteOutbox(db.sql, rows.map((row) => row.id));
+      await deleteOutbox(
+        db.sql,
+        rows.map((row) => row.id),
+      );
       logger.info('outbox relay published left-over task messages', { count: rows.length });
     },
     (error) => logger.warn('outbox relay failed', { error: String(error) }),
@@ -115,7 +126,11 @@ export function recordHeartbeats({ db, bus, logger, options, signal }: SweepDeps
   let pending = new Map<string, AttemptKey>();
   const unsubscribe = bus.subscribeHeartbeats((heartbeat) => {
     for (const ref of heartbeat.running) {
-      pending.set(`${ref.runId}/${ref.taskId}/${ref.attempt}`, { runId: ref.runId, taskId: ref.taskId, attempt: ref.attempt });
+      pending.set(`${ref.runId}/${ref.taskId}/${ref.attempt}`, {
+        runId: ref.runId,
+        taskId: ref.taskId,
+        attempt: ref.attempt,
+      });
     }
   });
   signal.addEventListener('abort', unsubscribe, { once: true });

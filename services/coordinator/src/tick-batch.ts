@@ -1,8 +1,7 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { RunState } from '@tributary/core';
 import type { AttemptWrite, NewRun, NewTaskInstance, OutboxMessage, TaskInstanceWrite } from '@tributary/db';
-import type { CancelNotice, TaskEvent, TaskMessage } from '@tributary/proto';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { CancelNoticeSchema, TaskEventSchema } from '@tributary/proto';
+import type { CancelNoticeSchema, TaskEventSchema, TaskMessage } from '@tributary/proto';
 
 /** A task message to publish once the tick's transaction commits. */
 export interface PendingDispatch {
@@ -69,5 +68,3 @@ export class TickBatch {
     );
   }
 }
-
-export type { CancelNotice };

@@ -1,6 +1,12 @@
 import type { AttemptState } from '@tributary/core';
 import type { EngineEvent } from '@tributary/engine';
-import { failureFromProto, millisFromTimestamp, TaskOutcome, valueToJson, type WorkerEvent } from '@tributary/proto';
+import {
+  failureFromProto,
+  millisFromTimestamp,
+  TaskOutcome,
+  valueToJson,
+  type WorkerEvent,
+} from '@tributary/proto';
 import type { TransitionContext } from './record-transition.js';
 
 /** A worker's report, translated for the engine, with what the coordinator records besides. */
@@ -32,7 +38,12 @@ export function translateWorkerEvent(message: WorkerEvent, now: number): Transla
     const output = finished.output ? valueToJson(finished.output) : null;
     return { runId: ref.runId, event: { type: 'task_succeeded', ...base, output }, context };
   }
-  const outcome: AttemptState = finished.outcome === TaskOutcome.TIMED_OUT ? 'timed_out' : finished.outcome === TaskOutcome.CANCELLED ? 'cancelled' : 'failed';
+  const outcome: AttemptState =
+    finished.outcome === TaskOutcome.TIMED_OUT
+      ? 'timed_out'
+      : finished.outcome === TaskOutcome.CANCELLED
+        ? 'cancelled'
+        : 'failed';
   context.attemptOutcome = outcome;
   const error = finished.error
     ? failureFromProto(finished.error)

@@ -7,7 +7,9 @@ export interface OutboxRow extends OutboxMessage {
 
 /** Outbox rows older than `olderThanMs` (left behind by a crash or a failed publish), oldest first. */
 export async function pendingOutbox(sql: Sql, olderThanMs: number, limit: number): Promise<OutboxRow[]> {
-  const rows = await sql<{ id: string | number; msgId: string; pool: string; payload: Buffer; traceparent: string | null }[]>`
+  const rows = await sql<
+    { id: string | number; msgId: string; pool: string; payload: Buffer; traceparent: string | null }[]
+  >`
     SELECT id, msg_id AS "msgId", pool, payload, traceparent FROM outbox
     WHERE created_at <= now() - make_interval(secs => ${olderThanMs / 1000})
     ORDER BY id LIMIT ${limit}`;

@@ -17,13 +17,20 @@ export async function getRunRow(db: Database, runId: string): Promise<RunRow | n
 /** Runs created with any of these request ids. */
 export async function findRunsByRequestIds(db: Database, requestIds: readonly string[]): Promise<RunRow[]> {
   if (requestIds.length === 0) return [];
-  return db.orm.select().from(runs).where(inArray(runs.requestId, [...requestIds]));
+  return db.orm
+    .select()
+    .from(runs)
+    .where(inArray(runs.requestId, [...requestIds]));
 }
 
 /** A run's task instances in declaration order. */
 export async function getTaskInstanceRows(db: Database, runId: string): Promise<TaskInstanceRow[]> {
   const { heartbeatAt: _, ...columns } = getTableColumns(taskInstances);
-  return db.orm.select(columns).from(taskInstances).where(eq(taskInstances.runId, runId)).orderBy(asc(taskInstances.position));
+  return db.orm
+    .select(columns)
+    .from(taskInstances)
+    .where(eq(taskInstances.runId, runId))
+    .orderBy(asc(taskInstances.position));
 }
 
 /** Every attempt of a run's tasks, oldest first per task. */
@@ -54,7 +61,10 @@ export async function listRunRows(
       and(
         options.dag ? eq(runs.dag, options.dag) : undefined,
         after
-          ? or(lt(runs.createdAt, after.createdAt), and(eq(runs.createdAt, after.createdAt), lt(runs.id, after.id)))
+          ? or(
+              lt(runs.createdAt, after.createdAt),
+              and(eq(runs.createdAt, after.createdAt), lt(runs.id, after.id)),
+            )
           : undefined,
       ),
     )

@@ -8,7 +8,8 @@ import type { TransactionSql } from 'postgres';
 
 type Tx = TransactionSql;
 
-const toTimestamp = (column: string) => `CASE WHEN ${column} IS NULL THEN NULL ELSE to_timestamp(${column} / 1000.0) END`;
+const toTimestamp = (column: string) =>
+  `CASE WHEN ${column} IS NULL THEN NULL ELSE to_timestamp(${column} / 1000.0) END`;
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
 export interface NewRun {

@@ -16,7 +16,11 @@ export async function dueRetries(sql: Sql, now: number, limit: number): Promise<
 }
 
 /** Running tasks whose last heartbeat is older than `cutoff` (epoch ms): their worker is presumed dead. */
-export async function staleRunningTasks(sql: Sql, cutoff: number, limit: number): Promise<(AttemptKey & { workerId: string | null })[]> {
+export async function staleRunningTasks(
+  sql: Sql,
+  cutoff: number,
+  limit: number,
+): Promise<(AttemptKey & { workerId: string | null })[]> {
   return sql<(AttemptKey & { workerId: string | null })[]>`
     SELECT run_id AS "runId", task_id AS "taskId", attempt, worker_id AS "workerId" FROM task_instances
     WHERE state = 'running' AND heartbeat_at < to_timestamp(${cutoff} / 1000.0)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { Bus } from '@tributary/bus';
 import { Code, type JsonObject, type Problem, TributaryError } from '@tributary/core';
-import { type Database, type DagVersionRow, registerDagVersion } from '@tributary/db';
+import { type DagVersionRow, type Database, registerDagVersion } from '@tributary/db';
 import { type Bundle, BundleSchema } from '@tributary/proto';
 import { parseDagSpec, SPEC_FILE_NAMES } from '@tributary/spec';
 
@@ -21,9 +21,15 @@ export async function registerBundle(
   checkPaths(bundle);
   const specFile = bundle.files.find((file) => SPEC_FILE_NAMES.includes(file.path));
   if (!specFile) {
-    throw new TributaryError(Code.InvalidArgument, `the bundle has no spec file (${SPEC_FILE_NAMES.join(' or ')})`, {
-      problems: [{ field: 'bundle.files', message: `no ${SPEC_FILE_NAMES.join(' or ')} at the top of the folder` }],
-    });
+    throw new TributaryError(
+      Code.InvalidArgument,
+      `the bundle has no spec file (${SPEC_FILE_NAMES.join(' or ')})`,
+      {
+        problems: [
+          { field: 'bundle.files', message: `no ${SPEC_FILE_NAMES.join(' or ')} at the top of the folder` },
+        ],
+      },
+    );
   }
   const parsed = parseDagSpec(new TextDecoder().decode(specFile.content), {
     file: specFile.path,
@@ -31,9 +37,13 @@ export async function registerBundle(
   });
   if (!parsed.model || parsed.problems.length > 0) {
     const count = parsed.problems.length;
-    throw new TributaryError(Code.InvalidArgument, `${count} problem${count === 1 ? '' : 's'} in ${specFile.path}`, {
-      problems: parsed.problems,
-    });
+    throw new TributaryError(
+      Code.InvalidArgument,
+      `${count} problem${count === 1 ? '' : 's'} in ${specFile.path}`,
+      {
+        problems: parsed.problems,
+      },
+    );
   }
   const bytes = toBinary(BundleSchema, bundle);
   const hash = createHash('sha256').update(bytes).digest('hex');
@@ -54,8 +64,13 @@ function checkPaths(bundle: Bundle): void {
       file.path === '' ||
       file.path.startsWith('/') ||
       file.path.split('/').some((part) => part === '..' || part === '.' || part === '');
-    if (bad) problems.push({ field: 'bundle.files.path', message: `'${file.path}' is not a relative path inside the folder` });
-    if (seen.has(file.path)) problems.push({ field: 'bundle.files.path', message: `'${file.path}' appears twice` });
+    if (bad)
+      problems.push({
+        field: 'bundle.files.path',
+        message: `'${file.path}' is not a relative path inside the folder`,
+      });
+    if (seen.has(file.path))
+      problems.push({ field: 'bundle.files.path', message: `'${file.path}' appears twice` });
     seen.add(file.path);
   }
   if (problems.length > 0) {

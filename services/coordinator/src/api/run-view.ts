@@ -60,7 +60,10 @@ export async function readRunView(db: Database, runId: string): Promise<Run | nu
 
 /** Runs for a listing: headers and counts per state, no tasks. */
 export async function listRunViews(db: Database, rows: readonly RunRow[]): Promise<Run[]> {
-  const counts = await countTaskStates(db, rows.map((row) => row.id));
+  const counts = await countTaskStates(
+    db,
+    rows.map((row) => row.id),
+  );
   return rows.map((row) => create(RunSchema, { ...runHeader(row), taskCounts: counts.get(row.id) ?? {} }));
 }
 
@@ -112,5 +115,7 @@ function attemptView(row: AttemptRow) {
 }
 
 function optionalTime<K extends string>(key: K, value: Date | null) {
-  return (value ? { [key]: timestamp(value.getTime()) } : {}) as Partial<Record<K, ReturnType<typeof timestamp>>>;
+  return (value ? { [key]: timestamp(value.getTime()) } : {}) as Partial<
+    Record<K, ReturnType<typeof timestamp>>
+  >;
 }

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import type { Bus } from '@tributary/bus';
-import { Code, type Problem, TributaryError, isTerminalRunState } from '@tributary/core';
+import { Code, isTerminalRunState, type Problem, TributaryError } from '@tributary/core';
 import { type Database, listDagSummaries, listRunRows } from '@tributary/db';
 import {
   type DagVersion,
   DagVersionSchema,
   runStateFromProto,
   type ServiceImplementation,
-  timestamp,
   type TributaryService,
+  timestamp,
   type WatchRunResponseSchema,
 } from '@tributary/proto';
 import { validateParams } from '@tributary/spec';
-import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ActiveRuns } from '../active-runs.js';
 import type { RunLoop } from '../run-loop.js';
 import type { RunNotification } from '../tick-batch.js';
@@ -48,7 +48,11 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
     async listDags() {
       const summaries = await listDagSummaries(db.sql);
       return {
-        dags: summaries.map((s) => ({ name: s.latest.dag, latest: dagVersionView(s.latest), versionCount: s.versionCount })),
+        dags: summaries.map((s) => ({
+          name: s.latest.dag,
+          latest: dagVersionView(s.latest),
+          versionCount: s.versionCount,
+        })),
       };
     },
 
@@ -58,16 +62,22 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       if (!version) {
         throw new TributaryError(
           Code.NotFound,
-          request.version ? `dag '${request.dag}' has no version ${request.version}` : `dag '${request.dag}' not found`,
+          request.version
+            ? `dag '${request.dag}' has no version ${request.version}`
+            : `dag '${request.dag}' not found`,
         );
       }
       const checked = validateParams(version.model, request.params ?? {});
       if (checked.problems.length > 0) {
-        throw new TributaryError(Code.InvalidArgument, `invalid params for dag '${request.dag}'`, { problems: checked.problems });
+        throw new TributaryError(Code.InvalidArgument, `invalid params for dag '${request.dag}'`, {
+          problems: checked.problems,
+        });
       }
       const requestId = request.requestId === '' ? null : request.requestId;
       const outcome = await loop.trigger({ runId: randomUUID(), version, params: checked.params, requestId });
-      const run = outcome.run ? newRunView(outcome.run, requestId, Date.now()) : await readRunView(db, outcome.runId);
+      const run = outcome.run
+        ? newRunView(outcome.run, requestId, Date.now())
+        : await readRunView(db, outcome.runId);
       return { run: run ?? undefined, created: outcome.created };
     },
 
@@ -78,12 +88,17 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
     async listRuns(request) {
       const limit = Math.min(request.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
       const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
-      const rows = await listRunRows(db, { ...(request.dag ? { dag: request.dag } : {}), limit: limit + 1, ...(after ? { after } : {}) });
+      const rows = await listRunRows(db, {
+        ...(request.dag ? { dag: request.dag } : {}),
+        limit: limit + 1,
+        ...(after ? { after } : {}),
+      });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
         runs: await listRunViews(db, page),
-        nextPageToken: rows.length > limit && last ? encodePageToken({ createdAt: last.createdAt, id: last.id }) : '',
+        nextPageToken:
+          rows.length > limit && last ? encodePageToken({ createdAt: last.createdAt, id: last.id }) : '',
       };
     },
 
@@ -124,7 +139,13 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
 
 type WatchEvent = MessageInitShape<typeof WatchRunResponseSchema>;
 
-function dagVersionView(row: { dag: string; version: number; bundleHash: string; createdAt: Date; model: unknown }): DagVersion {
+function dagVersionView(row: {
+  dag: string;
+  version: number;
+  bundleHash: string;
+  createdAt: Date;
+  model: unknown;
+}): DagVersion {
   const model = row.model as { description?: string; tasks?: unknown[] };
   return create(DagVersionSchema, {
     dag: row.dag,
