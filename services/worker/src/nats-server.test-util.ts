@@ -30,7 +30,15 @@ export async function startNatsServer(): Promise<TestNatsServer> {
       stdio: 'ignore',
     },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If the test process ends without stop() (a failed hook, a killed run), take the server along.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      resolve();
+    }),
+  );
   try {
     await waitForPort(port, child);
   } catch (error) {

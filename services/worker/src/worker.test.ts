@@ -39,13 +39,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await collector?.stop();
-  await bus?.close();
-  expect(await server.connections()).toBe(0);
-  await server.stop();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+  let open: number | undefined;
+  try {
+    await worker?.stop();
+    await collector?.stop();
+    await bus?.close();
+    open = await server.connections();
+  } finally {
+    await server.stop();
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+  expect(open).toBe(0);
+  // A worker stop can take a few seconds under load (pull expiry, process kill grace).
+}, 60_000);
 
 function start(overrides: Parameters<typeof compileWorkerOptions>[0]): Promise<RunningWorker> {
   const options = compileWorkerOptions({

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createDatabase,
+  type Database,
+  deleteOutbox,
+  dueRetries,
+  getAttemptRows,
+  getTaskInstanceRows,
+  insertOutbox,
+  insertRuns,
+  insertTaskInstances,
+  listRunRows,
+  migrate,
+  pendingOutbox,
+  registerDagVersion,
+  SchemaTooNewError,
+  staleRunningTasks,
+  touchHeartbeats,
+  updateTaskInstances,
+  upsertAttempts,
+} from '@tributary/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PostgresServer, startPostgres, stopAll } from '../harness/index.js';
+
+let pg: PostgresServer;
+let db: Database;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  db = createDatabase({ url: await pg.createDatabase('db_test') });
+  await migrate(db.sql);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await stopAll();
+});
+
+async function newRun(taskCount: number): Promise<string> {
+  const { version } = await registerDagVersion(db.sql, { dag: 'd', bundleHash: `h-${taskCount}`, model: { tasks: [] } });
+  const id = randomUUID();
+  await db.sql.begin(async (tx) => {
+    await insertRuns(tx, [{ id, dag: 'd', dagVersion: version.version, params: { p: 1 }, requestId: null, createdAt: Date.now() }]);
+    await insertTaskInstances(
+      tx,
+      Array.from({ length: taskCount }, (_, position) => ({ runId: id, taskId: `t${position}`, position, pool: 'default' })),
+    );
+  });
+  return id;
+}
+
+describe('the database layer', () => {
+  it('applies migrations once and refuses a schema newer than it knows', async () => {
+    expect(await migrate(db.sql)).toEqual([]);
+    const other = createDatabase({ url: await pg.createDatabase('db_newer') });
+    try {
+      await migrate(other.sql);
+      await other.sql`INSERT INTO tributary_migrations (number, name) VALUES (9999, '9999_future.sql')`;
+      await expect(migrate(other.sql)).rejects.toBeInstanceOf(SchemaTooNewError);
+      await expect(migrate(other.sql)).rejects.toThrow(/migration 9999, newer than this release knows/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('numbers DAG versions per DAG and returns the existing version for the same bundle', async () => {
+    const first = await registerDagVersion(db.sql, { dag: 'versions', bundleHash: 'a', model: { n: 1 } });
+    const second = await registerDagVersion(db.sql, { dag: 'versions', bundleHash: 'b', model: { n: 2 } });
+    const again = await registerDagVersion(db.sql, { dag: 'versions', bundleHash: 'a', model: { n: 1 } });
+    expect([first.version.version, second.version.version, again.version.version]).toEqual([1, 2, 1]);
+    expect([first.created, second.created, again.created]).toEqual([true, true, false]);
+    expect(again.version.model).toEqual({ n: 1 });
+  });
+
+  it('writes 20,000 task instances in one statement per kind, beyond the 65,535-parameter limit', async () => {
+    const runId = await newRun(20_000);
+    const now = Date.now();
+    await db.sql.begin(async (tx) => {
+      await updateTaskInstances(
+        tx,
+        Array.from({ length: 20_000 }, (_, i) => ({
+          runId,
+          taskId: `t${i}`,
+          state: 'succeeded',
+          attempt: 1,
+          retryAt: null,
+          output: { i },
+          error: null,
+          workerId: 'w1',
+          startedAt: now,
+          finishedAt: now + 5,
+          heartbeatAt: null,
+        })),
+      );
+      await upsertAttempts(
+        tx,
+        Array.from({ length: 20_000 }, (_, i) => ({
+          runId,
+          taskId: `t${i}`,
+          attempt: 1,
+          state: 'succeeded',
+          workerId: 'w1',
+          queuedAt: now,
+          startedAt: now,
+          finishedAt: now + 5,
+          error: null,
+          logTail: ['done'],
+        })),
+      );
+    });
+    const rows = await getTaskInstanceRows(db, runId);
+    expect(rows).toHaveLength(20_000);
+    expect(rows.every((row) => row.state === 'succeeded')).toBe(true);
+    expect(rows[12_345]).toMatchObject({ taskId: 't12345', output: { i: 12_345 }, workerId: 'w1' });
+    expect(rows[0]!.finishedAt!.getTime() - rows[0]!.startedAt!.getTime()).toBe(5);
+    expect((await getAttemptRows(db, runId)).length).toBe(20_000);
+  });
+
+  it('keeps what an attempt already recorded when a later write leaves a column null', async () => {
+    const runId = await newRun(1);
+    const now = Date.now();
+    const base = { runId, taskId: 't0', attempt: 1, queuedAt: now, error: null };
+    await db.sql.begin(async (tx) => {
+      await upsertAttempts(tx, [{ ...base, state: 'running', workerId: 'w9', startedAt: now, finishedAt: null, logTail: null }]);
+    });
+    await db.sql.begin(async (tx) => {
+      await upsertAttempts(tx, [{ ...base, state: 'lost', workerId: null, startedAt: null, finishedAt: now + 1, logTail: null }]);
+    });
+    const [attempt] = await getAttemptRows(db, runId);
+    expect(attempt).toMatchObject({ state: 'lost', workerId: 'w9' });
+    expect(attempt!.startedAt!.getTime()).toBe(now);
+  });
+
+  it('finds due retries and tasks whose heartbeat is stale, and heartbeats refresh only current attempts', async () => {
+    const runId = await newRun(3);
+    const now = Date.now();
+    const row = (taskId: string, state: string, attempt: number, extra: { retryAt?: number; heartbeatAt?: number }) => ({
+      runId,
+      taskId,
+      state,
+      attempt,
+      retryAt: extra.retryAt ?? null,
+      output: null,
+      error: null,
+      workerId: 'w1',
+      startedAt: now,
+      finishedAt: null,
+      heartbeatAt: extra.heartbeatAt ?? null,
+    });
+    await db.sql.begin(async (tx) => {
+      await updateTaskInstances(tx, [
+        row('t0', 'up_for_retry', 1, { retryAt: now - 1_000 }),
+        row('t1', 'running', 2, { heartbeatAt: now - 60_000 }),
+        row('t2', 'running', 1, { heartbeatAt: now - 60_000 }),
+      ]);
+    });
+    expect((await dueRetries(db.sql, now, 10)).filter((k) => k.runId === runId)).toEqual([{ runId, taskId: 't0', attempt: 1 }]);
+    // A heartbeat for t1's older attempt changes nothing; one for t2's current attempt refreshes it.
+    await touchHeartbeats(db.sql, [{ runId, taskId: 't1', attempt: 1 }, { runId, taskId: 't2', attempt: 1 }], now);
+    const stale = (await staleRunningTasks(db.sql, now - 30_000, 10)).filter((k) => k.runId === runId);
+    expect(stale.map((k) => k.taskId)).toEqual(['t1']);
+  });
+
+  it('round-trips outbox payload bytes and deletes published rows', async () => {
+    const payload = new Uint8Array([0, 1, 2, 250, 255]);
+    const ids = await db.sql.begin((tx) =>
+      insertOutbox(tx, [{ msgId: 'r.t.1', pool: 'default', payload, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }]),
+    );
+    const pending = await pendingOutbox(db.sql, 0, 10);
+    expect(pending.find((row) => row.id === ids[0])).toMatchObject({ msgId: 'r.t.1', payload });
+    await deleteOutbox(db.sql, ids);
+    expect((await pendingOutbox(db.sql, 0, 10)).find((row) => row.id === ids[0])).toBeUndefined();
+  });
+
+  it('lists runs newest first from a keyset cursor', async () => {
+    const ids = [await newRun(1), await newRun(1), await newRun(1)];
+    const all = await listRunRows(db, { dag: 'd', limit: 100 });
+    const firstTwo = all.slice(0, 2);
+    const rest = await listRunRows(db, { dag: 'd', limit: 100, after: { createdAt: firstTwo[1]!.createdAt, id: firstTwo[1]!.id } });
+    expect([...firstTwo, ...rest].map((r) => r.id)).toEqual(all.map((r) => r.id));
+    expect(all.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
+  });
+});
