@@ -37,13 +37,24 @@ afterAll(async () => {
 });
 
 async function newRun(taskCount: number): Promise<string> {
-  const { version } = await registerDagVersion(db.sql, { dag: 'd', bundleHash: `h-${taskCount}`, model: { tasks: [] } });
+  const { version } = await registerDagVersion(db.sql, {
+    dag: 'd',
+    bundleHash: `h-${taskCount}`,
+    model: { tasks: [] },
+  });
   const id = randomUUID();
   await db.sql.begin(async (tx) => {
-    await insertRuns(tx, [{ id, dag: 'd', dagVersion: version.version, params: { p: 1 }, requestId: null, createdAt: Date.now() }]);
+    await insertRuns(tx, [
+      { id, dag: 'd', dagVersion: version.version, params: { p: 1 }, requestId: null, createdAt: Date.now() },
+    ]);
     await insertTaskInstances(
       tx,
-      Array.from({ length: taskCount }, (_, position) => ({ runId: id, taskId: `t${position}`, position, pool: 'default' })),
+      Array.from({ length: taskCount }, (_, position) => ({
+        runId: id,
+        taskId: `t${position}`,
+        position,
+        pool: 'default',
+      })),
     );
   });
   return id;
@@ -121,10 +132,14 @@ describe('the database layer', () => {
     const now = Date.now();
     const base = { runId, taskId: 't0', attempt: 1, queuedAt: now, error: null };
     await db.sql.begin(async (tx) => {
-      await upsertAttempts(tx, [{ ...base, state: 'running', workerId: 'w9', startedAt: now, finishedAt: null, logTail: null }]);
+      await upsertAttempts(tx, [
+        { ...base, state: 'running', workerId: 'w9', startedAt: now, finishedAt: null, logTail: null },
+      ]);
     });
     await db.sql.begin(async (tx) => {
-      await upsertAttempts(tx, [{ ...base, state: 'lost', workerId: null, startedAt: null, finishedAt: now + 1, logTail: null }]);
+      await upsertAttempts(tx, [
+        { ...base, state: 'lost', workerId: null, startedAt: null, finishedAt: now + 1, logTail: null },
+      ]);
     });
     const [attempt] = await getAttemptRows(db, runId);
     expect(attempt).toMatchObject({ state: 'lost', workerId: 'w9' });
@@ -134,7 +149,12 @@ describe('the database layer', () => {
   it('finds due retries and tasks whose heartbeat is stale, and heartbeats refresh only current attempts', async () => {
     const runId = await newRun(3);
     const now = Date.now();
-    const row = (taskId: string, state: string, attempt: number, extra: { retryAt?: number; heartbeatAt?: number }) => ({
+    const row = (
+      taskId: string,
+      state: string,
+      attempt: number,
+      extra: { retryAt?: number; heartbeatAt?: number },
+    ) => ({
       runId,
       taskId,
       state,
@@ -154,9 +174,18 @@ describe('the database layer', () => {
         row('t2', 'running', 1, { heartbeatAt: now - 60_000 }),
       ]);
     });
-    expect((await dueRetries(db.sql, now, 10)).filter((k) => k.runId === runId)).toEqual([{ runId, taskId: 't0', attempt: 1 }]);
+    expect((await dueRetries(db.sql, now, 10)).filter((k) => k.runId === runId)).toEqual([
+      { runId, taskId: 't0', attempt: 1 },
+    ]);
     // A heartbeat for t1's older attempt changes nothing; one for t2's current attempt refreshes it.
-    await touchHeartbeats(db.sql, [{ runId, taskId: 't1', attempt: 1 }, { runId, taskId: 't2', attempt: 1 }], now);
+    await touchHeartbeats(
+      db.sql,
+      [
+        { runId, taskId: 't1', attempt: 1 },
+        { runId, taskId: 't2', attempt: 1 },
+      ],
+      now,
+    );
     const stale = (await staleRunningTasks(db.sql, now - 30_000, 10)).filter((k) => k.runId === runId);
     expect(stale.map((k) => k.taskId)).toEqual(['t1']);
   });
@@ -164,7 +193,14 @@ describe('the database layer', () => {
   it('round-trips outbox payload bytes and deletes published rows', async () => {
     const payload = new Uint8Array([0, 1, 2, 250, 255]);
     const ids = await db.sql.begin((tx) =>
-      insertOutbox(tx, [{ msgId: 'r.t.1', pool: 'default', payload, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }]),
+      insertOutbox(tx, [
+        {
+          msgId: 'r.t.1',
+          pool: 'default',
+          payload,
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        },
+      ]),
     );
     const pending = await pendingOutbox(db.sql, 0, 10);
     expect(pending.find((row) => row.id === ids[0])).toMatchObject({ msgId: 'r.t.1', payload });
@@ -176,7 +212,11 @@ describe('the database layer', () => {
     const ids = [await newRun(1), await newRun(1), await newRun(1)];
     const all = await listRunRows(db, { dag: 'd', limit: 100 });
     const firstTwo = all.slice(0, 2);
-    const rest = await listRunRows(db, { dag: 'd', limit: 100, after: { createdAt: firstTwo[1]!.createdAt, id: firstTwo[1]!.id } });
+    const rest = await listRunRows(db, {
+      dag: 'd',
+      limit: 100,
+      after: { createdAt: firstTwo[1]!.createdAt, id: firstTwo[1]!.id },
+    });
     expect([...firstTwo, ...rest].map((r) => r.id)).toEqual(all.map((r) => r.id));
     expect(all.map((r) => r.id)).toEqual(expect.arrayContaining(ids));
   });

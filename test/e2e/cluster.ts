@@ -23,6 +23,8 @@ export interface Cluster {
   workers: ChildProcessHandle[];
   client: TributaryClient;
   startWorker(): Promise<ChildProcessHandle>;
+  /** Starts a coordinator (again) on the same address, database and NATS server. */
+  startCoordinator(): Promise<ChildProcessHandle>;
 }
 
 /** Coordinator settings that make fault tests fast: lost tasks are found within seconds. */
@@ -36,12 +38,16 @@ export async function startCluster(options: { workers: number }): Promise<Cluste
   const [pg, nats] = await Promise.all([startPostgres(), startNats()]);
   const databaseUrl = await pg.createDatabase('tributary');
   const address = `127.0.0.1:${await freePort()}`;
-  const coordinator = spawnProcess(
-    process.execPath,
-    [CLI, 'coordinator', '--listen', address, '--database-url', databaseUrl, '--nats-url', nats.url],
-    { name: 'coordinator', env: COORDINATOR_ENV },
-  );
-  await coordinator.waitForOutput(/coordinator started/, 30_000);
+  const startCoordinator = async () => {
+    const coordinator = spawnProcess(
+      process.execPath,
+      [CLI, 'coordinator', '--listen', address, '--database-url', databaseUrl, '--nats-url', nats.url],
+      { name: 'coordinator', env: COORDINATOR_ENV },
+    );
+    await coordinator.waitForOutput(/coordinator started/, 30_000);
+    return coordinator;
+  };
+  const coordinator = await startCoordinator();
   const startWorker = async () => {
     const worker = spawnProcess(
       process.execPath,
@@ -55,5 +61,5 @@ export async function startCluster(options: { workers: number }): Promise<Cluste
   const workers: ChildProcessHandle[] = [];
   for (let i = 0; i < options.workers; i++) await startWorker();
   const client = createClient({ address });
-  return { pg, nats, databaseUrl, address, coordinator, workers, client, startWorker };
+  return { pg, nats, databaseUrl, address, coordinator, workers, client, startWorker, startCoordinator };
 }

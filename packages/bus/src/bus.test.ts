@@ -89,6 +89,6 @@ describe('close', () => {
     await Promise.all([bus.close(), bus.close()]);
     await bus.close();
     await waitFor(() => statuses.includes('close'), 2_000).catch(() => {});
-    expect(await server.connections()).toBe(0);
+    expect(await server.connectionsSettled(0)).toBe(0);
   });
 });

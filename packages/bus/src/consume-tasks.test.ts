@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const open = await server.connections();
+  const open = await server.connectionsSettled(0);
   await server.stop();
   // Every bus a test opened was closed: nothing leaks.
   expect(open).toBe(0);

@@ -11,6 +11,11 @@ export interface TestNatsServer {
   port: number;
   /** How many client connections the server has open (from its monitoring endpoint). */
   connections(): Promise<number>;
+  /**
+   * The connection count once it equals `expected` or 2s passed: the server drops a closed connection
+   * from its count asynchronously.
+   */
+  connectionsSettled(expected: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +57,14 @@ export async function startNatsServer(): Promise<TestNatsServer> {
       const response = await fetch(`http://127.0.0.1:${monitorPort}/connz`);
       const body = (await response.json()) as { num_connections: number };
       return body.num_connections;
+    },
+    async connectionsSettled(expected) {
+      let count = await this.connections();
+      for (let i = 0; i < 50 && count !== expected; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        count = await this.connections();
+      }
+      return count;
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

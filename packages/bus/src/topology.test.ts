@@ -34,7 +34,7 @@ describe('ensureTopology', () => {
       const consumer = await jsm.consumers.info(`${prefix.toUpperCase()}_EVENTS`, 'coordinator');
       expect(consumer.config).toMatchObject({
         ack_policy: 'explicit',
-        ack_wait: 30_000_000_000,
+        ack_wait: 10_000_000_000,
         max_ack_pending: 20_000,
       });
       const streams = await jsm.streams.names().next();
@@ -55,7 +55,7 @@ describe('ensureTopology', () => {
     } finally {
       await Promise.all(buses.map((bus) => bus.close()));
     }
-    expect(await server.connections()).toBe(0);
+    expect(await server.connectionsSettled(0)).toBe(0);
   });
 
   it('updates the ack wait of an existing pool consumer', async () => {

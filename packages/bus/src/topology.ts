@@ -14,8 +14,12 @@ import { COORDINATOR_CONSUMER, type TopologyNames } from './subjects.js';
 
 /** How long JetStream remembers msgIds: re-publishing within this window is a no-op. */
 export const DUPLICATE_WINDOW_MS = 120_000;
-/** AckWait of the coordinator's events consumer. */
-export const EVENTS_ACK_WAIT_MS = 30_000;
+/**
+ * AckWait of the coordinator's events consumer: events a coordinator took and did not ack before it died
+ * go to its successor after this long. Its lost-task sweep waits this long (plus a heartbeat timeout)
+ * after start, so that a result still in flight is never mistaken for a lost task.
+ */
+export const EVENTS_ACK_WAIT_MS = 10_000;
 /** Most events delivered to the coordinator and not yet acked. */
 export const EVENTS_MAX_ACK_PENDING = 20_000;
 /** Most tasks of one pool delivered to workers and not yet acked. */

@@ -12,7 +12,10 @@ describe('coordinator options', () => {
   it.each([
     [{ listen: 'localhost' }, 'coordinator option listen must be host:port'],
     [{ listen: '0.0.0.0:99999' }, 'coordinator option listen must be host:port'],
-    [{ databaseUrl: 'mysql://x' }, "coordinator option databaseUrl must be a postgres:// URL, got 'mysql://x'"],
+    [
+      { databaseUrl: 'mysql://x' },
+      "coordinator option databaseUrl must be a postgres:// URL, got 'mysql://x'",
+    ],
     [{ prefix: 'a.b' }, "coordinator option prefix must be letters, digits, '_' or '-', got 'a.b'"],
     [{ heartbeatTimeoutMs: 0 }, 'coordinator option heartbeatTimeoutMs must be a positive integer, got 0'],
     [{ maxBatch: 1.5 }, 'coordinator option maxBatch must be a positive integer, got 1.5'],
@@ -31,14 +34,31 @@ describe('coordinator options', () => {
   });
 
   it('reads DATABASE_URL and NATS_URL from the environment, with flags taking precedence', () => {
-    const env = { DATABASE_URL: 'postgres://env/db', NATS_URL: 'nats://env:4222', TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '5000' };
+    const env = {
+      DATABASE_URL: 'postgres://env/db',
+      NATS_URL: 'nats://env:4222',
+      TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '5000',
+    };
     const fromEnv = coordinatorOptionsFromEnv(env);
-    expect(fromEnv).toMatchObject({ databaseUrl: 'postgres://env/db', natsUrl: 'nats://env:4222', heartbeatTimeoutMs: 5000 });
-    const withFlags = coordinatorOptionsFromEnv(env, { databaseUrl: 'postgres://flag/db', listen: '0.0.0.0:9000' });
-    expect(withFlags).toMatchObject({ databaseUrl: 'postgres://flag/db', listen: '0.0.0.0:9000', natsUrl: 'nats://env:4222' });
+    expect(fromEnv).toMatchObject({
+      databaseUrl: 'postgres://env/db',
+      natsUrl: 'nats://env:4222',
+      heartbeatTimeoutMs: 5000,
+    });
+    const withFlags = coordinatorOptionsFromEnv(env, {
+      databaseUrl: 'postgres://flag/db',
+      listen: '0.0.0.0:9000',
+    });
+    expect(withFlags).toMatchObject({
+      databaseUrl: 'postgres://flag/db',
+      listen: '0.0.0.0:9000',
+      natsUrl: 'nats://env:4222',
+    });
   });
 
   it('names a malformed number in the environment', () => {
-    expect(() => coordinatorOptionsFromEnv({ TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '5s' })).toThrow(/heartbeatTimeoutMs must be a positive integer, got NaN/);
+    expect(() => coordinatorOptionsFromEnv({ TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '5s' })).toThrow(
+      /heartbeatTimeoutMs must be a positive integer, got NaN/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import type { Bus } from '@tributary/bus';
+import { type Bus, EVENTS_ACK_WAIT_MS } from '@tributary/bus';
 import {
   type AttemptKey,
   type Database,
@@ -52,16 +52,19 @@ export function sweepDueRetries({ db, loop, logger, options, signal }: SweepDeps
 /**
  * A running task whose worker stopped heartbeating is lost: its attempt fails as `lost` and is
  * retried per its policy. Nothing is declared lost until the coordinator itself has been up for a
- * whole heartbeat timeout, since heartbeats sent while it was down were never seen.
+ * whole heartbeat timeout (heartbeats sent while it was down were never seen) plus the events
+ * consumer's ack wait (results a dead predecessor took but never acked come back only then; the
+ * coordinator-restart end-to-end test fails without it).
  */
 export function sweepLostTasks({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
   const startedAt = Date.now();
+  const graceMs = options.heartbeatTimeoutMs + EVENTS_ACK_WAIT_MS;
   return every(
     options.timerIntervalMs,
     signal,
     async () => {
       const now = Date.now();
-      if (now - startedAt < options.heartbeatTimeoutMs) return;
+      if (now - startedAt < graceMs) return;
       const stale = await staleRunningTasks(db.sql, now - options.heartbeatTimeoutMs, SWEEP_LIMIT);
       if (stale.length === 0) return;
       logger.warn('tasks lost: no heartbeat from their worker', { count: stale.length });

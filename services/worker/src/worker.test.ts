@@ -44,7 +44,7 @@ afterAll(async () => {
     await worker?.stop();
     await collector?.stop();
     await bus?.close();
-    open = await server.connections();
+    open = await server.connectionsSettled(0);
   } finally {
     await server.stop();
     await rm(cacheDir, { recursive: true, force: true });
@@ -267,7 +267,8 @@ describe('stopping a worker', () => {
     await waitFor(() => heartbeats.at(-1)?.stopping === true, 2_000);
     unsubscribe();
     await expect(graceful.done).resolves.toBeUndefined();
-    expect(await server.connections()).toBe(connectionsBefore - 1);
+    const connections = await server.connectionsSettled(connectionsBefore - 1);
+    expect(connections).toBe(connectionsBefore - 1);
   });
 
   it('hands a task that outlives the grace period back to the queue instead of reporting it', async () => {
