@@ -50,19 +50,20 @@ export async function startNatsServer(): Promise<TestNatsServer> {
     await rm(storeDir, { recursive: true, force: true });
     throw error;
   }
+  const connections = async () => {
+    const response = await fetch(`http://127.0.0.1:${monitorPort}/connz`);
+    const body = (await response.json()) as { num_connections: number };
+    return body.num_connections;
+  };
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
-    async connections() {
-      const response = await fetch(`http://127.0.0.1:${monitorPort}/connz`);
-      const body = (await response.json()) as { num_connections: number };
-      return body.num_connections;
-    },
+    connections,
     async connectionsSettled(expected) {
-      let count = await this.connections();
+      let count = await connections();
       for (let i = 0; i < 50 && count !== expected; i++) {
         await new Promise((resolve) => setTimeout(resolve, 40));
-        count = await this.connections();
+        count = await connections();
       }
       return count;
     },

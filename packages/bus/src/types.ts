@@ -140,9 +140,9 @@ export interface Bus extends AsyncDisposable {
   /**
    * Creates (or updates) streams `<PREFIX>_TASKS` (WorkQueue retention, file storage, subjects
    * `<prefix>.task.>`, duplicate window 2 min) and `<PREFIX>_EVENTS` (WorkQueue, file, `<prefix>.event.>`),
-   * the coordinator's durable pull consumer `coordinator` on EVENTS (explicit ack, ack wait 30s,
-   * max_ack_pending 20000), and the object store bucket `<prefix>-bundles`. Idempotent; safe with several
-   * processes racing.
+   * the coordinator's durable pull consumer `coordinator` on EVENTS (explicit ack, ack wait
+   * `EVENTS_ACK_WAIT_MS`, max_ack_pending 20000), and the object store bucket `<prefix>-bundles`.
+   * Idempotent; safe with several processes racing.
    */
   ensureTopology(): Promise<void>;
   /**
