@@ -1,3 +1,4 @@
+// Shared with the worker's tests (services/worker imports it): one helper, not a copy per package.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

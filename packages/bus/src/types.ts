@@ -31,7 +31,10 @@ export interface BusOptions {
   prefix?: string;
   /** Connection name shown by the server's monitoring. */
   name?: string;
-  /** AckWait of pool consumers: a delivery not acked (or `working()`-extended) by then is redelivered. @default 30_000 */
+  /**
+   * AckWait of pool consumers: a delivery not acked (or `working()`-extended) by then is redelivered.
+   * @default 30_000
+   */
   taskAckWaitMs?: number;
   /** Called for connection status changes (disconnect/reconnect) so services can log them. */
   onStatus?: (status: string) => void;
@@ -103,7 +106,7 @@ export interface ConsumeWorkerEventsOptions {
   batchSize?: number;
   /** How long one fetch waits for the first event; it returns as soon as any are available. @default 50 */
   maxWaitMs?: number;
-  /** Applies a batch; every event in it is acked only after this resolves. Never called with an empty batch. */
+  /** Applies a batch; its events are acked only after this resolves. Never called with an empty batch. */
   handle(batch: ReceivedWorkerEvent[]): Promise<void>;
   /** Told about failed fetches, failed batches and undecodable messages. */
   onError?(error: unknown): void;

@@ -5,7 +5,7 @@ import { connectBus } from '@tributary/bus';
 import type { Heartbeat } from '@tributary/proto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runWorkerMain } from './main.js';
-import { startNatsServer, type TestNatsServer, uniquePrefix, waitFor } from './nats-server.test-util.js';
+import { startNatsServer, type TestNatsServer, uniquePrefix, waitFor } from '../../../packages/bus/src/nats-server.test-util.js';
 
 let server: TestNatsServer;
 let cacheDir: string;

@@ -21,7 +21,7 @@ export interface WorkerOptions {
   cacheDir: string;
   /** On stop: how long running tasks may finish before they are cancelled, in ms. @default 30000 */
   shutdownGraceMs: number;
-  /** After a cancel or timeout: how long a task's processes get before they are killed, in ms. @default 5000 */
+  /** After a cancel or timeout: how long a task's processes get before they are killed (ms). @default 5000 */
   killGraceMs: number;
   /** AckWait of the pool consumers the worker creates, in ms. @default 30000 */
   taskAckWaitMs: number;
@@ -70,7 +70,8 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof WorkerOptionsInput>([
 
 /**
  * Fills defaults and validates every field.
- * @throws TributaryError `InvalidArgument` naming the field, e.g. `concurrency must be a positive integer, got 0`.
+ * @throws TributaryError `InvalidArgument` naming the field, e.g.
+ * `concurrency must be a positive integer, got 0`.
  */
 export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): WorkerOptions {
   for (const [key, value] of Object.entries(input)) {

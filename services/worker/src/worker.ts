@@ -12,7 +12,10 @@ import { runTask, SHUTDOWN, type TaskContext } from './run-task.js';
 /** A started worker. */
 export interface RunningWorker extends AsyncDisposable {
   readonly id: string;
-  /** Graceful: stop pulling, let running tasks finish within shutdownGraceMs, then cancel them. Idempotent. */
+  /**
+   * Graceful: stop pulling, let running tasks finish within shutdownGraceMs, then cancel them.
+   * Idempotent.
+   */
   stop(): Promise<void>;
   /** Resolves when the worker has stopped. */
   readonly done: Promise<void>;
