@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { connectBus } from '@tributary/bus';
 import type { Heartbeat } from '@tributary/proto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  startNatsServer,
+  type TestNatsServer,
+  uniquePrefix,
+  waitFor,
+} from '../../../packages/bus/src/nats-server.test-util.js';
 import { runWorkerMain } from './main.js';
-import { startNatsServer, type TestNatsServer, uniquePrefix, waitFor } from '../../../packages/bus/src/nats-server.test-util.js';
 
 let server: TestNatsServer;
 let cacheDir: string;

@@ -7,7 +7,12 @@ import { connect } from '@nats-io/transport-node';
 import { type Bus, connectBus, type ReceivedWorkerEvent, type TaskDelivery } from '@tributary/bus';
 import { type Heartbeat, TaskOutcome, valueToJson } from '@tributary/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, type TestNatsServer, uniquePrefix, waitFor } from '../../../packages/bus/src/nats-server.test-util.js';
+import {
+  startNatsServer,
+  type TestNatsServer,
+  uniquePrefix,
+  waitFor,
+} from '../../../packages/bus/src/nats-server.test-util.js';
 import { compileWorkerOptions } from './options.js';
 import { type RunningWorker, startWorker } from './worker.js';
 import { bundleBytes, collectEvents, memoryLogger, outgoingTask } from './worker.test-util.js';
