@@ -83,6 +83,17 @@ describe('workerOptionsFromEnv', () => {
     expect(options.prefix).toBe('prod');
   });
 
+  it('reads the heartbeat interval and shutdown grace, and names a bad value', () => {
+    const options = workerOptionsFromEnv(
+      { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500', TRIBUTARY_SHUTDOWN_GRACE_MS: '1000' },
+      {},
+    );
+    expect(options).toMatchObject({ heartbeatIntervalMs: 500, shutdownGraceMs: 1000 });
+    expect(() => workerOptionsFromEnv({ TRIBUTARY_HEARTBEAT_INTERVAL_MS: 'soon' }, {})).toThrow(
+      /heartbeatIntervalMs/,
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(workerOptionsFromEnv({ NATS_URL: '' }, {}).natsUrl).toBe('nats://127.0.0.1:4222');
   });

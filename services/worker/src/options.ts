@@ -101,8 +101,8 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
 }
 
 /**
- * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`) and flags; flags win. Empty
- * environment variables count as unset.
+ * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
+ * `TRIBUTARY_SHUTDOWN_GRACE_MS`) and flags; flags win. Empty environment variables count as unset.
  */
 export function workerOptionsFromEnv(
   env: Record<string, string | undefined>,
@@ -111,6 +111,9 @@ export function workerOptionsFromEnv(
   const fromEnv: Partial<WorkerOptionsInput> = {};
   if (env.NATS_URL) fromEnv.natsUrl = env.NATS_URL;
   if (env.TRIBUTARY_NATS_PREFIX) fromEnv.prefix = env.TRIBUTARY_NATS_PREFIX;
+  // Digit strings are accepted and checked by compileWorkerOptions, which names a bad value.
+  if (env.TRIBUTARY_HEARTBEAT_INTERVAL_MS) fromEnv.heartbeatIntervalMs = env.TRIBUTARY_HEARTBEAT_INTERVAL_MS;
+  if (env.TRIBUTARY_SHUTDOWN_GRACE_MS) fromEnv.shutdownGraceMs = env.TRIBUTARY_SHUTDOWN_GRACE_MS;
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
   return compileWorkerOptions({ ...fromEnv, ...definedFlags });
 }
