@@ -9,6 +9,7 @@ export {
 } from './error.js';
 export { type Failure, isFailure, toFailure } from './failure.js';
 export type { JsonObject, JsonValue } from './json.js';
+export { createJsonLogger, type Logger } from './logger.js';
 export {
   ATTEMPT_STATES,
   type AttemptState,

@@ -1,8 +1,8 @@
 import { type Bus, connectBus } from '@tributary/bus';
+import type { Logger } from '@tributary/core';
 import { createDatabase, type Database, migrate } from '@tributary/db';
 import { ActiveRuns } from './active-runs.js';
 import { type GrpcServer, startGrpcServer } from './grpc-server.js';
-import type { Logger } from './logger.js';
 import type { CoordinatorOptions } from './options.js';
 import { RunLoop } from './run-loop.js';
 import { recordHeartbeats, relayOutbox, type SweepDeps, sweepDueRetries, sweepLostTasks } from './sweeps.js';

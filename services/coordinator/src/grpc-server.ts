@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '@tributary/core';
 import { grpcHandlers, grpcServiceDefinition, MAX_MESSAGE_BYTES, TributaryService } from '@tributary/proto';
 import { HealthImplementation } from 'grpc-health-check';
 import { createTributaryService, type ServiceDeps } from './api/service.js';
-import type { Logger } from './logger.js';
 
 export interface GrpcServer {
   /** The bound address (the real port when listening on port 0). */

@@ -1,5 +1,4 @@
 export { type RunningCoordinator, startCoordinator } from './coordinator.js';
-export { createJsonLogger, type Logger, SILENT_LOGGER } from './logger.js';
 export { type CoordinatorFlags, coordinatorOptionsFromEnv, runCoordinatorMain } from './main.js';
 export {
   type CoordinatorOptions,

@@ -1,7 +1,6 @@
-import { TributaryError } from '@tributary/core';
+import { createJsonLogger, TributaryError } from '@tributary/core';
 import { EXIT_SCHEMA_TOO_NEW, SchemaTooNewError } from '@tributary/db';
 import { startCoordinator } from './coordinator.js';
-import { createJsonLogger } from './logger.js';
 import { type CoordinatorOptions, compileCoordinatorOptions } from './options.js';
 
 /** Flags of `tributary coordinator`; each overrides its environment variable. */
@@ -38,7 +37,7 @@ export async function runCoordinatorMain(
   flags: CoordinatorFlags = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const logger = createJsonLogger('coordinator');
+  const logger = createJsonLogger({ service: 'coordinator' });
   let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
   try {
     coordinator = await startCoordinator(coordinatorOptionsFromEnv(env, flags), logger);

@@ -1,4 +1,5 @@
 import type { Bus } from '@tributary/bus';
+import type { Logger } from '@tributary/core';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
   type Database,
@@ -14,7 +15,6 @@ import {
 import { applyEvent, createRunSnapshot, type EngineEvent } from '@tributary/engine';
 import type { WorkerEvent } from '@tributary/proto';
 import type { ActiveRun, ActiveRuns, LoadedVersion } from './active-runs.js';
-import type { Logger } from './logger.js';
 import { recordTransition, type TransitionContext } from './record-transition.js';
 import { type PendingDispatch, TickBatch } from './tick-batch.js';
 import type { WatchHub } from './watch-hub.js';
@@ -32,8 +32,8 @@ export interface NewRunRequest {
 export interface TriggerOutcome {
   runId: string;
   created: boolean;
-  /** The run as created (only when created). */
-  run?: ActiveRun;
+  /** The run as created, and when (only when created). */
+  run?: { state: ActiveRun; createdAt: number };
 }
 
 /** An engine event from a timer (retry due, task lost), with its run. */
@@ -188,7 +188,9 @@ export class RunLoop {
       const run = this.#createRun(batch, request);
       if (request.requestId)
         earlier.set(request.requestId, { runId: run.id, dag: run.version.dag, params: run.params });
-      answers.push(() => settle.resolve({ runId: run.id, created: true, run }));
+      answers.push(() =>
+        settle.resolve({ runId: run.id, created: true, run: { state: run, createdAt: batch.now } }),
+      );
     }
   }
 

@@ -1,5 +1,6 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { type Bus, EVENTS_ACK_WAIT_MS } from '@tributary/bus';
+import type { Logger } from '@tributary/core';
 import {
   type AttemptKey,
   type Database,
@@ -10,7 +11,6 @@ import {
   touchHeartbeats,
 } from '@tributary/db';
 import { TaskMessageSchema } from '@tributary/proto';
-import type { Logger } from './logger.js';
 import type { CoordinatorOptions } from './options.js';
 import type { RunLoop } from './run-loop.js';
 import { every } from './sleep.js';

@@ -1,4 +1,3 @@
-export { createJsonLogger, type Logger } from './logger.js';
 export { runWorkerMain } from './main.js';
 export {
   compileWorkerOptions,

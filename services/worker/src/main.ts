@@ -1,5 +1,4 @@
-import { TributaryError } from '@tributary/core';
-import { createJsonLogger } from './logger.js';
+import { createJsonLogger, TributaryError } from '@tributary/core';
 import { type WorkerOptionsInput, workerOptionsFromEnv } from './options.js';
 import { startWorker } from './worker.js';
 
@@ -13,7 +12,7 @@ export async function runWorkerMain(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const options = workerOptionsFromEnv(env, flags);
-  const logger = createJsonLogger({ workerId: options.workerId });
+  const logger = createJsonLogger({ service: 'worker', workerId: options.workerId });
   const worker = await startWorker(options, { logger });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {

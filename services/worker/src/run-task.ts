@@ -1,10 +1,10 @@
 import type { Bus, TaskDelivery, WorkerEventInit } from '@tributary/bus';
+import type { Logger } from '@tributary/core';
 import { Code, type Failure, type JsonObject, TributaryError, toFailure } from '@tributary/core';
 import type { ExecutionRequest, ExecutionResult, TaskExecutor } from '@tributary/executors';
 import { failureToProto, jsonToValue, TaskOutcome, timestamp, valueToJson } from '@tributary/proto';
 import type { AttemptKey, AttemptRegistry } from './attempts.js';
 import type { BundleCache } from './bundle-cache.js';
-import type { Logger } from './logger.js';
 
 /** Everything one task attempt needs from its worker. */
 export interface TaskContext {

@@ -1,8 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { Bus, OutgoingTask, ReceivedWorkerEvent } from '@tributary/bus';
-import type { JsonObject, JsonValue } from '@tributary/core';
+import type { JsonObject, JsonValue, Logger } from '@tributary/core';
 import { BundleSchema, jsonToValue } from '@tributary/proto';
-import type { Logger } from './logger.js';
 
 /** A logger that keeps lines for assertions instead of printing them. */
 export function memoryLogger(): Logger & { lines: { level: string; msg: string; fields?: object }[] } {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Bus, connectBus } from '@tributary/bus';
+import { createJsonLogger, type Logger } from '@tributary/core';
 import { createExecutor, type TaskExecutor } from '@tributary/executors';
 import { timestamp } from '@tributary/proto';
 import { AttemptRegistry } from './attempts.js';
 import { createBundleCache } from './bundle-cache.js';
-import { createJsonLogger, type Logger } from './logger.js';
 import type { WorkerOptions } from './options.js';
 import { runTask, SHUTDOWN, type TaskContext } from './run-task.js';
 
@@ -36,7 +36,7 @@ const VERSION = readVersion();
  * @throws TributaryError `Unavailable` when NATS cannot be reached.
  */
 export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunningWorker> {
-  const logger = deps.logger ?? createJsonLogger({ workerId: options.workerId });
+  const logger = deps.logger ?? createJsonLogger({ service: 'worker', workerId: options.workerId });
   const bus = await connectBus({
     servers: options.natsUrl.split(',').map((url) => url.trim()),
     prefix: options.prefix,

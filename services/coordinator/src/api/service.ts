@@ -76,7 +76,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       const requestId = request.requestId === '' ? null : request.requestId;
       const outcome = await loop.trigger({ runId: randomUUID(), version, params: checked.params, requestId });
       const run = outcome.run
-        ? newRunView(outcome.run, requestId, Date.now())
+        ? newRunView(outcome.run.state, requestId, outcome.run.createdAt)
         : await readRunView(db, outcome.runId);
       return { run: run ?? undefined, created: outcome.created };
     },

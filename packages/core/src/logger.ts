@@ -1,11 +1,14 @@
-/** Where the worker writes what it does. */
+/** Where a service writes what it does. The coordinator and the worker share this one. */
 export interface Logger {
   info(msg: string, fields?: object): void;
   warn(msg: string, fields?: object): void;
   error(msg: string, fields?: object): void;
 }
 
-/** Writes one JSON object per line: `{"time","level","msg",...fields}`. @default stream process.stderr */
+/**
+ * Writes one JSON object per line: `{"time","level","msg",...base,...fields}`; `base` tags every line
+ * (e.g. `{ service: 'coordinator' }`). @default stream process.stderr
+ */
 export function createJsonLogger(
   base: object = {},
   stream: { write(line: string): unknown } = process.stderr,
