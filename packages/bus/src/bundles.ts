@@ -1,18 +1,5 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { type ObjectStore, Objm, StorageType } from '@nats-io/obj';
-import { Code, TributaryError } from '@tributary/core';
+import type { ObjectStore } from '@nats-io/obj';
 import type { BundleStore } from './types.js';
-
-/** Creates the bundle bucket if needed (idempotent) and opens it. */
-export async function openBundleBucket(js: JetStreamClient, bucket: string): Promise<ObjectStore> {
-  try {
-    return await new Objm(js).create(bucket, { storage: StorageType.File });
-  } catch (error) {
-    throw new TributaryError(Code.Unavailable, `cannot open object store ${bucket}: ${String(error)}`, {
-      cause: error,
-    });
-  }
-}
 
 /**
  * Bundles in the object store, named by their hash. Content-addressed, so a second put of the same hash

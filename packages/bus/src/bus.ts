@@ -2,10 +2,19 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { ObjectStore } from '@nats-io/obj';
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { Code, TributaryError } from '@tributary/core';
-import { createBundleStore, openBundleBucket } from './bundles.js';
-import { decodeCancelNotice, decodeHeartbeat, encodeCancelNotice, encodeHeartbeat } from './codec.js';
+import { createBundleStore } from './bundles.js';
+import {
+  createWorkerEvent,
+  decodeCancelNotice,
+  decodeHeartbeat,
+  encodeCancelNotice,
+  encodeHeartbeat,
+  encodeWorkerEvent,
+} from './codec.js';
 import { consumeWorkerEvents } from './consume-events.js';
 import { consumeTasks } from './consume-tasks.js';
+import { lazyBucket, openObjectBucket } from './object-bucket.js';
+import { createOutputStore } from './outputs.js';
 import { publishTasks, publishWorkerEvent } from './publish.js';
 import {
   assertName,
@@ -26,12 +35,18 @@ import type {
   ConsumeWorkerEventsOptions,
   HeartbeatInit,
   OutgoingTask,
+  OutputStore,
   PublishWorkerEventOptions,
   WorkerEventInit,
 } from './types.js';
 
 /** Default AckWait of pool consumers, in ms. */
 export const DEFAULT_TASK_ACK_WAIT_MS = 30_000;
+
+// The server's own default max_payload, assumed until it tells us (it always does on connect).
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+// Room for the headers next to a worker event (traceparent, Nats-Msg-Id, framing): well over their size.
+const HEADER_ALLOWANCE = 1024;
 
 /**
  * Connects to NATS. Once connected, the client reconnects forever (with jittered waits) after any
@@ -81,8 +96,9 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
 class NatsBus implements Bus {
   readonly subjects: BusSubjects;
   readonly bundles: BundleStore;
+  readonly outputs: OutputStore;
   private readonly names: TopologyNames;
-  private bucket: Promise<ObjectStore> | undefined;
+  private readonly bundlesBucket: () => Promise<ObjectStore>;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -95,13 +111,15 @@ class NatsBus implements Bus {
   ) {
     this.subjects = createSubjects(prefix);
     this.names = createTopologyNames(prefix);
-    this.bundles = createBundleStore(() => this.openBucket());
+    this.bundlesBucket = lazyBucket(() => openObjectBucket(js, this.names.bundlesBucket));
+    this.bundles = createBundleStore(this.bundlesBucket);
+    this.outputs = createOutputStore(lazyBucket(() => openObjectBucket(js, this.names.outputsBucket)));
     if (onStatus !== undefined) void this.watchStatus(onStatus);
   }
 
   async ensureTopology(): Promise<void> {
     await ensureStreams(this.jsm, this.names);
-    await this.openBucket();
+    await this.bundlesBucket();
   }
 
   async ensurePool(pool: string): Promise<void> {
@@ -124,6 +142,11 @@ class NatsBus implements Bus {
   consumeTasks(options: ConsumeTasksOptions): Promise<void> {
     const consumer = this.names.poolConsumer(options.pool);
     return consumeTasks(this.nc, { stream: this.names.tasksStream, consumer }, options);
+  }
+
+  fitsInMessage(event: WorkerEventInit): boolean {
+    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    return encodeWorkerEvent(createWorkerEvent(event)).byteLength + HEADER_ALLOWANCE <= maxPayload;
   }
 
   publishWorkerEvent(event: WorkerEventInit, options?: PublishWorkerEventOptions): Promise<void> {
@@ -179,18 +202,6 @@ class NatsBus implements Bus {
     return () => {
       if (!sub.isClosed()) sub.unsubscribe();
     };
-  }
-
-  private openBucket(): Promise<ObjectStore> {
-    if (this.bucket === undefined) {
-      const opening = openBundleBucket(this.js, this.names.bundlesBucket);
-      this.bucket = opening;
-      // A failed open is retried by the next caller instead of being cached forever.
-      opening.catch(() => {
-        if (this.bucket === opening) this.bucket = undefined;
-      });
-    }
-    return this.bucket;
   }
 
   private async watchStatus(onStatus: (status: string) => void): Promise<void> {

@@ -1,7 +1,16 @@
 export { connectBus, DEFAULT_TASK_ACK_WAIT_MS } from './bus.js';
+export {
+  isOutputRef,
+  OUTPUT_REF_KEY,
+  type OutputRef,
+  type OutputRefTarget,
+  outputRefName,
+  sha256Hex,
+} from './outputs.js';
 export { DEFAULT_PREFIX, workerEventMsgId } from './subjects.js';
 export { EVENTS_ACK_WAIT_MS } from './topology.js';
 export type {
+  AttemptRef,
   BundleStore,
   Bus,
   BusOptions,
@@ -11,6 +20,7 @@ export type {
   ConsumeWorkerEventsOptions,
   HeartbeatInit,
   OutgoingTask,
+  OutputStore,
   PublishWorkerEventOptions,
   ReceivedWorkerEvent,
   TaskDelivery,

@@ -36,6 +36,7 @@ describe('createTopologyNames', () => {
     expect(names.tasksSubjects).toBe('trib.task.>');
     expect(names.eventsSubjects).toBe('trib.event.>');
     expect(names.bundlesBucket).toBe('trib-bundles');
+    expect(names.outputsBucket).toBe('trib-outputs');
     expect(names.poolConsumer('default')).toBe('pool-default');
   });
 });

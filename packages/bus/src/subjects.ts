@@ -45,6 +45,7 @@ export interface TopologyNames {
   tasksSubjects: string;
   eventsSubjects: string;
   bundlesBucket: string;
+  outputsBucket: string;
   poolConsumer(pool: string): string;
 }
 
@@ -58,6 +59,7 @@ export function createTopologyNames(prefix: string): TopologyNames {
     tasksSubjects: `${prefix}.task.>`,
     eventsSubjects: `${prefix}.event.>`,
     bundlesBucket: `${prefix}-bundles`,
+    outputsBucket: `${prefix}-outputs`,
     poolConsumer(pool: string): string {
       assertName('pool', pool);
       return `pool-${pool}`;

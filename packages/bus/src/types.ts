@@ -1,4 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { JsonValue } from '@tributary/core';
 import type {
   CancelNotice,
   CancelNoticeSchema,
@@ -9,6 +10,7 @@ import type {
   WorkerEvent,
   WorkerEventSchema,
 } from '@tributary/proto';
+import type { OutputRef } from './outputs.js';
 
 /** What a {@link TaskMessage} is built from (the protobuf-es init shape). */
 export type TaskMessageInit = MessageInitShape<typeof TaskMessageSchema>;
@@ -98,6 +100,33 @@ export interface BundleStore {
   has(hash: string): Promise<boolean>;
 }
 
+/** Which attempt produced an output. */
+export interface AttemptRef {
+  runId: string;
+  taskId: string;
+  attempt: number;
+}
+
+/**
+ * Task outputs too large to travel inside a worker event, in the object store bucket
+ * `<prefix>-outputs` (created on first use). Objects are never overwritten: each is named by its attempt
+ * and content (see `outputRefName`).
+ */
+export interface OutputStore {
+  /**
+   * Stores an output's UTF-8 JSON text and returns the reference to report instead of it. Storing the
+   * same bytes for the same attempt again is a no-op.
+   * @throws when NATS cannot be reached (nothing is reported yet: try again).
+   */
+  put(attempt: AttemptRef, json: Uint8Array): Promise<OutputRef>;
+  /**
+   * The output a reference points to, parsed; null when its object is not in the bucket.
+   * @throws TributaryError `DataLoss` when the object's size or SHA-256 differ from the reference's, or
+   * it is not UTF-8 JSON; other errors when NATS cannot be reached.
+   */
+  get(ref: OutputRef): Promise<JsonValue | null>;
+}
+
 /** Options of {@link Bus.consumeWorkerEvents}. */
 export interface ConsumeWorkerEventsOptions {
   /** Stops the loop (after the in-flight batch). */
@@ -169,6 +198,13 @@ export interface Bus extends AsyncDisposable {
   /** Tells every worker to abort matching attempts (core NATS, fire and forget). */
   publishCancel(notice: CancelNoticeInit): void;
   readonly bundles: BundleStore;
+  /** Large task outputs, stored by workers and read by the workers of downstream tasks. */
+  readonly outputs: OutputStore;
+  /**
+   * Whether the event, encoded, fits in one message of the server this bus is connected to (its
+   * `max_payload`, less room for headers). A worker event that does not fit can never be published.
+   */
+  fitsInMessage(event: WorkerEventInit): boolean;
   /**
    * Pull loop on `pool-<pool>` with at most `maxInFlight` un-settled deliveries; calls `handle` per
    * message without awaiting it. Resolves when `signal` aborts and fetching has stopped.

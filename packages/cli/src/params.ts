@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Code, type JsonObject, type JsonValue, TributaryError } from '@tributary/core';
-import { parse as parseYaml } from 'yaml';
+import { type ParamLocator, type ParamsFile, parseParamsFile } from './params-file.js';
 
 /**
  * Parses one `--param k=v` value: JSON when it parses (`3`, `true`, `{"a":1}`, `"quoted"`), otherwise
@@ -36,22 +36,11 @@ export function parseParamAssignments(assignments: readonly string[]): JsonObjec
 /**
  * Parses the text of a params file: a YAML (or JSON, which is YAML) mapping.
  *
- * @throws TributaryError `InvalidArgument` naming the file when it is not a mapping.
+ * @throws TributaryError `InvalidArgument` with each syntax error at `file:line:col`, or naming the
+ *   file when it is not a mapping.
  */
 export function parseParamsText(text: string, file: string): JsonObject {
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new TributaryError(Code.InvalidArgument, `${file}: ${message}`, { cause: error });
-  }
-  // An empty file means no params.
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new TributaryError(Code.InvalidArgument, `${file}: params must be a mapping of names to values`);
-  }
-  return value as JsonObject;
+  return parseParamsFile(text, file).params;
 }
 
 /** Where a command's params come from. */
@@ -62,9 +51,19 @@ export interface ParamSources {
   file?: string;
 }
 
-/** Reads the params file (if any) and applies the `--param` assignments over it. */
-export async function collectParams(sources: ParamSources): Promise<JsonObject> {
-  let params: JsonObject = {};
+/** A command's params, and where each one came from. */
+export interface CollectedParams {
+  params: JsonObject;
+  /** Where a param problem's field is written in the params file; undefined for `--param` values. */
+  locate: ParamLocator;
+}
+
+/**
+ * Reads the params file (if any) and applies the `--param` assignments over it, keeping track of
+ * where the file sets each param so that problems found later can point there.
+ */
+export async function gatherParams(sources: ParamSources): Promise<CollectedParams> {
+  let fromFile: ParamsFile = { params: {}, locate: () => undefined };
   if (sources.file !== undefined) {
     let text: string;
     try {
@@ -73,7 +72,17 @@ export async function collectParams(sources: ParamSources): Promise<JsonObject> 
       const message = error instanceof Error ? error.message : String(error);
       throw new TributaryError(Code.InvalidArgument, `cannot read params file: ${message}`, { cause: error });
     }
-    params = parseParamsText(text, sources.file);
+    fromFile = parseParamsFile(text, sources.file);
   }
-  return { ...params, ...parseParamAssignments(sources.assignments ?? []) };
+  const assigned = parseParamAssignments(sources.assignments ?? []);
+  return {
+    params: { ...fromFile.params, ...assigned },
+    // A param set by --param is not the file's: its problems have no place in the file.
+    locate: (field) => (Object.hasOwn(assigned, field.split('.')[1] ?? '') ? undefined : fromFile.locate(field)),
+  };
+}
+
+/** Reads the params file (if any) and applies the `--param` assignments over it. */
+export async function collectParams(sources: ParamSources): Promise<JsonObject> {
+  return (await gatherParams(sources)).params;
 }

@@ -1,8 +1,9 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { cancelCommand } from './commands/cancel.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { dagsCommand } from './commands/dags.js';
 import { deployCommand } from './commands/deploy.js';
+import { PARAMS_FORMATS, paramsCommand } from './commands/params.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
 import { statusCommand } from './commands/status.js';
@@ -69,6 +70,15 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .command('validate <path...>')
     .description('check DAG specs and print every problem')
     .action((paths: string[]) => act(() => validateCommand(paths, io())));
+  program
+    .command('params <path>')
+    .description("print a DAG's run params as JSON Schema, or as a YAML form for run --params-file")
+    .addOption(
+      new Option('--format <format>', 'json (the schema) or yaml (a form to fill in)')
+        .choices(PARAMS_FORMATS)
+        .default('json'),
+    )
+    .action((path: string, options) => act(() => paramsCommand(path, options, io())));
   program
     .command('coordinator')
     .description('start the coordinator (gRPC API + run loop)')

@@ -1,3 +1,4 @@
+export { formatBytes, GIB, KIB, MIB, parseByteSize } from './byte-size.js';
 export { Code, codeName } from './code.js';
 export { formatDuration, HOUR, MINUTE, SECOND } from './duration.js';
 export {
@@ -11,12 +12,21 @@ export { type Failure, isFailure, toFailure } from './failure.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { createJsonLogger, type Logger } from './logger.js';
 export {
+  DEFAULT_OUTPUT_MAX_BYTES,
+  encodeJson,
+  jsonByteLength,
+  outputTooLargeFailure,
+} from './output-size.js';
+export {
   ATTEMPT_STATES,
   type AttemptState,
+  DEFAULT_TRIGGER_RULE,
   isTerminalRunState,
   isTerminalTaskState,
   RUN_STATES,
   type RunState,
   TASK_STATES,
   type TaskState,
+  TRIGGER_RULES,
+  type TriggerRule,
 } from './states.js';

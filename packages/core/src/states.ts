@@ -1,12 +1,14 @@
 /**
  * A task instance's state. Names follow Airflow's where Airflow has one (`up_for_retry`,
- * `upstream_failed`); `pending` waits for upstream tasks, `queued` was dispatched and not yet started.
+ * `up_for_reschedule`, `upstream_failed`); `pending` waits for upstream tasks, `queued` was dispatched
+ * and not yet started.
  */
 export type TaskState =
   | 'pending'
   | 'queued'
   | 'running'
   | 'up_for_retry'
+  | 'up_for_reschedule'
   | 'succeeded'
   | 'failed'
   | 'upstream_failed'
@@ -18,6 +20,7 @@ export const TASK_STATES: readonly TaskState[] = [
   'queued',
   'running',
   'up_for_retry',
+  'up_for_reschedule',
   'succeeded',
   'failed',
   'upstream_failed',
@@ -49,9 +52,19 @@ export function isTerminalRunState(state: RunState): boolean {
 
 /**
  * How one attempt of a task ended. `lost` means its worker stopped heartbeating; `timed_out` that
- * it exceeded its `timeout`; `cancelled` that the run was cancelled under it.
+ * it exceeded its `timeout`; `cancelled` that the run was cancelled under it; `skipped` that the task
+ * skipped itself; `rescheduled` that a sensor in reschedule mode found its condition not yet met.
  */
-export type AttemptState = 'queued' | 'running' | 'succeeded' | 'failed' | 'timed_out' | 'lost' | 'cancelled';
+export type AttemptState =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'lost'
+  | 'cancelled'
+  | 'skipped'
+  | 'rescheduled';
 
 export const ATTEMPT_STATES: readonly AttemptState[] = [
   'queued',
@@ -61,4 +74,42 @@ export const ATTEMPT_STATES: readonly AttemptState[] = [
   'timed_out',
   'lost',
   'cancelled',
+  'skipped',
+  'rescheduled',
 ];
+
+/**
+ * When a task may run, judged from how its direct upstream tasks ended: Airflow's trigger rules, with
+ * Airflow's names. docs/trigger-rules.md has the full truth table.
+ */
+export type TriggerRule =
+  | 'all_success'
+  | 'all_failed'
+  | 'all_done'
+  | 'all_done_min_one_success'
+  | 'all_skipped'
+  | 'one_success'
+  | 'one_failed'
+  | 'one_done'
+  | 'none_failed'
+  | 'none_failed_min_one_success'
+  | 'none_skipped'
+  | 'always';
+
+export const TRIGGER_RULES: readonly TriggerRule[] = [
+  'all_success',
+  'all_failed',
+  'all_done',
+  'all_done_min_one_success',
+  'all_skipped',
+  'one_success',
+  'one_failed',
+  'one_done',
+  'none_failed',
+  'none_failed_min_one_success',
+  'none_skipped',
+  'always',
+];
+
+/** The rule of a task that names none, as in Airflow. */
+export const DEFAULT_TRIGGER_RULE: TriggerRule = 'all_success';

@@ -48,6 +48,7 @@ export const runs = pgTable('runs', {
   requestId: text('request_id'),
   createdAt: timestamptz('created_at').notNull(),
   finishedAt: timestamptz('finished_at'),
+  deadlineAt: timestamptz('deadline_at'),
 });
 
 export const taskInstances = pgTable(
@@ -66,6 +67,8 @@ export const taskInstances = pgTable(
     startedAt: timestamptz('started_at'),
     finishedAt: timestamptz('finished_at'),
     heartbeatAt: timestamptz('heartbeat_at'),
+    reschedules: integer('reschedules').notNull(),
+    sensorStartedAt: timestamptz('sensor_started_at'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.taskId] })],
 );

@@ -1,8 +1,15 @@
 import type { Plan } from './plan.js';
-import { cancelRun, startRun } from './run-events.js';
+import { cancelRun, runTimedOut, startRun } from './run-events.js';
 import { indexFor } from './run-index.js';
 import { finishIfDone, type Step } from './step.js';
-import { retryDue, taskFailed, taskStarted, taskSucceeded } from './task-events.js';
+import {
+  retryDue,
+  taskFailed,
+  taskRescheduled,
+  taskSkipped,
+  taskStarted,
+  taskSucceeded,
+} from './task-events.js';
 import type { EngineEvent, RunSnapshot, Transition } from './types.js';
 
 /**
@@ -24,6 +31,8 @@ function dispatchEvent(step: Step, event: EngineEvent): boolean {
       return startRun(step);
     case 'run_cancelled':
       return cancelRun(step);
+    case 'run_timed_out':
+      return runTimedOut(step);
     default:
       // Results come from workers and timers; one naming a task this DAG lacks is ignored, not trusted.
       if (!step.plan.has(event.taskId)) return false;
@@ -39,6 +48,10 @@ function dispatchTaskEvent(step: Step, event: Extract<EngineEvent, { taskId: str
       return taskSucceeded(step, event);
     case 'task_failed':
       return taskFailed(step, event);
+    case 'task_skipped':
+      return taskSkipped(step, event);
+    case 'task_rescheduled':
+      return taskRescheduled(step, event);
     case 'retry_due':
       return retryDue(step, event);
   }

@@ -1,14 +1,8 @@
-import { isTerminalTaskState, type RunState, type TaskState } from '@tributary/core';
+import { DEFAULT_TRIGGER_RULE, isTerminalTaskState, type RunState, type TaskState } from '@tributary/core';
 import type { Plan } from './plan.js';
 import { instanceOf, isFailedLeaf, type RunIndex, upstreamCountsOf } from './run-index.js';
-import {
-  DEFAULT_TRIGGER_RULE,
-  evaluateTriggerRule,
-  type TriggerDecision,
-  type TriggerRule,
-  upstreamOutcome,
-} from './trigger-rules.js';
-import type { Command, PlanTask, RunSnapshot, TaskChange, TaskInstanceState } from './types.js';
+import { evaluateTriggerRule, type TriggerDecision, upstreamOutcome } from './trigger-rules.js';
+import type { Command, RunSnapshot, TaskChange, TaskInstanceState } from './types.js';
 
 /**
  * One event being applied: what it reads and what it has produced so far. The moves below are the only
@@ -47,16 +41,18 @@ function countFinished(step: Step, id: string, state: TaskState): void {
 export function dispatchTask(step: Step, id: string, attempt: number): void {
   const instance = moveTask(step, id, 'queued', attempt);
   delete instance.retryAt;
+  // A reschedule-mode sensor's time limit runs from the first poke of a try, across its reschedules.
+  if (step.plan.task(id).sensor?.mode === 'reschedule') instance.sensorStartedAt ??= step.at;
   step.commands.push({ type: 'dispatch', taskId: id, attempt });
 }
 
 /**
- * After `id` reached a terminal state, lets each pending downstream task's trigger rule decide: run it, end
- * it without running (which in turn decides its own downstream tasks), or keep waiting. Iterative, not
- * recursive: a 20,000-task chain that fails at its head must not overflow the stack.
+ * After tasks reached a terminal state, lets each pending downstream task's trigger rule decide: run it,
+ * end it without running (which in turn decides its own downstream tasks), or keep waiting. Iterative,
+ * not recursive: a 20,000-task chain that fails at its head must not overflow the stack.
  */
-export function releaseDownstream(step: Step, id: string): void {
-  const settled = [id];
+export function releaseDownstream(step: Step, ...ids: string[]): void {
+  const settled = [...ids];
   for (let next = 0; next < settled.length; next++) {
     for (const down of step.plan.downstream(settled[next]!)) {
       if (instanceOf(step.run, down).state !== 'pending') continue;
@@ -73,12 +69,8 @@ export function releaseDownstream(step: Step, id: string): void {
 
 /** Lets a pending task's trigger rule decide, as for a root task when the run starts. */
 export function decide(step: Step, id: string): TriggerDecision {
-  return evaluateTriggerRule(triggerRuleOf(step.plan.task(id)), upstreamCountsOf(step.index, id));
-}
-
-// Every task uses the default until PlanTask carries a rule; this is the one place that will read it.
-function triggerRuleOf(_task: PlanTask): TriggerRule {
-  return DEFAULT_TRIGGER_RULE;
+  const rule = step.plan.task(id).triggerRule ?? DEFAULT_TRIGGER_RULE;
+  return evaluateTriggerRule(rule, upstreamCountsOf(step.index, id));
 }
 
 /** Ends the run: sets its final state and time and emits the one `finish_run` command. */

@@ -1,4 +1,6 @@
-import type { TaskState } from '@tributary/core';
+import type { Failure, TaskState } from '@tributary/core';
+import { readBranchChoice } from './branch.js';
+import { retryDelayMs } from './retry-delay.js';
 import { instanceOf } from './run-index.js';
 import { dispatchTask, moveTask, releaseDownstream, type Step } from './step.js';
 import type { EngineEvent, TaskInstanceState } from './types.js';
@@ -30,43 +32,113 @@ export function taskStarted(step: Step, event: TaskEvent<'task_started'>): boole
 
 /**
  * The current attempt succeeded: keep its output and release the downstream tasks. It may arrive without a
- * `task_started` (a worker's start message can be lost or overtaken), so a queued task accepts it too.
+ * `task_started` (a worker's start message can be lost or overtaken), so a queued task accepts it too. A
+ * branch task's output chooses which direct downstream tasks run; the others are skipped first, so that
+ * their own downstream tasks (a join, say) see them skipped.
  */
 export function taskSucceeded(step: Step, event: TaskEvent<'task_succeeded'>): boolean {
   const instance = currentAttempt(step, event, OUT);
   if (instance === undefined) return false;
+  const { taskId } = event;
   instance.output = event.output;
-  moveTask(step, event.taskId, 'succeeded');
+  if (step.plan.task(taskId).branch !== true) {
+    moveTask(step, taskId, 'succeeded');
+    releaseDownstream(step, taskId);
+    return true;
+  }
+  const choice = readBranchChoice(step.plan, taskId, event.output);
+  if ('error' in choice) {
+    delete instance.output;
+    endFailed(step, taskId, choice.error);
+    return true;
+  }
+  moveTask(step, taskId, 'succeeded');
+  const skipped: string[] = [];
+  for (const down of step.plan.downstream(taskId)) {
+    if (choice.follow.has(down) || instanceOf(step.run, down).state !== 'pending') continue;
+    moveTask(step, down, 'skipped');
+    skipped.push(down);
+  }
+  releaseDownstream(step, taskId, ...skipped);
+  return true;
+}
+
+/**
+ * The current attempt failed (error, timeout or lost worker: all count as a used try). With retries left
+ * the task waits for its retry delay; otherwise it fails and so do the tasks that can no longer run. A
+ * failure the task marked not retryable (a bad branch choice, a sensor timeout) is final at once.
+ */
+export function taskFailed(step: Step, event: TaskEvent<'task_failed'>): boolean {
+  const instance = currentAttempt(step, event, OUT);
+  if (instance === undefined) return false;
+  const task = step.plan.task(event.taskId);
+  const tryNumber = instance.attempt - (instance.reschedules ?? 0);
+  if (tryNumber <= task.retries && event.error.type !== 'SensorTimeout') {
+    instance.error = event.error;
+    const at = step.at + retryDelayMs(task, tryNumber, step.run.seed ?? '');
+    instance.retryAt = at;
+    // The next try's sensor time limit starts again from its own first poke, as in Airflow.
+    delete instance.sensorStartedAt;
+    moveTask(step, event.taskId, 'up_for_retry');
+    step.commands.push({ type: 'schedule_retry', taskId: event.taskId, attempt: instance.attempt + 1, at });
+  } else {
+    endFailed(step, event.taskId, event.error);
+  }
+  return true;
+}
+
+function endFailed(step: Step, taskId: string, error: Failure): void {
+  instanceOf(step.run, taskId).error = error;
+  moveTask(step, taskId, 'failed');
+  releaseDownstream(step, taskId);
+}
+
+/** The current attempt skipped itself: the task ends `skipped` and its downstream rules decide. */
+export function taskSkipped(step: Step, event: TaskEvent<'task_skipped'>): boolean {
+  const instance = currentAttempt(step, event, OUT);
+  if (instance === undefined) return false;
+  if (event.reason !== undefined) instance.error = event.reason;
+  moveTask(step, event.taskId, 'skipped');
   releaseDownstream(step, event.taskId);
   return true;
 }
 
 /**
- * The current attempt failed (error, timeout or lost worker: all count as a used attempt). With retries
- * left the task waits `retryDelayMs` for the next attempt; otherwise it fails and so do the tasks that can
- * no longer run.
+ * A reschedule-mode sensor's condition does not hold yet: the task frees its worker and is poked again
+ * after its interval, unless the sensor's time limit has passed since its first poke (Airflow checks
+ * after each poke the same way). A timeout fails the task without retries, or skips it with `softFail`.
  */
-export function taskFailed(step: Step, event: TaskEvent<'task_failed'>): boolean {
+export function taskRescheduled(step: Step, event: TaskEvent<'task_rescheduled'>): boolean {
   const instance = currentAttempt(step, event, OUT);
-  if (instance === undefined) return false;
-  instance.error = event.error;
-  const task = step.plan.task(event.taskId);
-  if (instance.attempt <= task.retries) {
-    const at = step.at + task.retryDelayMs;
-    instance.retryAt = at;
-    moveTask(step, event.taskId, 'up_for_retry');
-    step.commands.push({ type: 'schedule_retry', taskId: event.taskId, attempt: instance.attempt + 1, at });
-  } else {
-    moveTask(step, event.taskId, 'failed');
-    releaseDownstream(step, event.taskId);
+  const sensor = step.plan.task(event.taskId).sensor;
+  if (instance === undefined || sensor == null) return false;
+  const startedAt = instance.sensorStartedAt ?? step.at;
+  if (step.at - startedAt >= sensor.timeoutMs) {
+    const error: Failure = {
+      type: 'SensorTimeout',
+      message: `sensor '${event.taskId}' timed out: its condition did not hold within ${sensor.timeoutMs}ms`,
+      retryable: false,
+    };
+    if (sensor.softFail) {
+      taskSkipped(step, { ...event, type: 'task_skipped', reason: error });
+    } else {
+      endFailed(step, event.taskId, error);
+    }
+    return true;
   }
+  instance.reschedules = (instance.reschedules ?? 0) + 1;
+  const at = step.at + sensor.intervalMs;
+  instance.retryAt = at;
+  moveTask(step, event.taskId, 'up_for_reschedule');
+  step.commands.push({ type: 'schedule_retry', taskId: event.taskId, attempt: instance.attempt + 1, at });
   return true;
 }
 
-/** A retry timer fired: dispatch the attempt it was scheduled for, once. */
+/** A retry or reschedule timer fired: dispatch the attempt it was scheduled for, once. */
 export function retryDue(step: Step, event: TaskEvent<'retry_due'>): boolean {
   const instance = instanceOf(step.run, event.taskId);
-  if (instance.state !== 'up_for_retry' || instance.attempt + 1 !== event.attempt) return false;
+  const waiting = instance.state === 'up_for_retry' || instance.state === 'up_for_reschedule';
+  if (!waiting || instance.attempt + 1 !== event.attempt) return false;
   dispatchTask(step, event.taskId, event.attempt);
   return true;
 }

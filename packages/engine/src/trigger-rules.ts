@@ -1,13 +1,4 @@
-import type { TaskState } from '@tributary/core';
-
-/**
- * When a task may run, judged from how its upstream tasks ended (Airflow's trigger rules). Only
- * `all_success` exists so far; the others (`all_done`, `one_failed`, `none_failed`, ...) are added here.
- */
-export type TriggerRule = 'all_success';
-
-/** The rule of a task that names none, as in Airflow. @default 'all_success' */
-export const DEFAULT_TRIGGER_RULE: TriggerRule = 'all_success';
+import type { TaskState, TriggerRule } from '@tributary/core';
 
 /**
  * How many of a task's upstream tasks ended in each terminal state. Every rule can be decided from these
@@ -55,21 +46,108 @@ export function upstreamOutcome(state: TaskState): UpstreamOutcome | undefined {
   }
 }
 
-/** Decides what a pending task with these upstream counts does under `rule`. */
-export function evaluateTriggerRule(rule: TriggerRule, counts: UpstreamCounts): TriggerDecision {
-  switch (rule) {
-    case 'all_success':
-      return allSuccess(counts);
-  }
+/** The counts as Airflow's `trigger_rule_dep.py` names them. */
+interface Tally {
+  upstream: number;
+  success: number;
+  failed: number;
+  upstreamFailed: number;
+  skipped: number;
+  done: number;
+  allDone: boolean;
+}
+
+function tally(counts: UpstreamCounts): Tally {
+  // Airflow has no `cancelled`; here it only arises when a run is cancelled or times out, and a task
+  // that was stopped did not do its work, so rules count it as failed.
+  const failed = counts.failed + counts.cancelled;
+  const done = counts.succeeded + failed + counts.upstreamFailed + counts.skipped;
+  return {
+    upstream: counts.total,
+    success: counts.succeeded,
+    failed,
+    upstreamFailed: counts.upstreamFailed,
+    skipped: counts.skipped,
+    done,
+    allDone: done >= counts.total,
+  };
 }
 
 /**
- * Airflow's default: run once every upstream task succeeded. Like Airflow, it decides as soon as one upstream
- * task failed, without waiting for the others, so a failure reaches the leaves (and the run's state) early.
- * A skipped upstream task skips this one too (Airflow's skip propagation under `all_success`).
+ * Decides what a pending task with these upstream counts does under `rule`, exactly as Airflow's
+ * `TriggerRuleDep` does with `flag_upstream_failed` (what its scheduler uses): first the checks that end a
+ * task without running it (they may fire before every upstream task is done), then the checks that let it
+ * run; otherwise it waits. A task without upstream tasks always runs. docs/trigger-rules.md has the table.
  */
-function allSuccess(counts: UpstreamCounts): TriggerDecision {
-  if (counts.failed > 0 || counts.upstreamFailed > 0 || counts.cancelled > 0) return 'upstream_failed';
-  if (counts.skipped > 0) return 'skipped';
-  return counts.succeeded === counts.total ? 'run' : 'wait';
+export function evaluateTriggerRule(rule: TriggerRule, counts: UpstreamCounts): TriggerDecision {
+  if (counts.total === 0 || rule === 'always') return 'run';
+  const t = tally(counts);
+  const ended = endsWithoutRunning(rule, t);
+  if (ended !== undefined) return ended;
+  return mayRun(rule, t) ? 'run' : 'wait';
+}
+
+/** Airflow's state rewrite: when the rule can no longer be met, the state the task ends in. */
+function endsWithoutRunning(rule: TriggerRule, t: Tally): 'upstream_failed' | 'skipped' | undefined {
+  const anyFailure = t.failed > 0 || t.upstreamFailed > 0;
+  switch (rule) {
+    case 'all_success':
+      if (anyFailure) return 'upstream_failed';
+      return t.skipped > 0 ? 'skipped' : undefined;
+    case 'all_failed':
+      return t.success > 0 || t.skipped > 0 ? 'skipped' : undefined;
+    case 'all_done_min_one_success':
+      // Airflow's code skips on any skipped upstream task, although its docs say that skipped upstream
+      // tasks are ignored; we follow the code (docs/trigger-rules.md says so).
+      if (t.skipped > 0) return 'skipped';
+      return t.allDone && t.success === 0 ? 'upstream_failed' : undefined;
+    case 'all_skipped':
+      return t.success > 0 || anyFailure ? 'skipped' : undefined;
+    case 'one_success':
+      if (t.allDone && t.done === t.skipped) return 'skipped';
+      return t.allDone && t.success === 0 ? 'upstream_failed' : undefined;
+    case 'one_failed':
+      return t.allDone && !anyFailure ? 'skipped' : undefined;
+    case 'one_done':
+      return t.allDone && t.failed === 0 && t.success === 0 ? 'skipped' : undefined;
+    case 'none_failed':
+      return anyFailure ? 'upstream_failed' : undefined;
+    case 'none_failed_min_one_success':
+      if (anyFailure) return 'upstream_failed';
+      return t.skipped === t.upstream ? 'skipped' : undefined;
+    case 'none_skipped':
+      return t.skipped > 0 ? 'skipped' : undefined;
+    case 'all_done':
+    case 'always':
+      return undefined;
+  }
+}
+
+/** Airflow's passing checks: whether the task may run now. */
+function mayRun(rule: TriggerRule, t: Tally): boolean {
+  switch (rule) {
+    case 'all_success':
+      return t.success >= t.upstream;
+    case 'all_failed':
+      return t.failed + t.upstreamFailed >= t.upstream;
+    case 'all_done':
+      return t.allDone;
+    case 'all_done_min_one_success':
+      return t.allDone && t.skipped === 0 && t.success > 0;
+    case 'all_skipped':
+      return t.skipped >= t.upstream;
+    case 'one_success':
+      return t.success > 0;
+    case 'one_failed':
+      return t.failed > 0 || t.upstreamFailed > 0;
+    case 'one_done':
+      return t.success + t.failed > 0;
+    case 'none_failed':
+    case 'none_failed_min_one_success':
+      return t.success + t.skipped >= t.upstream;
+    case 'none_skipped':
+      return t.allDone && t.skipped === 0;
+    case 'always':
+      return true;
+  }
 }

@@ -1,26 +1,60 @@
-import type { Failure, JsonValue, RunState, TaskState } from '@tributary/core';
+import type { Failure, JsonValue, RunState, TaskState, TriggerRule } from '@tributary/core';
 
-/** What the engine needs to know of a task. A spec's compiled task satisfies it as it is. */
+/** What the engine needs to know of a sensor: the reschedule mode's interval and time limit. */
+export interface PlanSensor {
+  mode: 'poke' | 'reschedule';
+  intervalMs: number;
+  timeoutMs: number;
+  softFail: boolean;
+}
+
+/**
+ * What the engine needs to know of a task. A spec's compiled task satisfies it as it is; the optional
+ * fields default as in the spec (Airflow's defaults), so a test can write only what it needs.
+ */
 export interface PlanTask {
   id: string;
   needs: readonly string[];
   /** Extra attempts after the first fails. */
   retries: number;
-  /** Delay before a retry, in ms. */
+  /** Delay before the first retry, in ms. */
   retryDelayMs: number;
+  /** @default 'fixed' */
+  retryBackoff?: 'fixed' | 'exponential';
+  /** Upper bound of a retry delay in ms. @default 24 hours */
+  maxRetryDelayMs?: number | null;
+  /** Spread each delay over its upper half. @default false */
+  retryJitter?: boolean;
+  /** @default 'all_success' */
+  triggerRule?: TriggerRule;
+  /** The task's output names the direct downstream tasks to follow; the others are skipped. */
+  branch?: boolean;
+  sensor?: PlanSensor | null;
 }
 
 /** What the engine needs to know of a DAG. */
 export interface PlanDag {
   tasks: readonly PlanTask[];
+  /** Time limit of a run in ms (Airflow's `dagrun_timeout`); null or absent for none. */
+  dagrunTimeoutMs?: number | null;
 }
 
 /** One task instance as the engine tracks it. */
 export interface TaskInstanceState {
   state: TaskState;
-  /** The current attempt number: 0 until first dispatched, then 1, 2, ... */
+  /**
+   * The current attempt number, which is also the fencing token of its results: 0 until first
+   * dispatched, then 1, 2, ... Every dispatch takes a new number, retries and sensor pokes alike.
+   */
   attempt: number;
-  /** When an `up_for_retry` task becomes due (epoch ms). */
+  /**
+   * How many of the attempts were reschedule-mode sensor pokes that found their condition not yet met.
+   * They do not use up retries: the try number is `attempt - reschedules`. Absent means 0.
+   */
+  reschedules?: number;
+  /** When a reschedule-mode sensor's first poke of the current try was dispatched (epoch ms). */
+  sensorStartedAt?: number;
+  /** When an `up_for_retry` or `up_for_reschedule` task becomes due (epoch ms). */
   retryAt?: number;
   /** The output of the successful attempt. */
   output?: JsonValue;
@@ -37,10 +71,17 @@ export interface RunSnapshot {
   state: RunState;
   tasks: Record<string, TaskInstanceState>;
   finishedAt?: number;
+  /** When the run times out (epoch ms), set at start from the DAG's `dagrunTimeoutMs`. */
+  deadlineAt?: number;
+  /** Makes retry jitter differ between runs while staying a pure function of the snapshot (the run id). */
+  seed?: string;
 }
 
 /** How a task attempt ended unsuccessfully. */
 export type FailureReason = 'error' | 'timed_out' | 'lost';
+
+/** Why a task ended `skipped`, for people reading its error field. */
+export type SkipReason = Failure;
 
 /** Something that happened to a run. `at` is epoch ms: the engine never reads the clock. */
 export type EngineEvent =
@@ -55,15 +96,27 @@ export type EngineEvent =
       error: Failure;
       at: number;
     }
+  /** The attempt skipped itself (node: SkipTask; shell: its skip exit code). */
+  | { type: 'task_skipped'; taskId: string; attempt: number; reason?: SkipReason; at: number }
+  /** A reschedule-mode sensor poked and its condition does not hold yet. */
+  | { type: 'task_rescheduled'; taskId: string; attempt: number; at: number }
+  /** A retry or reschedule timer fired for `attempt`, the attempt it is to dispatch. */
   | { type: 'retry_due'; taskId: string; attempt: number; at: number }
-  | { type: 'run_cancelled'; reason: string; at: number };
+  | { type: 'run_cancelled'; reason: string; at: number }
+  /** The run's `deadlineAt` passed. */
+  | { type: 'run_timed_out'; at: number };
 
 /** What the caller must carry out after an event. */
 export type Command =
   /** Send this attempt to a worker. */
   | { type: 'dispatch'; taskId: string; attempt: number }
-  /** Deliver `retry_due` for `attempt` (the next attempt) at `at`; the timer must be durable. */
+  /**
+   * Deliver `retry_due` for `attempt` (the next attempt) at `at`, for a retry or a sensor's next poke;
+   * the timer must be durable (the task's `retryAt` holds it).
+   */
   | { type: 'schedule_retry'; taskId: string; attempt: number; at: number }
+  /** Deliver `run_timed_out` at `at`; the timer must be durable (the run's `deadlineAt` holds it). */
+  | { type: 'schedule_run_timeout'; at: number }
   /** Tell the worker running this attempt to abort it. */
   | { type: 'cancel_attempt'; taskId: string; attempt: number }
   /** The run reached its final state; emitted exactly once per run. */

@@ -63,6 +63,13 @@ describe('createExecutor', () => {
     const script = fileURLToPath(new URL('./test-fixtures/exit-after-close.mjs', import.meta.url));
     // execFile's timeout kills the script if something keeps it alive, failing the test.
     const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 10_000 });
-    expect(JSON.parse(stdout)).toEqual(['succeeded', 'succeeded', 'timed_out', 'cancelled', 'cancelled']);
+    expect(JSON.parse(stdout)).toEqual([
+      'succeeded',
+      'succeeded',
+      'timed_out',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
   });
 });

@@ -1,37 +1,86 @@
 import { Code, TributaryError } from '@tributary/core';
 import { createNodeExecutor } from './node-executor.js';
 import { compileExecutorOptions } from './options.js';
+import { renderTaskTemplates, TemplateError } from './render-templates.js';
+import { runSensor } from './sensor.js';
 import { createShellExecutor } from './shell-executor.js';
-import type { ExecutionResult, ExecutorOptions, TaskExecutor } from './types.js';
+import type {
+  ExecuteOptions,
+  ExecutionRequest,
+  ExecutionResult,
+  ExecutorOptions,
+  TaskExecutor,
+} from './types.js';
 
 /**
  * An executor for every task kind, dispatching on `task.kind`. Node tasks run in a piscina thread
  * pool created on the first node task; shell tasks run as `/bin/sh -c` in their own process group.
+ * Sensors are poked through the same kind executors (see {@link runSensor}).
  * Throws an `InvalidArgument` error naming the field when an option is invalid.
  */
 export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
   const compiled = compileExecutorOptions(options);
   const node = createNodeExecutor(compiled);
   const shell = createShellExecutor(compiled);
-  let closed = false;
+  const closing = new AbortController();
+  const runOnce = (request: ExecutionRequest, executeOptions: ExecuteOptions): Promise<ExecutionResult> => {
+    const { task } = request;
+    switch (task.kind) {
+      case 'node':
+        return node.execute(request, task, executeOptions);
+      case 'shell':
+        return shell.execute(request, task, executeOptions);
+      default:
+        return Promise.resolve(unsupportedKind(task));
+    }
+  };
   return {
-    async execute(request, executeOptions) {
-      if (closed) throw new TributaryError(Code.FailedPrecondition, 'the executor is closed');
-      const { task } = request;
-      switch (task.kind) {
-        case 'node':
-          return node.execute(request, task, executeOptions);
-        case 'shell':
-          return shell.execute(request, task, executeOptions);
-        default:
-          return unsupportedKind(task);
-      }
+    async execute(request, executeOptions = {}) {
+      if (closing.signal.aborted) throw new TributaryError(Code.FailedPrecondition, 'the executor is closed');
+      const rendered = renderTemplates(request);
+      if ('outcome' in rendered) return rendered;
+      const { sensor } = rendered.task;
+      if (sensor === null) return runOnce(rendered, executeOptions);
+      return runSensor((pokeOptions) => runOnce(rendered, pokeOptions), {
+        taskId: request.taskId,
+        sensor,
+        signal: executeOptions.signal,
+        closeSignal: closing.signal,
+        onLog: executeOptions.onLog,
+        logTailLines: compiled.logTailLines,
+      });
     },
     async close() {
-      closed = true;
+      // First: a sensor between pokes must not start another poke once the kind executors are closing.
+      closing.abort();
       await Promise.all([node.close(), shell.close()]);
     },
   };
+}
+
+/**
+ * The request with its task's templates rendered, or the failed result when one cannot be: the task's
+ * process never starts with a half-rendered command.
+ */
+function renderTemplates(request: ExecutionRequest): ExecutionRequest | ExecutionResult {
+  // A kind this build does not know fails as such, whatever its templates say.
+  if (request.task.kind !== 'node' && request.task.kind !== 'shell') return request;
+  try {
+    return { ...request, task: renderTaskTemplates(request) };
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    const now = Date.now();
+    const details: Record<string, string> = {};
+    if (error.field !== undefined) details.field = error.field;
+    if (error.template !== undefined) details.template = error.template;
+    return {
+      outcome: 'failed',
+      error: { type: error.name, message: error.message, retryable: error.retryable, details },
+      startedAt: now,
+      finishedAt: now,
+      logTail: [],
+    };
+  }
 }
 
 /** A kind this build does not know (e.g. sent by a newer coordinator): the attempt fails, the worker lives. */

@@ -1,4 +1,5 @@
-import type { LogLevel, LogLine } from './types.js';
+import type { LogLevel } from '@tributary/sdk';
+import type { LogLine } from './types.js';
 
 /**
  * Lines longer than this are cut in logs and the tail, so that one runaway line cannot bloat a result

@@ -1,10 +1,14 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeExecutor, type NodeExecutor } from './node-executor.js';
 import { compileExecutorOptions } from './options.js';
 import { assertBuilt } from './test-fixtures/ensure-built.js';
 import { nodeRequest } from './test-fixtures/requests.js';
 import type { ExecutionRequest, ExecutorOptions, LogLine } from './types.js';
 
+const scratch = mkdtempSync(join(tmpdir(), 'tributary-node-'));
 let executor: NodeExecutor | undefined;
 
 function open(options: ExecutorOptions = {}): NodeExecutor {
@@ -23,6 +27,8 @@ afterEach(async () => {
   await executor?.close();
   executor = undefined;
 });
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('node executor', () => {
   it('returns the output computed from params and upstream inputs by a typed TS module', async () => {
@@ -198,5 +204,59 @@ describe('node executor', () => {
     const result = await running;
     expect(result.outcome).toBe('cancelled');
     expect(result.error).toMatchObject({ type: 'CancelledError', retryable: true });
+  });
+});
+
+describe('node executor: skipping', () => {
+  it('ends skipped, keeping the reason, when the task throws SkipTask', async () => {
+    const result = await execute(
+      nodeRequest({ id: 'load', export: 'throwsSkip' }, { params: { reason: 'no new rows' } }),
+    );
+    expect(result.outcome).toBe('skipped');
+    expect(result.error).toEqual({ type: 'SkipTask', message: 'no new rows', retryable: false });
+    expect(result.output).toBeUndefined();
+    expect(result.logTail).toEqual(['checking for new rows']);
+  });
+
+  it('ends skipped with the default reason when the task calls ctx.skip()', async () => {
+    const result = await execute(nodeRequest({ export: 'callsSkip' }));
+    expect(result.outcome).toBe('skipped');
+    expect(result.error).toEqual({ type: 'SkipTask', message: 'the task skipped itself', retryable: false });
+  });
+});
+
+describe('node executor: one sensor poke', () => {
+  const sensor = { mode: 'reschedule', intervalMs: 10, timeoutMs: 1000, softFail: false } as const;
+  let pokes = 0;
+  const poke = (params: Record<string, number | string>) =>
+    execute(
+      nodeRequest(
+        { export: 'countingSensor', sensor },
+        { params: { counter: join(scratch, `counter-${++pokes}`), ...params } },
+      ),
+    );
+
+  it('is rescheduled when the function returns exactly false', async () => {
+    const result = await poke({ after: 2 });
+    expect(result).toMatchObject({ outcome: 'rescheduled', logTail: ['poke 1'] });
+    expect(result.error).toBeUndefined();
+    expect(result.output).toBeUndefined();
+  });
+
+  it('succeeds with a null output when the function returns true', async () => {
+    expect(await poke({ after: 1 })).toMatchObject({ outcome: 'succeeded', output: null });
+  });
+
+  it('succeeds with any other value as the output, falsy ones included', async () => {
+    expect(await poke({ after: 1, value: 'ready' })).toMatchObject({ outcome: 'succeeded', output: 'ready' });
+    expect(await poke({ after: 1, value: 0 })).toMatchObject({ outcome: 'succeeded', output: 0 });
+  });
+
+  it('keeps false as a plain output for a task that is not a sensor', async () => {
+    const request = nodeRequest(
+      { export: 'countingSensor' },
+      { params: { counter: join(scratch, 'plain'), after: 2 } },
+    );
+    expect(await execute(request)).toMatchObject({ outcome: 'succeeded', output: false });
   });
 });

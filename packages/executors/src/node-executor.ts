@@ -51,10 +51,7 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
       running.set(attempt.stopper, attempt.done);
       try {
         const settled = await attempt.done;
-        return finish(
-          toResult(settled, attempt.stopper.reason, request.taskId, task.timeoutMs),
-          settled.startedAt,
-        );
+        return finish(toResult(settled, attempt.stopper.reason, request.taskId, task), settled.startedAt);
       } finally {
         attempt.stopper.dispose();
         running.delete(attempt.stopper);
@@ -148,14 +145,17 @@ function toResult(
   settled: Settled,
   reason: StopReason | undefined,
   taskId: string,
-  timeoutMs: number | null,
+  task: NodeTaskModel,
 ): Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'> {
   // Once stopped, the outcome is the stop's, even if the task then returned normally.
-  if (reason !== undefined) return stopResult(reason, taskId, timeoutMs);
-  if (settled.result === undefined)
-    return { outcome: 'failed', error: threadFailure(taskId, settled.thrown) };
-  if (settled.result.ok) return { outcome: 'succeeded', output: settled.result.output };
-  return { outcome: 'failed', error: settled.result.error };
+  if (reason !== undefined) return stopResult(reason, taskId, task.timeoutMs);
+  const { result } = settled;
+  if (result === undefined) return { outcome: 'failed', error: threadFailure(taskId, settled.thrown) };
+  if (!result.ok) return { outcome: result.skipped ? 'skipped' : 'failed', error: result.error };
+  if (task.sensor === null) return { outcome: 'succeeded', output: result.output };
+  // A sensor's poke: exactly false is "not yet"; true says only that the condition holds.
+  if (result.output === false) return { outcome: 'rescheduled' };
+  return { outcome: 'succeeded', output: result.output === true ? null : result.output };
 }
 
 function abortMessage(reason: StopReason, taskId: string): MainMessage {

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Failure, JsonObject, JsonValue } from '@tributary/core';
-import type { LogLevel, LogLine } from './types.js';
+import type { LogLevel } from '@tributary/sdk';
+import type { LogLine } from './types.js';
 
 /** What the main thread sends piscina for one node task attempt. Structured-cloned, so plain data only. */
 export interface NodeThreadTask {
@@ -18,8 +19,13 @@ export interface NodeThreadTask {
   port: MessagePort;
 }
 
-/** What the thread returns. Errors are already Failures: a clone would drop their class and fields. */
-export type NodeThreadResult = { ok: true; output: JsonValue } | { ok: false; error: Failure };
+/**
+ * What the thread returns. Errors are already Failures: a clone would drop their class and fields.
+ * `skipped`: the task threw a skip signal (SkipTask, `ctx.skip()`), which only the thread can recognise.
+ */
+export type NodeThreadResult =
+  | { ok: true; output: JsonValue }
+  | { ok: false; error: Failure; skipped: boolean };
 
 /** Thread to main, on the task's port, in order. `end` is always last when the thread was not killed. */
 export type ThreadMessage =

@@ -1,12 +1,21 @@
 // The piscina worker file: runs one node task attempt inside a pool thread. Compiled to
 // dist/node-thread.js, which is what the pool loads (see node-pool.ts).
 import { format } from 'node:util';
-import { toFailure } from '@tributary/core';
+import { type Failure, toFailure } from '@tributary/core';
+import {
+  DEFAULT_SKIP_REASON,
+  isSkipSignal,
+  type LogLevel,
+  type NodeTaskContext,
+  SKIP_TASK_NAME,
+  SkipTask,
+  type TaskLogger,
+} from '@tributary/sdk';
 import { toJsonOutput } from './json-output.js';
 import { captureConsole } from './node-console-capture.js';
 import { loadTaskModule } from './node-module-loader.js';
 import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
-import type { LogLevel, LogLine, NodeTaskContext, TaskLogger } from './types.js';
+import type { LogLine } from './types.js';
 
 /** Runs the task's exported function and returns its JSON output or its failure; never throws. */
 export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThreadResult> {
@@ -29,7 +38,9 @@ export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThr
   try {
     return await callTask(task, createContext(task, controller.signal, emit));
   } catch (error) {
-    return { ok: false, error: toFailure(error) };
+    // Recognised here: the SkipTask's mark would not survive the trip to the main thread.
+    if (isSkipSignal(error)) return { ok: false, error: skipFailure(error), skipped: true };
+    return { ok: false, error: toFailure(error), skipped: false };
   } finally {
     captureConsole(undefined);
     // The main thread closes the channel once `end` arrives (or the thread is killed); closing it here
@@ -46,6 +57,7 @@ async function callTask(task: NodeThreadTask, ctx: NodeTaskContext): Promise<Nod
   if (typeof fn !== 'function') {
     return {
       ok: false,
+      skipped: false,
       error: {
         type: 'TaskModuleError',
         message: `task '${task.taskId}': module ${task.modulePath} has no exported function '${task.exportName}'`,
@@ -56,7 +68,18 @@ async function callTask(task: NodeThreadTask, ctx: NodeTaskContext): Promise<Nod
   // Stopped while the module loaded: the task's code never sees a signal that is already aborted.
   ctx.signal.throwIfAborted();
   const value: unknown = await fn(ctx);
-  return toJsonOutput(value, task.taskId);
+  const output = toJsonOutput(value, task.taskId);
+  return output.ok ? output : { ...output, skipped: false };
+}
+
+/** The skip's reason as the task's error: shown with the task, never retried. */
+function skipFailure(error: unknown): Failure {
+  const message = (error as { message?: unknown }).message;
+  return {
+    type: SKIP_TASK_NAME,
+    message: typeof message === 'string' && message !== '' ? message : DEFAULT_SKIP_REASON,
+    retryable: false,
+  };
 }
 
 function createContext(
@@ -82,6 +105,9 @@ function createContext(
     env: task.env,
     signal,
     log,
+    skip(reason) {
+      throw new SkipTask(reason);
+    },
   };
   if (task.traceparent !== undefined) ctx.traceparent = task.traceparent;
   return ctx;

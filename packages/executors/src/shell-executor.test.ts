@@ -171,3 +171,54 @@ describe('shell executor', () => {
     expect(readPids(pids).filter(isProcessRunning)).toEqual([]);
   });
 });
+
+describe('shell executor: skipping, sensors and branches', () => {
+  it('ends skipped when the command exits with the default skip exit code 99', async () => {
+    const result = await execute(shellRequest('echo "nothing to load"; exit 99'));
+    expect(result.outcome).toBe('skipped');
+    expect(result.error).toEqual({
+      type: 'SkipTask',
+      message: 'command exited with the skip exit code 99',
+      retryable: false,
+      details: { exitCode: 99 },
+    });
+    expect(result.logTail).toEqual(['nothing to load']);
+  });
+
+  it("honours the task's own skip exit code, and then fails on 99", async () => {
+    const skipped = await execute(shellRequest('exit 3', { skipExitCode: 3 }));
+    expect(skipped).toMatchObject({
+      outcome: 'skipped',
+      error: { type: 'SkipTask', details: { exitCode: 3 } },
+    });
+    const failed = await execute(shellRequest('exit 99', { skipExitCode: 3 }));
+    expect(failed).toMatchObject({ outcome: 'failed', error: { type: 'ShellExitError' } });
+  });
+
+  it('reschedules a sensor poke that exits 100, and fails a plain task that does', async () => {
+    const sensor = { mode: 'reschedule', intervalMs: 10, timeoutMs: 1000, softFail: false } as const;
+    const poke = await execute(shellRequest('echo "not yet"; exit 100', { sensor }));
+    expect(poke).toMatchObject({ outcome: 'rescheduled', logTail: ['not yet'] });
+    expect(poke.error).toBeUndefined();
+    const plain = await execute(shellRequest('exit 100'));
+    expect(plain).toMatchObject({ outcome: 'failed', error: { details: { exitCode: 100 } } });
+  });
+
+  it('skips a sensor that exits with its skip exit code, and fails one that exits otherwise', async () => {
+    const sensor = { mode: 'reschedule', intervalMs: 10, timeoutMs: 1000, softFail: false } as const;
+    expect((await execute(shellRequest('exit 99', { sensor }))).outcome).toBe('skipped');
+    expect((await execute(shellRequest('exit 1', { sensor }))).outcome).toBe('failed');
+  });
+
+  it('takes bare ids on the last stdout line of a branch task as the ids to follow', async () => {
+    const one = await execute(shellRequest('echo choosing; echo load_eu', { branch: true }));
+    expect(one).toMatchObject({ outcome: 'succeeded', output: 'load_eu' });
+    const many = await execute(shellRequest('echo "load_eu, load_us load_apac"', { branch: true }));
+    expect(many.output).toEqual(['load_eu', 'load_us', 'load_apac']);
+  });
+
+  it('still takes JSON from a branch task', async () => {
+    const result = await execute(shellRequest(`echo '["load_eu", "load_us"]'`, { branch: true }));
+    expect(result.output).toEqual(['load_eu', 'load_us']);
+  });
+});

@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type Failure, type JsonValue, toFailure } from '@tributary/core';
-import type { ShellTaskModel } from '@tributary/spec';
+import { type Failure, toFailure } from '@tributary/core';
+import { SKIP_TASK_NAME } from '@tributary/sdk';
+import { SENSOR_NOT_YET_EXIT_CODE, type ShellTaskModel } from '@tributary/spec';
 import { createLineSplitter } from './line-splitter.js';
 import { createLogSink, type LogSink } from './log-sink.js';
 import { groupExists, killGroup, signalGroup } from './process-group.js';
 import { buildShellEnv } from './shell-env.js';
+import { parseShellOutput } from './shell-output.js';
 import { type AttemptStopper, createAttemptStopper, stopResult } from './stopper.js';
 import type { ExecuteOptions, ExecutionRequest, ExecutionResult, ExecutorOptions } from './types.js';
 
@@ -42,7 +44,7 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
         const ending = await attempt.done;
         const reason = attempt.stopper.reason;
         if (reason !== undefined) return finish(stopResult(reason, request.taskId, task.timeoutMs));
-        return finish(toResult(ending, request.taskId));
+        return finish(toResult(ending, request.taskId, task));
       } finally {
         attempt.stopper.dispose();
         running.delete(attempt.stopper);
@@ -121,6 +123,7 @@ function waitForEnd(child: ChildProcess, logs: LogSink, killGraceMs: number): Pr
 function toResult(
   ending: Ending,
   taskId: string,
+  task: ShellTaskModel,
 ): Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'> {
   if ('error' in ending) {
     const failure = toFailure(ending.error);
@@ -129,8 +132,21 @@ function toResult(
       error: { ...failure, message: `task '${taskId}' could not start: ${failure.message}` },
     };
   }
-  if (ending.code === 0) return { outcome: 'succeeded', output: parseOutput(ending.lastStdout) };
-  return { outcome: 'failed', error: exitFailure(ending.code, ending.signal) };
+  const { code } = ending;
+  if (code === 0) return { outcome: 'succeeded', output: parseShellOutput(ending.lastStdout, task.branch) };
+  // Checked before the skip code: a sensor that also chose 100 as its skip code could never wait.
+  if (task.sensor !== null && code === SENSOR_NOT_YET_EXIT_CODE) return { outcome: 'rescheduled' };
+  if (code === task.skipExitCode) return { outcome: 'skipped', error: skipFailure(code) };
+  return { outcome: 'failed', error: exitFailure(code, ending.signal) };
+}
+
+function skipFailure(exitCode: number): Failure {
+  return {
+    type: SKIP_TASK_NAME,
+    message: `command exited with the skip exit code ${exitCode}`,
+    retryable: false,
+    details: { exitCode },
+  };
 }
 
 function exitFailure(exitCode: number | null, signal: NodeJS.Signals | null): Failure {
@@ -140,14 +156,4 @@ function exitFailure(exitCode: number | null, signal: NodeJS.Signals | null): Fa
     retryable: true,
     details: { exitCode, signal },
   };
-}
-
-/** The last non-empty stdout line, when it is JSON; otherwise null. */
-function parseOutput(line: string | undefined): JsonValue {
-  if (line === undefined) return null;
-  try {
-    return JSON.parse(line) as JsonValue;
-  } catch {
-    return null;
-  }
 }

@@ -1,4 +1,5 @@
 import type { Failure, JsonObject, JsonValue } from '@tributary/core';
+import type { LogLevel } from '@tributary/sdk';
 import type { TaskModel } from '@tributary/spec';
 
 /** One attempt of one task to execute. */
@@ -15,15 +16,25 @@ export interface ExecutionRequest {
   inputs: Record<string, JsonValue>;
   /** W3C traceparent of the attempt's span, passed on to the task (TRACEPARENT env, ctx). */
   traceparent?: string;
+  /** The run's logical date (epoch ms): `{{ run.logical_date }}` in templates. */
+  logicalDate: number;
 }
 
-/** How an attempt ended. Executors return failures as data; they never throw for a task's own error. */
-export type ExecutionOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+/**
+ * How an attempt ended. Executors return failures as data; they never throw for a task's own error.
+ * `skipped`: the task skipped itself. `rescheduled`: a reschedule-mode sensor's condition does not hold
+ * yet (the caller pokes it again after the sensor's interval).
+ */
+export type ExecutionOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'skipped' | 'rescheduled';
 
 export interface ExecutionResult {
   outcome: ExecutionOutcome;
   /** The JSON output when succeeded (null when the task produced none). */
   output?: JsonValue;
+  /**
+   * Why the attempt did not succeed. Also set when `skipped`: the task's reason (type `SkipTask`), or
+   * a soft-failing sensor's timeout (type `SensorTimeout`). Absent for `rescheduled`.
+   */
   error?: Failure;
   /** Epoch ms. */
   startedAt: number;
@@ -41,37 +52,6 @@ export interface LogLine {
   level?: LogLevel;
 }
 
-/** The level of a `ctx.log` line: `ctx.log()` and `ctx.log.info()` are `info`. */
-export type LogLevel = 'info' | 'warn' | 'error';
-
-/** `ctx.log`: call it, or its level methods. Arguments are formatted like `console.log`. */
-export interface TaskLogger {
-  (...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
-
-/**
- * What a node task's exported function receives. Added for task authors:
- * `export async function run(ctx: NodeTaskContext) { ... }`.
- */
-export interface NodeTaskContext {
-  params: JsonObject;
-  /** Upstream outputs by task id. */
-  inputs: Record<string, JsonValue>;
-  runId: string;
-  taskId: string;
-  attempt: number;
-  /** The task's own `env` entries (not the worker's environment). */
-  env: Record<string, string>;
-  /** Aborted on timeout (reason: a `TimeoutError` DOMException) or cancel (an `AbortError`). */
-  signal: AbortSignal;
-  log: TaskLogger;
-  /** W3C traceparent of the attempt's span, to parent the task's own spans. */
-  traceparent?: string;
-}
-
 export interface ExecuteOptions {
   /** Aborting it cancels the attempt: outcome `cancelled`. */
   signal?: AbortSignal;
@@ -81,6 +61,11 @@ export interface ExecuteOptions {
 
 /** Runs task attempts of every kind. */
 export interface TaskExecutor {
+  /**
+   * Runs one attempt. A sensor (`task.sensor`) in `poke` mode is poked until its condition holds or
+   * its sensor timeout passes, within this one call; in `reschedule` mode it is poked once and ends
+   * `rescheduled` while its condition does not hold.
+   */
   execute(request: ExecutionRequest, options?: ExecuteOptions): Promise<ExecutionResult>;
   /** Stops thread pools and kills any process still running. */
   close(): Promise<void>;

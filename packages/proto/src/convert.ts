@@ -86,6 +86,7 @@ const TASK_STATES: Record<TaskState, TaskStatePb> = {
   upstream_failed: TaskStatePb.UPSTREAM_FAILED,
   skipped: TaskStatePb.SKIPPED,
   cancelled: TaskStatePb.CANCELLED,
+  up_for_reschedule: TaskStatePb.UP_FOR_RESCHEDULE,
 };
 
 const RUN_STATES: Record<RunState, RunStatePb> = {
@@ -103,6 +104,8 @@ const ATTEMPT_STATES: Record<AttemptState, AttemptStatePb> = {
   timed_out: AttemptStatePb.TIMED_OUT,
   lost: AttemptStatePb.LOST,
   cancelled: AttemptStatePb.CANCELLED,
+  skipped: AttemptStatePb.SKIPPED,
+  rescheduled: AttemptStatePb.RESCHEDULED,
 };
 
 /** Converts a core task state name to the protobuf enum. */

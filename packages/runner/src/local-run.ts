@@ -71,6 +71,7 @@ export class LocalRun {
   constructor(private readonly setup: LocalRunSetup) {
     this.plan = createPlan(setup.dag);
     this.snapshot = createRunSnapshot(this.plan);
+    this.snapshot.seed = setup.runId;
     this.tasks = new Map(setup.dag.tasks.map((task) => [task.id, task]));
     this.now = setup.now ?? Date.now;
     this.settled = new Promise((resolve) => {
@@ -127,16 +128,13 @@ export class LocalRun {
         return;
       case 'schedule_retry': {
         const { taskId, attempt, at } = command;
-        const timer = setTimeout(
-          () => {
-            this.timers.delete(taskId);
-            this.post({ type: 'retry_due', taskId, attempt, at: this.now() });
-          },
-          Math.max(0, at - this.now()),
-        );
-        this.timers.set(taskId, timer);
+        this.setTimer(taskId, at, () => ({ type: 'retry_due', taskId, attempt, at: this.now() }));
         return;
       }
+      case 'schedule_run_timeout':
+        // Keyed apart from task ids, which cannot contain a space.
+        this.setTimer('run timeout', command.at, () => ({ type: 'run_timed_out', at: this.now() }));
+        return;
       case 'cancel_attempt':
         this.stopAttempt(command.taskId, command.attempt);
         return;
@@ -144,6 +142,20 @@ export class LocalRun {
         this.finish(command.state);
         return;
     }
+  }
+
+  /** Posts the event `make` builds at `at` (epoch ms); a timer under the same key is replaced. */
+  private setTimer(key: string, at: number, make: () => EngineEvent): void {
+    clearTimeout(this.timers.get(key));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        // A timer may fire a moment early; the engine ignores a deadline event before its time.
+        this.post({ ...make(), at: Math.max(this.now(), at) });
+      },
+      Math.max(0, at - this.now()),
+    );
+    this.timers.set(key, timer);
   }
 
   private stopAttempt(taskId: string, attempt: number): void {
@@ -223,6 +235,7 @@ export class LocalRun {
           bundleDir: this.setup.bundleDir,
           params: this.setup.params,
           inputs: this.inputs(task),
+          logicalDate: this.startedAt,
         },
         {
           signal,
@@ -254,6 +267,12 @@ export class LocalRun {
         return { type: 'task_failed', taskId, attempt, reason: 'error', error: failureOf(result), at };
       case 'failed':
         return { type: 'task_failed', taskId, attempt, reason: 'error', error: failureOf(result), at };
+      case 'skipped':
+        return result.error === undefined
+          ? { type: 'task_skipped', taskId, attempt, at }
+          : { type: 'task_skipped', taskId, attempt, reason: result.error, at };
+      case 'rescheduled':
+        return { type: 'task_rescheduled', taskId, attempt, at };
     }
   }
 
@@ -276,9 +295,10 @@ export class LocalRun {
       if (to !== 'succeeded' && ending.logTail.length > 0) event.logTail = ending.logTail;
     }
     if (to === 'succeeded' && instance?.output !== undefined) event.output = instance.output;
-    if ((to === 'failed' || to === 'up_for_retry') && instance?.error !== undefined)
-      event.error = instance.error;
-    if (to === 'up_for_retry' && instance?.retryAt !== undefined) event.retryAt = instance.retryAt;
+    const explained = to === 'failed' || to === 'up_for_retry' || to === 'skipped' || to === 'cancelled';
+    if (explained && instance?.error !== undefined) event.error = instance.error;
+    const waiting = to === 'up_for_retry' || to === 'up_for_reschedule';
+    if (waiting && instance?.retryAt !== undefined) event.retryAt = instance.retryAt;
     return event;
   }
 

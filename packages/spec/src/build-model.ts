@@ -1,6 +1,14 @@
 import type { JsonObject } from '@tributary/core';
+import { DEFAULT_TRIGGER_RULE } from '@tributary/core';
 import { DEFAULT_EXPORT, DEFAULT_POOL } from './fields.js';
-import type { DagModel, TaskModel, TaskModelBase } from './model.js';
+import {
+  DEFAULT_SKIP_EXIT_CODE,
+  type DagModel,
+  type RetryBackoff,
+  type SensorModel,
+  type TaskModel,
+  type TaskModelBase,
+} from './model.js';
 import type { RawFields, RawTask } from './read-tasks.js';
 import type { NeedRef } from './read-values.js';
 
@@ -9,6 +17,7 @@ export interface ReadSpec {
   name: string;
   description?: string;
   paramsSchema: JsonObject;
+  dagrunTimeoutMs: number | null;
   defaults: RawFields;
   tasks: RawTask[];
 }
@@ -23,12 +32,19 @@ function pickField<T>(task: RawFields, defaults: RawFields, name: string, fallba
 function buildTask(task: RawTask, defaults: RawFields): TaskModel {
   const { fields } = task;
   const needs = (fields.needs as NeedRef[] | undefined) ?? [];
+  const retryBackoff = pickField<RetryBackoff>(fields, defaults, 'retry_backoff', 'fixed');
   const base: TaskModelBase = {
     id: task.id,
     kind: fields.kind as TaskModel['kind'],
     needs: [...new Set(needs.map((need) => need.id))],
     retries: pickField(fields, defaults, 'retries', 0),
     retryDelayMs: pickField(fields, defaults, 'retry_delay', 0),
+    retryBackoff,
+    maxRetryDelayMs: pickField<number | null>(fields, defaults, 'max_retry_delay', null),
+    retryJitter: pickField(fields, defaults, 'retry_jitter', retryBackoff === 'exponential'),
+    triggerRule: pickField(fields, defaults, 'trigger_rule', DEFAULT_TRIGGER_RULE),
+    branch: (fields.branch as boolean | undefined) ?? false,
+    sensor: (fields.sensor as SensorModel | undefined) ?? null,
     timeoutMs: pickField<number | null>(fields, defaults, 'timeout', null),
     pool: pickField(fields, defaults, 'pool', DEFAULT_POOL),
     // Task variables override default ones of the same name; the others are kept.
@@ -46,7 +62,12 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
       export: (fields.export as string) ?? DEFAULT_EXPORT,
     };
   }
-  return { ...base, kind: 'shell', command: fields.command as string };
+  return {
+    ...base,
+    kind: 'shell',
+    command: fields.command as string,
+    skipExitCode: (fields.skip_exit_code as number | undefined) ?? DEFAULT_SKIP_EXIT_CODE,
+  };
 }
 
 /** Compiles a problem-free spec into its model: defaults applied, durations in ms, tasks in order. */
@@ -56,6 +77,7 @@ export function buildModel(spec: ReadSpec, specFile: string): DagModel {
     paramsSchema: spec.paramsSchema,
     tasks: spec.tasks.map((task) => buildTask(task, spec.defaults)),
     specFile,
+    dagrunTimeoutMs: spec.dagrunTimeoutMs,
   };
   if (spec.description !== undefined) model.description = spec.description;
   return model;

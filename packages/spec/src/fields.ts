@@ -1,4 +1,5 @@
-import { TASK_KINDS, type TaskKind } from './model.js';
+import { TRIGGER_RULES } from '@tributary/core';
+import { SENSOR_NOT_YET_EXIT_CODE, TASK_KINDS, type TaskKind } from './model.js';
 
 /**
  * The shape of every field a spec may hold, declared once: the structure checks read values by
@@ -12,6 +13,13 @@ export type ValueType =
   | 'count'
   | 'duration'
   | 'timeout'
+  | 'optionalDuration'
+  | 'boolean'
+  | 'triggerRule'
+  | 'retryBackoff'
+  | 'exitCode'
+  | 'sensor'
+  | 'sensorMode'
   | 'pool'
   | 'env'
   | 'module'
@@ -57,7 +65,33 @@ const COMMON_TASK_FIELDS: FieldTable = {
   retries: { type: 'count', description: 'Extra attempts after the first one fails. Default 0.' },
   retry_delay: {
     type: 'duration',
-    description: 'Delay before each retry: 30s, 10m, 1h, 500ms, or a number of seconds. Default 0.',
+    description: 'Delay before the first retry: 30s, 10m, 1h, 500ms, or a number of seconds. Default 0.',
+  },
+  retry_backoff: {
+    type: 'retryBackoff',
+    description: 'fixed (every retry waits retry_delay) or exponential (the delay doubles at each retry).',
+  },
+  max_retry_delay: {
+    type: 'optionalDuration',
+    description: 'Upper bound of a retry delay, e.g. 10m; null for none. Default none.',
+  },
+  retry_jitter: {
+    type: 'boolean',
+    description:
+      'Spread each retry delay randomly over its upper half, so that failed tasks do not retry in step. Default true with exponential backoff, else false.',
+  },
+  trigger_rule: {
+    type: 'triggerRule',
+    description: `When the task runs, judged from how its upstream tasks ended (Airflow's rules): ${TRIGGER_RULES.join(', ')}. Default all_success.`,
+  },
+  branch: {
+    type: 'boolean',
+    description:
+      'The task returns the id (or list of ids) of the downstream tasks to follow; its other direct downstream tasks are skipped.',
+  },
+  sensor: {
+    type: 'sensor',
+    description: `Makes the task a sensor: it is poked until it says its condition holds (a node task returns anything but false; a shell task exits 0, or ${SENSOR_NOT_YET_EXIT_CODE} for "not yet").`,
   },
   timeout: {
     type: 'timeout',
@@ -89,6 +123,28 @@ export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
       required: true,
       description: 'Command run with /bin/sh -c in the DAG folder.',
     },
+    skip_exit_code: {
+      type: 'exitCode',
+      description: 'The exit code that ends the task skipped instead of failed. Default 99.',
+    },
+  },
+};
+
+/** Fields of a task's `sensor` mapping. */
+export const SENSOR_FIELDS: FieldTable = {
+  mode: {
+    type: 'sensorMode',
+    description:
+      'poke keeps the worker slot between pokes; reschedule frees it and is poked again later. Default poke.',
+  },
+  interval: { type: 'duration', description: 'Time between pokes. Default 60s.' },
+  timeout: {
+    type: 'duration',
+    description: 'How long the sensor may wait in all, from its first poke. Default 7 days.',
+  },
+  soft_fail: {
+    type: 'boolean',
+    description: 'On timeout the task ends skipped instead of failed. Default false.',
   },
 };
 
@@ -99,6 +155,10 @@ export const ANY_TASK_FIELDS: FieldTable = Object.assign({}, ...Object.values(TA
 export const DEFAULTS_FIELDS: FieldTable = pick(COMMON_TASK_FIELDS, [
   'retries',
   'retry_delay',
+  'retry_backoff',
+  'max_retry_delay',
+  'retry_jitter',
+  'trigger_rule',
   'timeout',
   'pool',
   'env',
@@ -116,6 +176,10 @@ export const TOP_FIELDS: FieldTable = {
     type: 'params',
     description:
       'Run parameters: a JSON Schema per parameter. A parameter is required unless it has a default.',
+  },
+  dagrun_timeout: {
+    type: 'optionalDuration',
+    description: 'Time limit of a whole run; when it passes, unfinished tasks are cancelled and the run fails.',
   },
   defaults: { type: 'defaults', description: 'Task fields that apply to every task that does not set them.' },
   tasks: {

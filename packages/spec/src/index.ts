@@ -4,3 +4,21 @@ export * from './model.js';
 export { validateParams } from './params.js';
 export { type DagParseResult, type ParseDagSpecOptions, parseDagSpec } from './parse.js';
 export { DAG_SPEC_SCHEMA } from './schema.js';
+export {
+  findMisplacedShellTemplates,
+  findMisplacedSqlTemplates,
+  type MisplacedTemplate,
+} from './template-contexts.js';
+export {
+  formatTemplatePath,
+  type ParsedTemplate,
+  parseTemplate,
+  TEMPLATE_HINT,
+  TEMPLATE_ROOTS,
+  type TemplateName,
+  type TemplatePart,
+  type TemplatePathSegment,
+  type TemplateRoot,
+  type TemplateSyntaxError,
+  type TemplateText,
+} from './templates.js';

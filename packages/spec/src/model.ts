@@ -1,4 +1,4 @@
-import type { JsonObject } from '@tributary/core';
+import type { JsonObject, TriggerRule } from '@tributary/core';
 
 /**
  * The validated, compiled form of a DAG spec. Plain JSON (it is stored in Postgres and carried in
@@ -13,7 +13,32 @@ export interface DagModel {
   tasks: TaskModel[];
   /** The spec file, relative to the DAG folder (`dag.yaml`). */
   specFile: string;
+  /** Time limit of a whole run in ms (Airflow's `dagrun_timeout`); null means none. */
+  dagrunTimeoutMs: number | null;
 }
+
+/** How the delay before each retry grows. */
+export type RetryBackoff = 'fixed' | 'exponential';
+
+/**
+ * A sensor waits for a condition: each poke returns false (node) or exits with
+ * {@link SENSOR_NOT_YET_EXIT_CODE} (shell) until it holds.
+ */
+export interface SensorModel {
+  /** `poke` keeps the worker slot and sleeps between pokes; `reschedule` frees it until the next poke. */
+  mode: 'poke' | 'reschedule';
+  /** Time between pokes, in ms. @default 60000 */
+  intervalMs: number;
+  /** How long the sensor may wait in all, in ms, from its first poke. @default 604800000 (7 days) */
+  timeoutMs: number;
+  /** On timeout the task ends `skipped` instead of `failed`. @default false */
+  softFail: boolean;
+}
+
+/** The exit code with which a shell sensor says "not yet, poke again". */
+export const SENSOR_NOT_YET_EXIT_CODE = 100;
+/** The exit code with which a shell task says "skip me" (Airflow's convention) unless it sets its own. */
+export const DEFAULT_SKIP_EXIT_CODE = 99;
 
 /** What every task kind shares. */
 export interface TaskModelBase {
@@ -24,8 +49,23 @@ export interface TaskModelBase {
   needs: string[];
   /** Extra attempts after the first fails. @default 0 */
   retries: number;
-  /** Fixed delay before a retry, in ms. @default 0 */
+  /** Delay before the first retry, in ms. @default 0 */
   retryDelayMs: number;
+  /** `exponential` doubles the delay at each retry (capped by `maxRetryDelayMs`). @default "fixed" */
+  retryBackoff: RetryBackoff;
+  /** Upper bound of a retry delay in ms; null means none. */
+  maxRetryDelayMs: number | null;
+  /** Spread each retry delay randomly over its upper half. @default true for exponential backoff */
+  retryJitter: boolean;
+  /** When the task may run, judged from how its upstream tasks ended. @default "all_success" */
+  triggerRule: TriggerRule;
+  /**
+   * A branch task's output names the downstream task id (or ids) to follow; its other direct
+   * downstream tasks are skipped. @default false
+   */
+  branch: boolean;
+  /** Set when the task is a sensor. */
+  sensor: SensorModel | null;
   /** Per-attempt execution timeout in ms; null means none. */
   timeoutMs: number | null;
   /** The worker pool that runs this task. @default "default" */
@@ -47,6 +87,8 @@ export interface NodeTaskModel extends TaskModelBase {
 export interface ShellTaskModel extends TaskModelBase {
   kind: 'shell';
   command: string;
+  /** The exit code that ends the task `skipped` rather than failed. @default 99 */
+  skipExitCode: number;
 }
 
 export type TaskModel = NodeTaskModel | ShellTaskModel;

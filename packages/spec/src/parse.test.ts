@@ -29,11 +29,20 @@ describe('parseDagSpec', () => {
     const files = new Set(['transform.ts', 'report.ts', 'extract.sh']);
     const { model, problems } = parseDagSpec(EXAMPLE, { file: 'dags/daily_sales/dag.yaml', files });
     expect(problems).toEqual([]);
-    const shared = { retries: 2, retryDelayMs: 30_000, timeoutMs: 600_000, pool: 'default' };
+    const semantics = {
+      retryBackoff: 'fixed',
+      maxRetryDelayMs: null,
+      retryJitter: false,
+      triggerRule: 'all_success',
+      branch: false,
+      sensor: null,
+    };
+    const shared = { retries: 2, retryDelayMs: 30_000, timeoutMs: 600_000, pool: 'default', ...semantics };
     expect(model).toEqual({
       name: 'daily_sales',
       description: "Load and summarize yesterday's sales",
       specFile: 'dag.yaml',
+      dagrunTimeoutMs: null,
       paramsSchema: {
         type: 'object',
         properties: {
@@ -48,6 +57,7 @@ describe('parseDagSpec', () => {
           id: 'extract',
           kind: 'shell',
           command: './extract.sh',
+          skipExitCode: 99,
           needs: [],
           ...shared,
           env: { MODE: 'fast', TZ: 'UTC' },
@@ -67,6 +77,7 @@ describe('parseDagSpec', () => {
           module: './report.ts',
           export: 'main',
           needs: ['transform'],
+          ...semantics,
           retries: 0,
           retryDelayMs: 30_000,
           timeoutMs: 30_000,
@@ -77,6 +88,7 @@ describe('parseDagSpec', () => {
           id: 'cleanup',
           kind: 'shell',
           command: 'rm -rf tmp',
+          skipExitCode: 99,
           needs: ['report'],
           ...shared,
           retryDelayMs: 5_000,
@@ -95,9 +107,16 @@ describe('parseDagSpec', () => {
       id: 'a',
       kind: 'shell',
       command: 'date',
+      skipExitCode: 99,
       needs: [],
       retries: 0,
       retryDelayMs: 0,
+      retryBackoff: 'fixed',
+      maxRetryDelayMs: null,
+      retryJitter: false,
+      triggerRule: 'all_success',
+      branch: false,
+      sensor: null,
       timeoutMs: null,
       pool: 'default',
       env: {},

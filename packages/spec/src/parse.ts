@@ -64,9 +64,13 @@ function readSpec(ctx: SpecContext): ReadSpec | undefined {
     descriptionEntry && readValue(ctx, 'text', descriptionEntry.value, { field: 'description' });
   const defaultsEntry = fields.get('defaults');
   const tasksEntry = fields.get('tasks');
+  const timeoutEntry = fields.get('dagrun_timeout');
+  const dagrunTimeout =
+    timeoutEntry && readValue(ctx, 'optionalDuration', timeoutEntry.value, { field: 'dagrun_timeout' });
   const spec: ReadSpec = {
     name: typeof name === 'string' ? name : '',
     paramsSchema: readParams(ctx, fields.get('params')),
+    dagrunTimeoutMs: typeof dagrunTimeout === 'number' ? dagrunTimeout : null,
     defaults: defaultsEntry ? readDefaults(ctx, defaultsEntry) : {},
     tasks: tasksEntry ? readTasks(ctx, tasksEntry) : [],
   };

@@ -1,3 +1,4 @@
+import { TRIGGER_RULES } from '@tributary/core';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { DURATION_HINT, parseDuration } from './durations.js';
 import {
@@ -5,10 +6,13 @@ import {
   ENV_NAME_PATTERN,
   EXPORT_NAME_PATTERN,
   POOL_PATTERN,
+  SENSOR_FIELDS,
   type ValueType,
 } from './fields.js';
-import { TASK_KINDS } from './model.js';
+import { type SensorModel, TASK_KINDS } from './model.js';
 import { mapEntries, report, resolve, type SpecContext, type Where } from './positions.js';
+import { readFields } from './read-fields.js';
+import { didYouMean } from './suggest.js';
 
 /** A `needs` entry with its node, so that a problem with it points at the entry itself. */
 export interface NeedRef {
@@ -17,7 +21,23 @@ export interface NeedRef {
 }
 
 /** What one field reader returns: the value, or undefined after reporting why there is none. */
-export type FieldValue = string | number | null | NeedRef[] | Record<string, string> | undefined;
+export type FieldValue =
+  | string
+  | number
+  | boolean
+  | null
+  | NeedRef[]
+  | Record<string, string>
+  | SensorModel
+  | undefined;
+
+/** Sensor defaults, as Airflow's: poke every minute for up to a week. */
+const SENSOR_DEFAULTS: SensorModel = {
+  mode: 'poke',
+  intervalMs: 60_000,
+  timeoutMs: 7 * 24 * 3_600_000,
+  softFail: false,
+};
 
 /** How a value reads in a message: `'two'`, `3`, `a mapping`, `nothing`. */
 export function describeNode(node: Node | undefined): string {
@@ -109,6 +129,91 @@ function readTimeout(ctx: SpecContext, node: Node | undefined, where: Where): nu
   return undefined;
 }
 
+function readOptionalDuration(
+  ctx: SpecContext,
+  node: Node | undefined,
+  where: Where,
+): number | null | undefined {
+  if (node === undefined || scalarOf(node) === null) return null;
+  return readDuration(ctx, node, where);
+}
+
+function readBoolean(ctx: SpecContext, node: Node | undefined, where: Where): boolean | undefined {
+  const value = scalarOf(node);
+  if (typeof value === 'boolean') return value;
+  report(ctx, node, `must be true or false (got ${describeNode(node)})`, where);
+  return undefined;
+}
+
+/** One of `choices`, or a problem that lists them (with a suggestion for a typo). */
+function readChoice(
+  ctx: SpecContext,
+  node: Node | undefined,
+  where: Where,
+  what: string,
+  choices: readonly string[],
+): string | undefined {
+  const value = scalarOf(node);
+  if (typeof value === 'string' && choices.includes(value)) return value;
+  const hint = typeof value === 'string' ? didYouMean(value, choices) : '';
+  report(
+    ctx,
+    node,
+    `unknown ${what} ${describeNode(node)}${hint}; use one of: ${choices.join(', ')}`,
+    where,
+  );
+  return undefined;
+}
+
+function readExitCode(ctx: SpecContext, node: Node | undefined, where: Where): number | undefined {
+  const value = scalarOf(node);
+  if (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 255) return value as number;
+  report(ctx, node, `must be an exit code from 1 to 255 (got ${describeNode(node)})`, where);
+  return undefined;
+}
+
+function readSensor(ctx: SpecContext, node: Node | undefined, where: Where): SensorModel | undefined {
+  // `sensor: {}` (or `sensor:` alone) is a sensor with every default.
+  if (node === undefined || scalarOf(node) === null) return { ...SENSOR_DEFAULTS };
+  if (!isMap(node)) {
+    report(ctx, node, `must be a mapping of sensor settings (got ${describeNode(node)})`, where);
+    return undefined;
+  }
+  const at = (name: string): Where => ({ ...where, field: `${where.field}.${name}` });
+  const entries = readFields(ctx, node, {
+    prefix: where.field ?? 'sensor',
+    ...(where.taskId === undefined ? {} : { taskId: where.taskId }),
+    table: SENSOR_FIELDS,
+    owner: node,
+  });
+  const sensor: SensorModel = { ...SENSOR_DEFAULTS };
+  let ok = true;
+  const read = <T>(name: string, type: ValueType, apply: (value: T) => void) => {
+    const entry = entries.get(name);
+    if (entry === undefined) return;
+    const value = readValue(ctx, type, entry.value, at(name));
+    if (value === undefined) ok = false;
+    else apply(value as T);
+  };
+  read<SensorModel['mode']>('mode', 'sensorMode', (mode) => {
+    sensor.mode = mode;
+  });
+  read<number>('interval', 'duration', (ms) => {
+    sensor.intervalMs = ms;
+  });
+  read<number>('timeout', 'duration', (ms) => {
+    sensor.timeoutMs = ms;
+  });
+  read<boolean>('soft_fail', 'boolean', (softFail) => {
+    sensor.softFail = softFail;
+  });
+  if (ok && sensor.intervalMs <= 0) {
+    report(ctx, entries.get('interval')?.value ?? node, 'a sensor interval must be longer than 0', at('interval'));
+    ok = false;
+  }
+  return ok ? sensor : undefined;
+}
+
 function readEnv(ctx: SpecContext, node: Node | undefined, where: Where): Record<string, string> | undefined {
   if (node === undefined || scalarOf(node) === null) return {};
   if (!isMap(node)) {
@@ -162,6 +267,20 @@ export function readValue(
       return readDuration(ctx, node, where);
     case 'timeout':
       return readTimeout(ctx, node, where);
+    case 'optionalDuration':
+      return readOptionalDuration(ctx, node, where);
+    case 'boolean':
+      return readBoolean(ctx, node, where);
+    case 'triggerRule':
+      return readChoice(ctx, node, where, 'trigger rule', TRIGGER_RULES);
+    case 'retryBackoff':
+      return readChoice(ctx, node, where, 'retry backoff', ['fixed', 'exponential']);
+    case 'sensorMode':
+      return readChoice(ctx, node, where, 'sensor mode', ['poke', 'reschedule']);
+    case 'exitCode':
+      return readExitCode(ctx, node, where);
+    case 'sensor':
+      return readSensor(ctx, node, where);
     case 'pool':
       return readMatching(ctx, node, where, POOL_PATTERN, (pool) => {
         return `invalid pool name '${pool}' (use letters, digits, _ and -)`;

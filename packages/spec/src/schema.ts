@@ -1,4 +1,4 @@
-import type { JsonObject } from '@tributary/core';
+import { type JsonObject, TRIGGER_RULES } from '@tributary/core';
 import { DURATION_PATTERN } from './durations.js';
 import {
   DAG_NAME_PATTERN,
@@ -9,6 +9,7 @@ import {
   PARAM_NAME_PATTERN,
   POOL_PATTERN,
   TASK_FIELDS,
+  SENSOR_FIELDS,
   TASK_ID_PATTERN,
   TOP_FIELDS,
   type ValueType,
@@ -31,6 +32,13 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
   count: { type: 'integer', minimum: 0 },
   duration: ref('duration'),
   timeout: { oneOf: [ref('duration'), { type: 'null' }] },
+  optionalDuration: { oneOf: [ref('duration'), { type: 'null' }] },
+  boolean: { type: 'boolean' },
+  triggerRule: { type: 'string', enum: [...TRIGGER_RULES] },
+  retryBackoff: { type: 'string', enum: ['fixed', 'exponential'] },
+  sensorMode: { type: 'string', enum: ['poke', 'reschedule'] },
+  exitCode: { type: 'integer', minimum: 1, maximum: 255 },
+  sensor: { oneOf: [ref('sensor'), { type: 'null' }] },
   pool: { type: 'string', pattern: POOL_PATTERN },
   env: {
     type: 'object',
@@ -91,6 +99,7 @@ export const DAG_SPEC_SCHEMA: JsonObject = {
         { type: 'integer', minimum: 0 },
       ],
     },
+    sensor: objectSchema(SENSOR_FIELDS, 'Sensor settings; every one has a default.'),
     defaults: objectSchema(DEFAULTS_FIELDS, 'Task fields that apply to every task that does not set them.'),
     task: {
       description: `A task; its kind (${TASK_KINDS.join(', ')}) decides its other fields.`,

@@ -4,6 +4,7 @@ import { report, type SpecContext } from './positions.js';
 import type { RawTask } from './read-tasks.js';
 import type { NeedRef } from './read-values.js';
 import { didYouMean } from './suggest.js';
+import { checkTemplates } from './template-checks.js';
 
 const needsOf = (task: RawTask): NeedRef[] => (task.fields.needs as NeedRef[] | undefined) ?? [];
 
@@ -78,7 +79,26 @@ function checkModules(
   }
 }
 
-/** The checks that need the whole DAG: needs that name no task, cycles, and module paths. */
+/**
+ * A branch chooses among its direct downstream tasks, so it needs some; and a sensor's output is its
+ * condition, not a choice, so a task cannot be both.
+ */
+function checkBranches(ctx: SpecContext, tasks: readonly RawTask[]): void {
+  const hasDownstream = new Set(tasks.flatMap((task) => needsOf(task).map((need) => need.id)));
+  for (const task of tasks) {
+    if (task.fields.branch !== true) continue;
+    const where = { field: `tasks.${task.id}.branch`, taskId: task.id };
+    const node = task.nodes.get('branch');
+    if (!hasDownstream.has(task.id)) {
+      report(ctx, node, 'a branch task needs downstream tasks to choose from; none needs it', where);
+    }
+    if (task.fields.sensor !== undefined) {
+      report(ctx, node, 'a task cannot be both a branch and a sensor', where);
+    }
+  }
+}
+
+/** The checks that need the whole DAG: needs that name no task, cycles, module paths, branches, templates. */
 export function checkSemantics(
   ctx: SpecContext,
   tasks: readonly RawTask[],
@@ -87,4 +107,6 @@ export function checkSemantics(
   checkNeedsExist(ctx, tasks);
   checkCycles(ctx, tasks);
   checkModules(ctx, tasks, files);
+  checkBranches(ctx, tasks);
+  checkTemplates(ctx, tasks);
 }

@@ -27,6 +27,8 @@ export interface ActiveRun {
   params: JsonObject;
   snapshot: RunSnapshot;
   meta: Map<string, TaskMeta>;
+  /** The run's logical date (epoch ms): its creation time until schedules give runs their own. */
+  logicalDate: number;
 }
 
 /**
@@ -70,14 +72,17 @@ export class ActiveRuns {
       getTaskInstanceRows(this.#db, runId),
     ]);
     if (!version) return null;
-    const snapshot: RunSnapshot = { state: row.state as RunState, tasks: {} };
+    const snapshot: RunSnapshot = { state: row.state as RunState, tasks: {}, seed: row.id };
     if (row.finishedAt) snapshot.finishedAt = row.finishedAt.getTime();
+    if (row.deadlineAt) snapshot.deadlineAt = row.deadlineAt.getTime();
     const meta = new Map<string, TaskMeta>();
     for (const task of tasks) {
       const state: TaskInstanceState = { state: task.state as TaskState, attempt: task.attempt };
       if (task.retryAt) state.retryAt = task.retryAt.getTime();
       if (task.output !== null) state.output = task.output as JsonValue;
       if (task.error !== null) state.error = task.error as Failure;
+      if (task.reschedules > 0) state.reschedules = task.reschedules;
+      if (task.sensorStartedAt) state.sensorStartedAt = task.sensorStartedAt.getTime();
       snapshot.tasks[task.taskId] = state;
       meta.set(task.taskId, {
         workerId: task.workerId,
@@ -85,7 +90,14 @@ export class ActiveRuns {
         finishedAt: task.finishedAt?.getTime() ?? null,
       });
     }
-    const run: ActiveRun = { id: row.id, version, params: row.params, snapshot, meta };
+    const run: ActiveRun = {
+      id: row.id,
+      version,
+      params: row.params,
+      snapshot,
+      meta,
+      logicalDate: row.createdAt.getTime(),
+    };
     // A finished run is not kept: late events for it are looked up, found stale, and dropped.
     if (row.state === 'running') this.#runs.set(run.id, run);
     return run;

@@ -5,7 +5,14 @@ import { ActiveRuns } from './active-runs.js';
 import { type GrpcServer, startGrpcServer } from './grpc-server.js';
 import type { CoordinatorOptions } from './options.js';
 import { RunLoop } from './run-loop.js';
-import { recordHeartbeats, relayOutbox, type SweepDeps, sweepDueRetries, sweepLostTasks } from './sweeps.js';
+import {
+  recordHeartbeats,
+  relayOutbox,
+  type SweepDeps,
+  sweepDueRetries,
+  sweepLostTasks,
+  sweepRunDeadlines,
+} from './sweeps.js';
 import { WatchHub } from './watch-hub.js';
 
 /** A started coordinator. */
@@ -69,6 +76,7 @@ async function run(
       onError: (error) => logger.warn('worker event consumer', { error: String(error) }),
     }),
     sweepDueRetries(sweepDeps),
+    sweepRunDeadlines(sweepDeps),
     sweepLostTasks(sweepDeps),
     relayOutbox(sweepDeps),
     recordHeartbeats(sweepDeps),

@@ -44,7 +44,11 @@ export function recordTransition(
     } else if (change.to === 'running') {
       meta.workerId = context.workerId ?? null;
       meta.startedAt = context.startedAt ?? batch.now;
-    } else if (isTerminalTaskState(change.to) || change.to === 'up_for_retry') {
+    } else if (
+      isTerminalTaskState(change.to) ||
+      change.to === 'up_for_retry' ||
+      change.to === 'up_for_reschedule'
+    ) {
       meta.finishedAt = batch.now;
       if (context.workerId) meta.workerId = context.workerId;
       if (meta.startedAt === null && context.startedAt !== undefined) meta.startedAt = context.startedAt;
@@ -62,6 +66,8 @@ export function recordTransition(
       startedAt: meta.startedAt,
       finishedAt: meta.finishedAt,
       heartbeatAt: change.to === 'running' ? batch.now : null,
+      reschedules: task.reschedules ?? 0,
+      sensorStartedAt: task.sensorStartedAt ?? null,
     });
     batch.notifications.push({
       runId: run.id,
@@ -78,7 +84,7 @@ export function recordTransition(
         durationMs: BigInt(
           meta.startedAt !== null && meta.finishedAt !== null ? meta.finishedAt - meta.startedAt : 0,
         ),
-        ...(task.retryAt !== undefined && change.to === 'up_for_retry'
+        ...(task.retryAt !== undefined && (change.to === 'up_for_retry' || change.to === 'up_for_reschedule')
           ? { retryAt: timestamp(task.retryAt) }
           : {}),
       },
@@ -97,12 +103,14 @@ export function recordTransition(
       batch.finishedRuns.push({ id: run.id, state: command.state, finishedAt: batch.now });
       batch.notifications.push({ runId: run.id, type: 'finished', state: command.state });
     }
-    // schedule_retry needs nothing here: retry_at is in the task row, and the timer sweep reads it.
+    // schedule_retry and schedule_run_timeout need nothing here: retry_at is in the task row and
+    // deadline_at in the run row, and the timer sweeps read them.
   }
 }
 
+/** States whose error field explains them (a skip's reason and a dagrun timeout's too). */
 function isFailureState(state: string): boolean {
-  return state === 'failed' || state === 'up_for_retry';
+  return state === 'failed' || state === 'up_for_retry' || state === 'skipped' || state === 'cancelled';
 }
 
 function metaOf(run: ActiveRun, taskId: string): TaskMeta {
@@ -126,7 +134,8 @@ function recordAttempt(
 ): void {
   const state = attemptStateFor(from, to, context);
   if (state === null) return;
-  const error: Failure | undefined = state === 'succeeded' ? undefined : run.snapshot.tasks[taskId]?.error;
+  const error: Failure | undefined =
+    state === 'succeeded' || state === 'rescheduled' ? undefined : run.snapshot.tasks[taskId]?.error;
   batch.mergeAttempt({
     runId: run.id,
     taskId,
@@ -148,6 +157,8 @@ function attemptStateFor(from: string, to: string, context: TransitionContext): 
   if (from !== 'queued' && from !== 'running') return null;
   if (to === 'succeeded') return 'succeeded';
   if (to === 'cancelled') return 'cancelled';
+  if (to === 'up_for_reschedule') return 'rescheduled';
+  if (to === 'skipped') return 'skipped';
   if (to === 'failed' || to === 'up_for_retry') return context.attemptOutcome ?? 'failed';
   return null;
 }
@@ -168,6 +179,7 @@ function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, attempt: 
     task: task as unknown as JsonObject,
     params: run.params,
     inputs,
+    logicalDate: timestamp(run.logicalDate),
   });
   batch.dispatches.push({
     message,

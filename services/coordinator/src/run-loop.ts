@@ -200,11 +200,17 @@ export class RunLoop {
       id: request.runId,
       version,
       params: request.params,
-      snapshot: createRunSnapshot(version.plan),
+      snapshot: { ...createRunSnapshot(version.plan), seed: request.runId },
       meta: new Map(),
+      logicalDate: batch.now,
     };
     this.#deps.runs.add(run);
     batch.touchedRuns.add(run.id);
+    version.model.tasks.forEach((task, position) => {
+      batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
+    });
+    const started = applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now });
+    // The run row carries the deadline that `run_started` set; the deadline sweep reads it from there.
     batch.newRuns.push({
       id: run.id,
       dag: version.dag,
@@ -212,16 +218,9 @@ export class RunLoop {
       params: run.params,
       requestId: request.requestId,
       createdAt: batch.now,
+      deadlineAt: run.snapshot.deadlineAt ?? null,
     });
-    version.model.tasks.forEach((task, position) => {
-      batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
-    });
-    recordTransition(
-      batch,
-      run,
-      applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now }),
-      {},
-    );
+    recordTransition(batch, run, started, {});
     return run;
   }
 

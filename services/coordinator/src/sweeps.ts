@@ -6,6 +6,7 @@ import {
   type Database,
   deleteOutbox,
   dueRetries,
+  dueRunDeadlines,
   pendingOutbox,
   staleRunningTasks,
   touchHeartbeats,
@@ -46,6 +47,24 @@ export function sweepDueRetries({ db, loop, logger, options, signal }: SweepDeps
       );
     },
     (error) => logger.warn('retry sweep failed', { error: String(error) }),
+  );
+}
+
+/** Runs past their `dagrun_timeout` deadline (a column of the run row, so durable too) time out. */
+export function sweepRunDeadlines({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+  return every(
+    options.timerIntervalMs,
+    signal,
+    async () => {
+      const now = Date.now();
+      const due = await dueRunDeadlines(db.sql, now, SWEEP_LIMIT);
+      if (due.length === 0) return;
+      logger.warn('runs timed out (dagrun_timeout)', { count: due.length });
+      await loop.applyTimerEvents(
+        due.map((runId) => ({ runId, event: { type: 'run_timed_out', at: now }, context: {} })),
+      );
+    },
+    (error) => logger.warn('run deadline sweep failed', { error: String(error) }),
   );
 }
 

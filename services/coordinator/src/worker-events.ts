@@ -38,6 +38,18 @@ export function translateWorkerEvent(message: WorkerEvent, now: number): Transla
     const output = finished.output ? valueToJson(finished.output) : null;
     return { runId: ref.runId, event: { type: 'task_succeeded', ...base, output }, context };
   }
+  if (finished.outcome === TaskOutcome.SKIPPED) {
+    const reason = finished.error ? failureFromProto(finished.error) : undefined;
+    context.attemptOutcome = 'skipped';
+    const event: EngineEvent = reason
+      ? { type: 'task_skipped', ...base, reason }
+      : { type: 'task_skipped', ...base };
+    return { runId: ref.runId, event, context };
+  }
+  if (finished.outcome === TaskOutcome.RESCHEDULED) {
+    context.attemptOutcome = 'rescheduled';
+    return { runId: ref.runId, event: { type: 'task_rescheduled', ...base }, context };
+  }
   const outcome: AttemptState =
     finished.outcome === TaskOutcome.TIMED_OUT
       ? 'timed_out'

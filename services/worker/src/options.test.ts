@@ -26,6 +26,8 @@ describe('compileWorkerOptions', () => {
       shutdownGraceMs: 30_000,
       killGraceMs: 5_000,
       taskAckWaitMs: 30_000,
+      outputInlineLimitBytes: 1_048_576,
+      outputMaxBytes: 64 * 1_048_576,
     });
     expect(options.workerId).toMatch(/^.+-\d+-[0-9a-f]{4}$/);
     expect(options.cacheDir).toMatch(/tributary-bundles$/);
@@ -41,6 +43,15 @@ describe('compileWorkerOptions', () => {
     expect(options.concurrency).toBe(4);
     expect(options.heartbeatIntervalMs).toBe(500);
     expect(options.pools).toEqual(['a', 'b']);
+  });
+
+  it('accepts output sizes in bytes or with a unit', () => {
+    const options = compileWorkerOptions({ outputInlineLimitBytes: '512KiB', outputMaxBytes: '2 MiB' });
+    expect(options).toMatchObject({ outputInlineLimitBytes: 524_288, outputMaxBytes: 2_097_152 });
+    expect(compileWorkerOptions({ outputInlineLimitBytes: 1000, outputMaxBytes: '1000' })).toMatchObject({
+      outputInlineLimitBytes: 1000,
+      outputMaxBytes: 1000,
+    });
   });
 
   it('makes the cache dir absolute', () => {
@@ -61,6 +72,20 @@ describe('compileWorkerOptions', () => {
     [{ natsUrl: ' ' }, 'natsUrl must be a non-empty string, got " "'],
     [{ workerId: '' }, 'workerId must be a non-empty string, got ""'],
     [{ cacheDir: '' }, 'cacheDir must be a non-empty string, got ""'],
+    [
+      { outputInlineLimitBytes: '1 TiB' },
+      'outputInlineLimitBytes must be a positive number of bytes, optionally with a unit (e.g. 1048576, ' +
+        '512KiB, 1MiB), got "1 TiB"',
+    ],
+    [
+      { outputMaxBytes: 0 },
+      'outputMaxBytes must be a positive number of bytes, optionally with a unit (e.g. 1048576, 512KiB, ' +
+        '1MiB), got 0',
+    ],
+    [
+      { outputInlineLimitBytes: '2MiB', outputMaxBytes: '1MiB' },
+      'outputInlineLimitBytes must not exceed outputMaxBytes, got 2097152 > 1048576',
+    ],
     [{ concurency: 4 }, "unknown worker option 'concurency'"],
   ])('rejects %j with a message naming the field', (input, message) => {
     expect(messageOf(() => compileWorkerOptions(input as never))).toBe(message);
@@ -92,6 +117,29 @@ describe('workerOptionsFromEnv', () => {
     expect(() => workerOptionsFromEnv({ TRIBUTARY_HEARTBEAT_INTERVAL_MS: 'soon' }, {})).toThrow(
       /heartbeatIntervalMs/,
     );
+  });
+
+  it('reads the output limits, with units', () => {
+    const options = workerOptionsFromEnv(
+      { TRIBUTARY_OUTPUT_INLINE_LIMIT: '256KiB', TRIBUTARY_OUTPUT_MAX_BYTES: '128MiB' },
+      {},
+    );
+    expect(options).toMatchObject({ outputInlineLimitBytes: 262_144, outputMaxBytes: 134_217_728 });
+  });
+
+  it('names the variable a bad value came from', () => {
+    expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_OUTPUT_MAX_BYTES: 'lots' }, {}))).toBe(
+      'TRIBUTARY_OUTPUT_MAX_BYTES (outputMaxBytes) must be a positive number of bytes, optionally with a ' +
+        'unit (e.g. 1048576, 512KiB, 1MiB), got "lots"',
+    );
+    expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_OUTPUT_INLINE_LIMIT: '2GiB' }, {}))).toBe(
+      'TRIBUTARY_OUTPUT_INLINE_LIMIT (outputInlineLimitBytes) must not exceed outputMaxBytes, got ' +
+        '2147483648 > 67108864',
+    );
+    // A flag that overrides the variable is what was wrong: the message names the option alone.
+    expect(
+      messageOf(() => workerOptionsFromEnv({ TRIBUTARY_OUTPUT_MAX_BYTES: '1MiB' }, { outputMaxBytes: 'x' })),
+    ).toMatch(/^outputMaxBytes must be/);
   });
 
   it('treats empty variables as unset', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Code, TributaryError } from '@tributary/core';
+import { Code, DEFAULT_OUTPUT_MAX_BYTES, MIB, parseByteSize, TributaryError } from '@tributary/core';
 
 /** A worker's compiled options: every field filled and validated. */
 export interface WorkerOptions {
@@ -25,6 +25,14 @@ export interface WorkerOptions {
   killGraceMs: number;
   /** AckWait of the pool consumers the worker creates, in ms. @default 30000 */
   taskAckWaitMs: number;
+  /**
+   * Outputs larger than this (bytes of UTF-8 JSON) go to the object store and the worker reports a
+   * reference instead; so does any output whose event would not fit in one NATS message.
+   * @default 1048576 (1 MiB)
+   */
+  outputInlineLimitBytes: number;
+  /** Outputs larger than this (bytes of UTF-8 JSON) fail their attempt with `OutputTooLarge`. @default 64 MiB */
+  outputMaxBytes: number;
 }
 
 /** What {@link compileWorkerOptions} accepts: numbers may also come as digit strings (CLI flags). */
@@ -40,6 +48,10 @@ export interface WorkerOptionsInput {
   shutdownGraceMs: number | string;
   killGraceMs: number | string;
   taskAckWaitMs: number | string;
+  /** Bytes, or a size with a unit such as `512KiB` or `1MiB`. */
+  outputInlineLimitBytes: number | string;
+  /** Bytes, or a size with a unit such as `64MiB`. */
+  outputMaxBytes: number | string;
 }
 
 /** The defaults of every option but `workerId` (unique per process) and `cacheDir` (from the OS). */
@@ -52,6 +64,8 @@ export const DEFAULT_WORKER_OPTIONS = {
   shutdownGraceMs: 30_000,
   killGraceMs: 5_000,
   taskAckWaitMs: 30_000,
+  outputInlineLimitBytes: MIB,
+  outputMaxBytes: DEFAULT_OUTPUT_MAX_BYTES,
 } as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -66,6 +80,8 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof WorkerOptionsInput>([
   'shutdownGraceMs',
   'killGraceMs',
   'taskAckWaitMs',
+  'outputInlineLimitBytes',
+  'outputMaxBytes',
 ]);
 
 /**
@@ -77,6 +93,20 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
   for (const [key, value] of Object.entries(input)) {
     // Typos in flags fail loudly instead of silently running with a default.
     if (value !== undefined && !KNOWN_FIELDS.has(key)) invalid(`unknown worker option '${key}'`);
+  }
+  const outputInlineLimitBytes = byteSize(
+    'outputInlineLimitBytes',
+    input.outputInlineLimitBytes ?? DEFAULT_WORKER_OPTIONS.outputInlineLimitBytes,
+  );
+  const outputMaxBytes = byteSize(
+    'outputMaxBytes',
+    input.outputMaxBytes ?? DEFAULT_WORKER_OPTIONS.outputMaxBytes,
+  );
+  if (outputInlineLimitBytes > outputMaxBytes) {
+    // Every output the store would take fails first: a mix-up of the two settings, not a choice.
+    invalid(
+      `outputInlineLimitBytes must not exceed outputMaxBytes, got ${outputInlineLimitBytes} > ${outputMaxBytes}`,
+    );
   }
   return {
     natsUrl: nonEmpty('natsUrl', input.natsUrl ?? DEFAULT_WORKER_OPTIONS.natsUrl),
@@ -97,12 +127,16 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
     ),
     killGraceMs: integer('killGraceMs', input.killGraceMs ?? DEFAULT_WORKER_OPTIONS.killGraceMs, 0),
     taskAckWaitMs: integer('taskAckWaitMs', input.taskAckWaitMs ?? DEFAULT_WORKER_OPTIONS.taskAckWaitMs, 1),
+    outputInlineLimitBytes,
+    outputMaxBytes,
   };
 }
 
 /**
  * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
- * `TRIBUTARY_SHUTDOWN_GRACE_MS`) and flags; flags win. Empty environment variables count as unset.
+ * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`) and flags;
+ * flags win. Empty environment variables count as unset.
+ * @throws TributaryError `InvalidArgument` naming the field, and the variable when the value came from one.
  */
 export function workerOptionsFromEnv(
   env: Record<string, string | undefined>,
@@ -114,8 +148,36 @@ export function workerOptionsFromEnv(
   // Digit strings are accepted and checked by compileWorkerOptions, which names a bad value.
   if (env.TRIBUTARY_HEARTBEAT_INTERVAL_MS) fromEnv.heartbeatIntervalMs = env.TRIBUTARY_HEARTBEAT_INTERVAL_MS;
   if (env.TRIBUTARY_SHUTDOWN_GRACE_MS) fromEnv.shutdownGraceMs = env.TRIBUTARY_SHUTDOWN_GRACE_MS;
+  if (env.TRIBUTARY_OUTPUT_INLINE_LIMIT) fromEnv.outputInlineLimitBytes = env.TRIBUTARY_OUTPUT_INLINE_LIMIT;
+  if (env.TRIBUTARY_OUTPUT_MAX_BYTES) fromEnv.outputMaxBytes = env.TRIBUTARY_OUTPUT_MAX_BYTES;
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
-  return compileWorkerOptions({ ...fromEnv, ...definedFlags });
+  const merged = { ...fromEnv, ...definedFlags };
+  try {
+    return compileWorkerOptions(merged);
+  } catch (error) {
+    throw nameVariable(error, fromEnv, definedFlags);
+  }
+}
+
+// The option each variable sets, so that an error about a value from the environment names the variable.
+const ENV_VARIABLES: Partial<Record<keyof WorkerOptionsInput, string>> = {
+  natsUrl: 'NATS_URL',
+  prefix: 'TRIBUTARY_NATS_PREFIX',
+  heartbeatIntervalMs: 'TRIBUTARY_HEARTBEAT_INTERVAL_MS',
+  shutdownGraceMs: 'TRIBUTARY_SHUTDOWN_GRACE_MS',
+  outputInlineLimitBytes: 'TRIBUTARY_OUTPUT_INLINE_LIMIT',
+  outputMaxBytes: 'TRIBUTARY_OUTPUT_MAX_BYTES',
+};
+
+/** `outputMaxBytes must be …` becomes `TRIBUTARY_OUTPUT_MAX_BYTES (outputMaxBytes) must be …`. */
+function nameVariable(error: unknown, fromEnv: Partial<WorkerOptionsInput>, flags: object): unknown {
+  if (!(error instanceof TributaryError)) return error;
+  for (const [field, variable] of Object.entries(ENV_VARIABLES)) {
+    if (!(field in fromEnv) || field in flags || !error.message.startsWith(`${field} `)) continue;
+    const message = `${variable} (${field})${error.message.slice(field.length)}`;
+    return new TributaryError(error.code, message, { problems: [{ message }], cause: error });
+  }
+  return error;
 }
 
 function defaultWorkerId(): string {
@@ -149,6 +211,17 @@ function pools(value: unknown): string[] {
     name(`pools[${index}]`, pool);
   });
   return [...new Set(list as string[])];
+}
+
+function byteSize(field: string, value: unknown): number {
+  const bytes = typeof value === 'string' ? parseByteSize(value) : value;
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 1) {
+    invalid(
+      `${field} must be a positive number of bytes, optionally with a unit (e.g. 1048576, 512KiB, 1MiB), ` +
+        `got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+    );
+  }
+  return bytes;
 }
 
 function integer(field: string, value: unknown, min: number): number {

@@ -1,10 +1,26 @@
-import type { Bus, TaskDelivery, WorkerEventInit } from '@tributary/bus';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Bus, OutputRef, TaskDelivery, WorkerEventInit } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
-import { Code, type Failure, type JsonObject, TributaryError, toFailure } from '@tributary/core';
+import {
+  Code,
+  type Failure,
+  type JsonObject,
+  type JsonValue,
+  TributaryError,
+  toFailure,
+} from '@tributary/core';
 import type { ExecutionRequest, ExecutionResult, TaskExecutor } from '@tributary/executors';
-import { failureToProto, jsonToValue, TaskOutcome, timestamp, valueToJson } from '@tributary/proto';
+import {
+  failureToProto,
+  jsonToValue,
+  millisFromTimestamp,
+  TaskOutcome,
+  timestamp,
+  valueToJson,
+} from '@tributary/proto';
 import type { AttemptKey, AttemptRegistry } from './attempts.js';
 import type { BundleCache } from './bundle-cache.js';
+import { type OutputLimits, planOutput, resolveInputs } from './task-outputs.js';
 
 /** Everything one task attempt needs from its worker. */
 export interface TaskContext {
@@ -18,18 +34,24 @@ export interface TaskContext {
   workingIntervalMs: number;
   /** Aborts when the worker gives up for good: stops retrying event publishes. */
   hardStop: AbortSignal;
+  /** When outputs go to the object store, and when they fail their attempt. */
+  outputLimits: OutputLimits;
 }
 
 /** The abort reason of attempts the worker cancels because it is stopping (not the user). */
 export const SHUTDOWN = new TributaryError(Code.Unavailable, 'worker is shutting down');
 /** How long a task waits before redelivery when this worker could not start it (NATS trouble). */
 const RETRY_DELAY_MS = 2_000;
+/** Longest wait between attempts to store an output while NATS is unavailable. */
+const MAX_STORE_RETRY_DELAY_MS = 5_000;
 
 const OUTCOMES: Record<ExecutionResult['outcome'], TaskOutcome> = {
   succeeded: TaskOutcome.SUCCEEDED,
   failed: TaskOutcome.FAILED,
   timed_out: TaskOutcome.TIMED_OUT,
   cancelled: TaskOutcome.CANCELLED,
+  skipped: TaskOutcome.SKIPPED,
+  rescheduled: TaskOutcome.RESCHEDULED,
 };
 
 /**
@@ -51,12 +73,14 @@ export async function runTask(context: TaskContext, delivery: TaskDelivery, pool
     }
     const bundleDir = await prepareBundle(context, delivery, key);
     if (bundleDir === undefined) return;
+    const inputs = await prepareInputs(context, delivery, key);
+    if (inputs === undefined) return;
     await publish(context, delivery, {
       ref: key,
       workerId: context.workerId,
       event: { case: 'started', value: {} },
     });
-    const result = await execute(context, delivery, key, bundleDir, attempt.signal);
+    const result = await execute(context, delivery, key, { bundleDir, inputs }, attempt.signal);
     if (attempt.signal.reason === SHUTDOWN) {
       // Not the user's cancel: hand the task to another worker instead of reporting it cancelled.
       context.logger.warn('task interrupted by shutdown, handing it back', key);
@@ -106,11 +130,34 @@ async function prepareBundle(
   return undefined;
 }
 
+/**
+ * The task's inputs with output references replaced by their values; `undefined` when the delivery was
+ * already settled (a failed result for a missing or corrupt output, or a nak after a NATS error).
+ */
+async function prepareInputs(
+  context: TaskContext,
+  delivery: TaskDelivery,
+  key: AttemptKey,
+): Promise<Record<string, JsonValue> | undefined> {
+  const raw = Object.fromEntries(
+    Object.entries(delivery.message.inputs).map(([id, value]) => [id, valueToJson(value)]),
+  );
+  try {
+    const resolved = await resolveInputs(context.bus.outputs, key.taskId, raw);
+    if (resolved.ok) return resolved.inputs;
+    await finish(context, delivery, key, failedResult(resolved.failure));
+  } catch (error) {
+    context.logger.warn('cannot fetch upstream outputs, retrying later', { ...key, error });
+    delivery.nak(RETRY_DELAY_MS);
+  }
+  return undefined;
+}
+
 async function execute(
   context: TaskContext,
   delivery: TaskDelivery,
   key: AttemptKey,
-  bundleDir: string,
+  prepared: { bundleDir: string; inputs: Record<string, JsonValue> },
   signal: AbortSignal,
 ): Promise<ExecutionResult> {
   const { message } = delivery;
@@ -118,10 +165,11 @@ async function execute(
     ...key,
     // The coordinator sends the compiled TaskModel as a Struct; the executor validates what it uses.
     task: message.task as unknown as ExecutionRequest['task'],
-    bundleDir,
+    bundleDir: prepared.bundleDir,
     params: (message.params ?? {}) as JsonObject,
-    inputs: Object.fromEntries(Object.entries(message.inputs).map(([id, value]) => [id, valueToJson(value)])),
+    inputs: prepared.inputs,
     traceparent: delivery.traceparent,
+    logicalDate: message.logicalDate ? millisFromTimestamp(message.logicalDate) : Date.now(),
   };
   const startedAt = Date.now();
   try {
@@ -139,7 +187,14 @@ async function finish(
   key: AttemptKey,
   result: ExecutionResult,
 ) {
-  await publish(context, delivery, {
+  const reported = await withReportableOutput(context, key, result);
+  await publish(context, delivery, finishedEvent(context, key, reported));
+  await delivery.ack();
+  context.logger.info('task finished', { ...key, outcome: reported.outcome });
+}
+
+function finishedEvent(context: TaskContext, key: AttemptKey, result: ExecutionResult): WorkerEventInit {
+  return {
     ref: key,
     workerId: context.workerId,
     event: {
@@ -152,9 +207,49 @@ async function finish(
         logTail: result.logTail,
       },
     },
-  });
-  await delivery.ack();
-  context.logger.info('task finished', { ...key, outcome: result.outcome });
+  };
+}
+
+/**
+ * The result to report: its output inline, or replaced by a reference to the object store, or the
+ * attempt failed with `OutputTooLarge`. An output under the inline limit is stored as well when its
+ * event would not fit in one NATS message (protobuf encodes small numbers larger than JSON does).
+ */
+async function withReportableOutput(
+  context: TaskContext,
+  key: AttemptKey,
+  result: ExecutionResult,
+): Promise<ExecutionResult> {
+  if (result.output === undefined) return result;
+  const plan = planOutput(key.taskId, result.output, context.outputLimits);
+  if (plan.kind === 'too_large') {
+    context.logger.warn('task output over the limit', { ...key, error: plan.failure.message });
+    const { output: _dropped, ...rest } = result;
+    return { ...rest, outcome: 'failed', error: plan.failure };
+  }
+  if (plan.kind === 'inline' && context.bus.fitsInMessage(finishedEvent(context, key, result))) return result;
+  return { ...result, output: await storeOutput(context, key, plan.json) };
+}
+
+/**
+ * Stores an output, retrying with backoff while NATS is unavailable: the task already ran, and a result
+ * must not be lost. Gives up when the worker stops for good; the delivery is then redelivered.
+ */
+async function storeOutput(context: TaskContext, key: AttemptKey, json: Uint8Array): Promise<OutputRef> {
+  for (let delay = 200; ; delay = Math.min(delay * 2, MAX_STORE_RETRY_DELAY_MS)) {
+    try {
+      return await context.bus.outputs.put(key, json);
+    } catch (error) {
+      context.logger.warn('cannot store task output, retrying', { ...key, bytes: json.byteLength, error });
+      try {
+        await sleep(delay, undefined, { signal: context.hardStop });
+      } catch {
+        throw new TributaryError(Code.Cancelled, 'gave up storing a task output: the worker is stopping', {
+          cause: error,
+        });
+      }
+    }
+  }
 }
 
 async function publish(context: TaskContext, delivery: TaskDelivery, event: WorkerEventInit): Promise<void> {

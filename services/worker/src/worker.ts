@@ -83,6 +83,7 @@ class Worker implements RunningWorker {
       workerId: options.workerId,
       workingIntervalMs: Math.max(100, Math.min(options.heartbeatIntervalMs, options.taskAckWaitMs / 3)),
       hardStop: this.hardStop.signal,
+      outputLimits: { inlineLimitBytes: options.outputInlineLimitBytes, maxBytes: options.outputMaxBytes },
     };
     this.unsubscribeCancels = bus.subscribeCancels((notice) => {
       const aborted = this.attempts.cancel(notice);

@@ -1,7 +1,8 @@
 import type { RunState } from '@tributary/core';
 import { reportError } from '../errors.js';
 import { type CommandIo, EXIT_FAILED, EXIT_OK } from '../io.js';
-import { collectParams } from '../params.js';
+import { gatherParams } from '../params.js';
+import { type ParamLocator, placeParamProblems } from '../params-file.js';
 import { selectRenderer } from '../render/select.js';
 
 /** Flags of `tributary run`. */
@@ -27,11 +28,13 @@ export function exitCodeFor(state: RunState): number {
  */
 export async function runCommand(path: string, options: RunCommandOptions, io: CommandIo): Promise<number> {
   const renderer = selectRenderer(io, options.json ?? false);
+  let locate: ParamLocator = () => undefined;
   try {
-    const params = await collectParams({
+    const { params, locate: locateParam } = await gatherParams({
       assignments: options.param ?? [],
       ...(options.paramsFile === undefined ? {} : { file: options.paramsFile }),
     });
+    locate = locateParam;
     // Loaded on demand, like the client elsewhere: each command pays only for what it uses.
     const { runDagLocally } = await import('@tributary/runner');
     const summary = await runDagLocally({
@@ -44,7 +47,8 @@ export async function runCommand(path: string, options: RunCommandOptions, io: C
     renderer.summary(summary);
     return exitCodeFor(summary.run.state);
   } catch (error) {
-    // Spec and params problems arrive as InvalidArgument: exit 2, each problem on its own line.
-    return reportError(io, error);
+    // Spec and params problems arrive as InvalidArgument: exit 2, each problem on its own line, a
+    // param's at the line of the params file that sets it.
+    return reportError(io, placeParamProblems(error, locate));
   }
 }

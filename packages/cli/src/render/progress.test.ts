@@ -32,7 +32,7 @@ function render(color: boolean): string {
 describe('createProgressRenderer', () => {
   it('shows a failed task with its attempt, duration, error and indented log tail', () => {
     const lines = render(false).split('\n');
-    expect(lines).toContain('✘ flaky        failed           attempt 3  1.50s');
+    expect(lines).toContain('✘ flaky        failed             attempt 3  1.50s');
     expect(lines).toContain('    ShellExitError: exited with code 3');
     expect(lines).toContain('    │ looking for the data');
     expect(lines).toContain('    │ no data today');

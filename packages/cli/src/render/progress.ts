@@ -17,6 +17,7 @@ const SYMBOLS: Record<TaskState, string> = {
   queued: '·',
   running: '▶',
   up_for_retry: '↻',
+  up_for_reschedule: '⏲',
   succeeded: '✔',
   failed: '✘',
   upstream_failed: '⊘',
@@ -24,7 +25,7 @@ const SYMBOLS: Record<TaskState, string> = {
   cancelled: '■',
 };
 
-/** The longest state name, `upstream_failed`. */
+/** The longest state name, `up_for_reschedule`. */
 const STATE_WIDTH = Math.max(...TASK_STATES.map((state) => state.length));
 
 const RUN_SYMBOLS: Record<RunState, string> = { running: '▶', succeeded: '✔', failed: '✘', cancelled: '■' };

@@ -19,6 +19,8 @@ export interface NewRun {
   params: JsonObject;
   requestId: string | null;
   createdAt: number;
+  /** When the run times out (epoch ms); null for none. */
+  deadlineAt: number | null;
 }
 
 export interface NewTaskInstance {
@@ -31,12 +33,14 @@ export interface NewTaskInstance {
 export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void> {
   if (runs.length === 0) return;
   await tx`
-    INSERT INTO runs (id, dag, dag_version, state, params, request_id, created_at)
-    SELECT v.id, v.dag, v.dag_version, 'running', v.params::jsonb, v.request_id, to_timestamp(v.created_at / 1000.0)
+    INSERT INTO runs (id, dag, dag_version, state, params, request_id, created_at, deadline_at)
+    SELECT v.id, v.dag, v.dag_version, 'running', v.params::jsonb, v.request_id, to_timestamp(v.created_at / 1000.0),
+           CASE WHEN v.deadline_at IS NULL THEN NULL ELSE to_timestamp(v.deadline_at / 1000.0) END
     FROM unnest(${tx.array(runs.map((r) => r.id))}::uuid[], ${tx.array(runs.map((r) => r.dag))}::text[],
                 ${tx.array(runs.map((r) => r.dagVersion))}::int[], ${tx.array(runs.map((r) => JSON.stringify(r.params)))}::text[],
-                ${tx.array(runs.map((r) => r.requestId) as string[])}::text[], ${tx.array(runs.map((r) => r.createdAt))}::float8[])
-      AS v(id, dag, dag_version, params, request_id, created_at)`;
+                ${tx.array(runs.map((r) => r.requestId) as string[])}::text[], ${tx.array(runs.map((r) => r.createdAt))}::float8[],
+                ${tx.array(runs.map((r) => r.deadlineAt) as number[])}::float8[])
+      AS v(id, dag, dag_version, params, request_id, created_at, deadline_at)`;
 }
 
 export async function insertTaskInstances(tx: Tx, rows: readonly NewTaskInstance[]): Promise<void> {
@@ -63,6 +67,8 @@ export interface TaskInstanceWrite {
   finishedAt: number | null;
   /** Set when the task starts running, so the lost-task sweep measures from then. */
   heartbeatAt: number | null;
+  reschedules: number;
+  sensorStartedAt: number | null;
 }
 
 export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWrite[]): Promise<void> {
@@ -72,10 +78,12 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
        state = v.state, attempt = v.attempt, retry_at = ${toTimestamp('v.retry_at')},
        output = v.output::jsonb, error = v.error::jsonb, worker_id = v.worker_id,
        started_at = ${toTimestamp('v.started_at')}, finished_at = ${toTimestamp('v.finished_at')},
-       heartbeat_at = COALESCE(${toTimestamp('v.heartbeat_at')}, t.heartbeat_at)
+       heartbeat_at = COALESCE(${toTimestamp('v.heartbeat_at')}, t.heartbeat_at),
+       reschedules = v.reschedules, sensor_started_at = ${toTimestamp('v.sensor_started_at')}
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[],
-                 $9::float8[], $10::float8[], $11::float8[])
-       AS v(run_id, task_id, state, attempt, retry_at, output, error, worker_id, started_at, finished_at, heartbeat_at)
+                 $9::float8[], $10::float8[], $11::float8[], $12::int[], $13::float8[])
+       AS v(run_id, task_id, state, attempt, retry_at, output, error, worker_id, started_at, finished_at, heartbeat_at,
+            reschedules, sensor_started_at)
      WHERE t.run_id = v.run_id AND t.task_id = v.task_id`,
     [
       rows.map((r) => r.runId),
@@ -89,6 +97,8 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
       rows.map((r) => r.startedAt),
       rows.map((r) => r.finishedAt),
       rows.map((r) => r.heartbeatAt),
+      rows.map((r) => r.reschedules),
+      rows.map((r) => r.sensorStartedAt),
     ] as never[],
   );
 }

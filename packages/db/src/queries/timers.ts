@@ -7,12 +7,24 @@ export interface AttemptKey {
   attempt: number;
 }
 
-/** Tasks waiting to retry whose delay has passed at `now`; `attempt` is the attempt that failed. */
+/**
+ * Tasks waiting to retry or to be poked again (reschedule-mode sensors) whose time has come at `now`;
+ * `attempt` is the attempt that ended.
+ */
 export async function dueRetries(sql: Sql, now: number, limit: number): Promise<AttemptKey[]> {
   return sql<AttemptKey[]>`
     SELECT run_id AS "runId", task_id AS "taskId", attempt FROM task_instances
-    WHERE state = 'up_for_retry' AND retry_at <= to_timestamp(${now} / 1000.0)
+    WHERE state IN ('up_for_retry', 'up_for_reschedule') AND retry_at <= to_timestamp(${now} / 1000.0)
     ORDER BY retry_at LIMIT ${limit}`;
+}
+
+/** Running runs whose `dagrun_timeout` deadline has passed at `now`. */
+export async function dueRunDeadlines(sql: Sql, now: number, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT id FROM runs
+    WHERE state = 'running' AND deadline_at IS NOT NULL AND deadline_at <= to_timestamp(${now} / 1000.0)
+    ORDER BY deadline_at LIMIT ${limit}`;
+  return rows.map((row) => row.id);
 }
 
 /** Running tasks whose last heartbeat is older than `cutoff` (epoch ms): their worker is presumed dead. */

@@ -3,7 +3,21 @@
 import { createExecutor } from '../../dist/index.js';
 
 const bundleDir = new URL('.', import.meta.url).pathname;
-const base = { needs: [], retries: 0, retryDelayMs: 0, timeoutMs: null, pool: 'default', env: {} };
+const base = {
+  needs: [],
+  retries: 0,
+  retryDelayMs: 0,
+  retryBackoff: 'fixed',
+  maxRetryDelayMs: null,
+  retryJitter: false,
+  triggerRule: 'all_success',
+  branch: false,
+  sensor: null,
+  timeoutMs: null,
+  pool: 'default',
+  env: {},
+};
+const shell = { kind: 'shell', skipExitCode: 99 };
 const request = (task) => ({
   runId: 'run-1',
   taskId: task.id,
@@ -11,6 +25,7 @@ const request = (task) => ({
   bundleDir,
   params: { n: 1 },
   inputs: {},
+  logicalDate: 0,
   task,
 });
 
@@ -19,7 +34,7 @@ const outcomes = await Promise.all([
   executor.execute(
     request({ ...base, id: 'node', kind: 'node', module: './plain-module.mjs', export: 'run' }),
   ),
-  executor.execute(request({ ...base, id: 'shell', kind: 'shell', command: 'echo 1' })),
+  executor.execute(request({ ...base, ...shell, id: 'shell', command: 'echo 1' })),
   executor.execute(
     request({
       ...base,
@@ -31,11 +46,20 @@ const outcomes = await Promise.all([
     }),
   ),
 ]);
-// Still running when close() is called: close must kill both.
+// Still running when close() is called: close must kill both, and end the sensor's wait between pokes.
 const pending = [
-  executor.execute(request({ ...base, id: 'sleep', kind: 'shell', command: 'sleep 100 & wait' })),
+  executor.execute(request({ ...base, ...shell, id: 'sleep', command: 'sleep 100 & wait' })),
   executor.execute(
     request({ ...base, id: 'wait', kind: 'node', module: './node-tasks.ts', export: 'waitsForAbort' }),
+  ),
+  executor.execute(
+    request({
+      ...base,
+      ...shell,
+      id: 'sense',
+      command: 'exit 100',
+      sensor: { mode: 'poke', intervalMs: 100_000, timeoutMs: 1_000_000, softFail: false },
+    }),
   ),
 ];
 await new Promise((resolve) => setTimeout(resolve, 300));

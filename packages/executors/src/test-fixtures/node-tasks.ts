@@ -1,5 +1,8 @@
 // Node task modules for node-executor.test.ts, loaded by tsx inside pool threads.
-import type { NodeTaskContext } from '../types.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Loaded through tsx's namespaced loader, a copy of the sdk other than the executor's own: skipping must
+// not depend on instanceof.
+import { type NodeTaskContext, SkipTask } from '@tributary/sdk';
 
 interface Sum {
   total: number;
@@ -79,4 +82,29 @@ export function slow(ctx: NodeTaskContext): Promise<string> {
   return new Promise((resolve) =>
     setTimeout(() => resolve(`slept ${String(ctx.params.ms)}`), ctx.params.ms as number),
   );
+}
+
+/** Skips by throwing, with the reason from params. */
+export function throwsSkip(ctx: NodeTaskContext): never {
+  ctx.log('checking for new rows');
+  throw new SkipTask(ctx.params.reason as string);
+}
+
+/** Skips through the context, without a reason. */
+export function callsSkip(ctx: NodeTaskContext): string {
+  ctx.skip();
+  return 'unreachable';
+}
+
+/**
+ * A sensor counting its pokes in `params.counter`: not yet (false) until poke `params.after`, then
+ * `params.value` when given, else true.
+ */
+export function countingSensor(ctx: NodeTaskContext): unknown {
+  const counter = ctx.params.counter as string;
+  const pokes = (existsSync(counter) ? Number(readFileSync(counter, 'utf8')) : 0) + 1;
+  writeFileSync(counter, String(pokes));
+  ctx.log(`poke ${pokes}`);
+  if (pokes < (ctx.params.after as number)) return false;
+  return ctx.params.value ?? true;
 }

@@ -10,10 +10,16 @@ const base = {
   needs: [],
   retries: 0,
   retryDelayMs: 0,
+  retryBackoff: 'fixed',
+  maxRetryDelayMs: null,
+  retryJitter: false,
+  triggerRule: 'all_success',
+  branch: false,
+  sensor: null,
   timeoutMs: null,
   pool: 'default',
   env: {},
-};
+} as const;
 
 export function nodeRequest(
   task: Partial<NodeTaskModel> = {},
@@ -34,6 +40,7 @@ export function nodeRequest(
     bundleDir: FIXTURES_DIR,
     params: {},
     inputs: {},
+    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
     ...request,
     task: model,
   };
@@ -44,7 +51,14 @@ export function shellRequest(
   task: Partial<ShellTaskModel> = {},
   request: Partial<Omit<ExecutionRequest, 'task'>> = {},
 ): ExecutionRequest {
-  const model: ShellTaskModel = { ...base, id: 'extract', kind: 'shell', command, ...task };
+  const model: ShellTaskModel = {
+    ...base,
+    id: 'extract',
+    kind: 'shell',
+    command,
+    skipExitCode: 99,
+    ...task,
+  };
   return {
     runId: 'run-1',
     taskId: model.id,
@@ -52,6 +66,7 @@ export function shellRequest(
     bundleDir: FIXTURES_DIR,
     params: {},
     inputs: {},
+    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
     ...request,
     task: model,
   };

@@ -1,0 +1,16 @@
+-- Airflow-grade task semantics: reschedule-mode sensors and run deadlines (dagrun_timeout).
+
+-- Sensor pokes that found their condition not yet met: they take an attempt number (the fencing token)
+-- but not a try, so retries count `attempt - reschedules`.
+ALTER TABLE task_instances ADD COLUMN reschedules integer NOT NULL DEFAULT 0;
+-- When a reschedule-mode sensor's current try first poked: its timeout runs from here.
+ALTER TABLE task_instances ADD COLUMN sensor_started_at timestamptz;
+
+-- Retry and reschedule timers share retry_at; the sweep finds both through one partial index.
+DROP INDEX task_instances_retry_due;
+CREATE INDEX task_instances_timer_due ON task_instances (retry_at)
+  WHERE state IN ('up_for_retry', 'up_for_reschedule');
+
+-- When a run times out (created_at + dagrun_timeout); null for none.
+ALTER TABLE runs ADD COLUMN deadline_at timestamptz;
+CREATE INDEX runs_deadline_due ON runs (deadline_at) WHERE state = 'running' AND deadline_at IS NOT NULL;

@@ -1,0 +1,187 @@
+import { isMap, isScalar, type Node } from 'yaml';
+import { report, resolve, type SpecContext, type Where } from './positions.js';
+import type { RawTask } from './read-tasks.js';
+import type { NeedRef } from './read-values.js';
+import { didYouMean } from './suggest.js';
+import { findMisplacedShellTemplates } from './template-contexts.js';
+import {
+  parseTemplate,
+  TEMPLATE_HINT,
+  TEMPLATE_ROOTS,
+  type TemplateName,
+  type TemplateRoot,
+} from './templates.js';
+
+/** A string-valued entry of a mapping, with its value node for positions. */
+interface StringEntry {
+  key: string;
+  value: string;
+  node: Node;
+}
+
+/** What the names in one field may refer to. */
+interface NameScope {
+  params: ReadonlySet<string>;
+  taskIds: readonly string[];
+  /** The upstream task ids whose outputs `inputs.<id>` may read; undefined in `defaults`. */
+  needs: readonly string[] | undefined;
+}
+
+const ROOTS = Object.keys(TEMPLATE_ROOTS) as TemplateRoot[];
+
+function childOf(ctx: SpecContext, node: Node | undefined, key: string): Node | undefined {
+  if (!isMap(node)) return undefined;
+  const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+  return resolve(ctx, pair?.value);
+}
+
+/** The string values of a mapping, first of duplicate keys only (the readers report the others). */
+function stringEntries(ctx: SpecContext, node: Node | undefined): StringEntry[] {
+  if (!isMap(node)) return [];
+  const entries = new Map<string, StringEntry>();
+  for (const pair of node.items) {
+    if (!isScalar(pair.key)) continue;
+    const key = String(pair.key.value);
+    const value = resolve(ctx, pair.value);
+    if (entries.has(key) || !isScalar(value) || typeof value.value !== 'string') continue;
+    entries.set(key, { key, value: value.value, node: value });
+  }
+  return [...entries.values()];
+}
+
+/** The keys of a mapping, whatever their values. */
+function keysOf(node: Node | undefined): Set<string> {
+  if (!isMap(node)) return new Set();
+  return new Set(node.items.flatMap((pair) => (isScalar(pair.key) ? [String(pair.key.value)] : [])));
+}
+
+/** Names under `params`, read from the spec itself so that a param whose schema is wrong still counts. */
+function paramNames(ctx: SpecContext): Set<string> {
+  return keysOf(childOf(ctx, ctx.doc.contents ?? undefined, 'params'));
+}
+
+const needsOf = (task: RawTask): string[] =>
+  ((task.fields.needs as NeedRef[] | undefined) ?? []).map((need) => need.id);
+
+/** Why `name` names nothing under a fixed root (`run`, `task`, `attempt`), or undefined when it is fine. */
+function fixedRootProblem(name: TemplateName, root: 'run' | 'task' | 'attempt'): string | undefined {
+  const fields: readonly string[] = TEMPLATE_ROOTS[root];
+  const [, field, ...rest] = name.path;
+  if (root === 'attempt') {
+    return field === undefined ? undefined : `${name.source}: attempt is a number and has no fields`;
+  }
+  const choices = fields.map((choice) => `${root}.${choice}`).join(' or ');
+  if (typeof field !== 'string') return `${name.source}: use ${choices}`;
+  if (!fields.includes(field)) {
+    return `unknown name '${root}.${field}' in ${name.source}${didYouMean(field, fields)} (use ${choices})`;
+  }
+  if (rest.length > 0) return `${name.source}: ${root}.${field} is a string and has no fields`;
+  return undefined;
+}
+
+/** Why `inputs.<id>` cannot be read from this field, or undefined when it can. */
+function inputProblem(name: TemplateName, id: string, scope: NameScope, taskId: string | undefined): string {
+  const known = scope.taskIds.includes(id);
+  if (!known) {
+    const candidates = scope.needs !== undefined && scope.needs.length > 0 ? scope.needs : scope.taskIds;
+    return `${name.source}: '${id}' is not a task in this DAG${didYouMean(id, candidates)}`;
+  }
+  return `${name.source} reads the output of '${id}', which task '${taskId}' does not need: add '${id}' to its needs`;
+}
+
+/** Every problem with one name in a field whose task (if any) has `scope`. */
+function nameProblem(name: TemplateName, scope: NameScope, taskId: string | undefined): string | undefined {
+  const [root, second] = name.path;
+  if (typeof root !== 'string' || !(ROOTS as string[]).includes(root)) {
+    const word = String(root);
+    return `unknown name '${word}' in ${name.source}${didYouMean(word, ROOTS)} (${TEMPLATE_HINT})`;
+  }
+  if (root === 'run' || root === 'task' || root === 'attempt') return fixedRootProblem(name, root);
+  if (typeof second !== 'string') {
+    const what = root === 'params' ? 'params.<name>' : 'inputs.<task>';
+    return `${name.source}: name what to read, as ${what}`;
+  }
+  if (root === 'params') {
+    if (scope.params.has(second)) return undefined;
+    const none = scope.params.size === 0 ? ' (it declares no params)' : '';
+    return `${name.source}: '${second}' is not a param of this DAG${didYouMean(second, scope.params)}${none}`;
+  }
+  // In `defaults`, inputs are checked against each task that inherits the value (checkDefaultsEnv).
+  if (scope.needs === undefined || scope.needs.includes(second)) return undefined;
+  return inputProblem(name, second, scope, taskId);
+}
+
+/**
+ * Reports every problem with the templates of one field value: syntax, names, and for a shell command
+ * templates that stand inside quotes, comments or here-documents. Returns the names, for callers that
+ * check more.
+ */
+function checkValue(
+  ctx: SpecContext,
+  value: string,
+  node: Node,
+  where: Where,
+  scope: NameScope,
+  shell = false,
+): TemplateName[] {
+  if (!value.includes('{{')) return [];
+  const { parts, errors } = parseTemplate(value);
+  for (const error of errors) report(ctx, node, error.message, where);
+  const names = parts.filter((part): part is TemplateName => part.kind === 'name');
+  for (const name of names) {
+    const problem = nameProblem(name, scope, where.taskId);
+    if (problem !== undefined) report(ctx, node, problem, where);
+  }
+  if (shell) {
+    for (const misplaced of findMisplacedShellTemplates(parts)) report(ctx, node, misplaced.message, where);
+  }
+  return names;
+}
+
+/**
+ * `defaults.env` values are templated for each task that inherits them, so `inputs.<id>` there must be
+ * among the needs of every such task.
+ */
+function checkDefaultsEnv(ctx: SpecContext, tasks: readonly RawTask[], scope: NameScope): void {
+  const defaults = childOf(ctx, ctx.doc.contents ?? undefined, 'defaults');
+  for (const entry of stringEntries(ctx, childOf(ctx, defaults, 'env'))) {
+    const field = `defaults.env.${entry.key}`;
+    const names = checkValue(ctx, entry.value, entry.node, { field }, scope);
+    const heirs = tasks.filter((task) => !keysOf(task.nodes.get('env')).has(entry.key));
+    for (const name of names) {
+      const [root, id] = name.path;
+      if (root !== 'inputs' || typeof id !== 'string') continue;
+      if (!scope.taskIds.includes(id)) {
+        report(ctx, entry.node, inputProblem(name, id, scope, undefined), { field });
+        continue;
+      }
+      const missing = heirs.filter((task) => !needsOf(task).includes(id)).map((task) => `'${task.id}'`);
+      if (missing.length === 0) continue;
+      const message = `${name.source} reads the output of '${id}', which ${missing.join(', ')} (inheriting ${field}) do not need: add '${id}' to their needs, or set env.${entry.key} on them`;
+      report(ctx, entry.node, message, { field });
+    }
+  }
+}
+
+/**
+ * Checks the templates of every templatable field: each shell task's `command`, and the `env` values of
+ * every task and of `defaults`. Names must exist: declared params, the outputs of tasks in `needs`,
+ * `run.id`, `run.logical_date`, `task.id`, `attempt`.
+ */
+export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): void {
+  const params = paramNames(ctx);
+  const taskIds = tasks.map((task) => task.id);
+  for (const task of tasks) {
+    const scope: NameScope = { params, taskIds, needs: needsOf(task) };
+    const command = task.nodes.get('command');
+    if (task.fields.kind === 'shell' && isScalar(command) && typeof command.value === 'string') {
+      const where = { field: `tasks.${task.id}.command`, taskId: task.id };
+      checkValue(ctx, command.value, command, where, scope, true);
+    }
+    for (const entry of stringEntries(ctx, task.nodes.get('env'))) {
+      const where = { field: `tasks.${task.id}.env.${entry.key}`, taskId: task.id };
+      checkValue(ctx, entry.value, entry.node, where, scope);
+    }
+  }
+  checkDefaultsEnv(ctx, tasks, { params, taskIds, needs: undefined });
+}
