@@ -1,10 +1,4 @@
-import {
-  Code,
-  type JsonObject,
-  type Problem,
-  type SourcePosition,
-  TributaryError,
-} from '@tributary/core';
+import { Code, type JsonObject, type Problem, type SourcePosition, TributaryError } from '@tributary/core';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 
 /** Finds where a param problem's field (`params.storage.bucket`) is written; undefined when it is not. */
@@ -25,7 +19,10 @@ function positionOf(file: string, lines: LineCounter, offset: number): SourcePos
 }
 
 /** One step down from a map or sequence; `take` is how many dotted segments the step used. */
-function step(node: unknown, segments: readonly string[]): { key: Node; value: unknown; take: number } | undefined {
+function step(
+  node: unknown,
+  segments: readonly string[],
+): { key: Node; value: unknown; take: number } | undefined {
   if (isMap(node)) {
     // Longest first: a key may itself contain dots, which the field's dotted path cannot tell apart.
     for (let take = segments.length; take >= 1; take--) {

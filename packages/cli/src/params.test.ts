@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
-import { collectParams, parseParamAssignments, parseParamsText, parseParamValue } from './params.js';
+import {
+  collectParams,
+  gatherParams,
+  parseParamAssignments,
+  parseParamsText,
+  parseParamValue,
+} from './params.js';
 
 describe('parseParamValue', () => {
   it('parses JSON numbers, booleans, null, objects and quoted strings', () => {
@@ -54,6 +60,20 @@ describe('collectParams', () => {
       const file = join(dir, 'params.yaml');
       await writeFile(file, 'n: 3\nname: file\n');
       expect(await collectParams({ file, assignments: ['name=flag'] })).toEqual({ n: 3, name: 'flag' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('locates params set by the file, not those a --param overrides', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-params-'));
+    try {
+      const file = join(dir, 'params.yaml');
+      await writeFile(file, 'n: 3\nname: file\n');
+      const { params, locate } = await gatherParams({ file, assignments: ['name=flag'] });
+      expect(params).toEqual({ n: 3, name: 'flag' });
+      expect(locate('params.n')).toEqual({ file, line: 1, column: 1 });
+      expect(locate('params.name')).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -78,7 +78,8 @@ export async function gatherParams(sources: ParamSources): Promise<CollectedPara
   return {
     params: { ...fromFile.params, ...assigned },
     // A param set by --param is not the file's: its problems have no place in the file.
-    locate: (field) => (Object.hasOwn(assigned, field.split('.')[1] ?? '') ? undefined : fromFile.locate(field)),
+    locate: (field) =>
+      Object.hasOwn(assigned, field.split('.')[1] ?? '') ? undefined : fromFile.locate(field),
   };
 }
 

@@ -1,7 +1,7 @@
 export { applyEvent, applyEvents } from './apply-event.js';
 export { createPlan, type Plan } from './plan.js';
+export { DEFAULT_MAX_RETRY_DELAY_MS, retryDelayMs } from './retry-delay.js';
 export { rebuildIndexes } from './run-index.js';
 export { createRunSnapshot } from './snapshot.js';
-export * from './types.js';
-export { DEFAULT_MAX_RETRY_DELAY_MS, retryDelayMs } from './retry-delay.js';
 export { evaluateTriggerRule, type TriggerDecision, type UpstreamCounts } from './trigger-rules.js';
+export * from './types.js';

@@ -161,9 +161,18 @@ describe('reschedule-mode sensors', () => {
   });
 
   it('does not retry a poke-mode sensor timeout reported by the worker', () => {
-    const { plan, run } = startRun(dagOf({ ...task('wait', [], { retries: 2 }), sensor: { ...sensor, mode: 'poke' } }));
+    const { plan, run } = startRun(
+      dagOf({ ...task('wait', [], { retries: 2 }), sensor: { ...sensor, mode: 'poke' } }),
+    );
     const error = { ...BOOM, type: 'SensorTimeout', retryable: false };
-    applyEvent(plan, run, { type: 'task_failed', taskId: 'wait', attempt: 1, reason: 'error', error, at: 50 });
+    applyEvent(plan, run, {
+      type: 'task_failed',
+      taskId: 'wait',
+      attempt: 1,
+      reason: 'error',
+      error,
+      at: 50,
+    });
     expect(run.tasks.wait?.state).toBe('failed');
   });
 });

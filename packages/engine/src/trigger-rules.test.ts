@@ -13,7 +13,12 @@ import {
   UPSTREAM_MIXES,
   type UpstreamMix,
 } from './testing/trigger-rule-table.js';
-import { emptyUpstreamCounts, evaluateTriggerRule, type UpstreamCounts, upstreamOutcome } from './trigger-rules.js';
+import {
+  emptyUpstreamCounts,
+  evaluateTriggerRule,
+  type UpstreamCounts,
+  upstreamOutcome,
+} from './trigger-rules.js';
 import type { EngineEvent } from './types.js';
 
 function countsOf(mix: UpstreamMix): UpstreamCounts {
@@ -102,7 +107,13 @@ describe('the conformance DAG driven through the engine', () => {
   it('ends every judged task as the table says', () => {
     const tasks = triggerRuleConformanceDag();
     const plan = createPlan({
-      tasks: tasks.map(({ id, needs, triggerRule }) => ({ id, needs, triggerRule, retries: 0, retryDelayMs: 0 })),
+      tasks: tasks.map(({ id, needs, triggerRule }) => ({
+        id,
+        needs,
+        triggerRule,
+        retries: 0,
+        retryDelayMs: 0,
+      })),
     });
     const run = createRunSnapshot(plan);
     const byId = new Map(tasks.map((task) => [task.id, task]));

@@ -40,6 +40,16 @@ afterEach(() => {
   tempDir = undefined;
 });
 
+/** What `fn` throws; fails the test when it returns. */
+function errorOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
 /** Runs `command` with the real /bin/sh and returns the NUL-separated words it printed. */
 async function shellWords(command: string, cwd: string): Promise<string[]> {
   const { stdout } = await promisify(execFile)('/bin/sh', ['-c', command], { cwd });
@@ -86,9 +96,9 @@ describe('renderTemplate', () => {
       ['{{ env.HOME }}', "'env' is not a template name"],
     ];
     for (const [template, why] of cases) {
-      expect(() => renderTemplate(template, scope, quoteEnvValue)).toThrow(
-        new TemplateError(`${template} has no value: ${why}`),
-      );
+      const error = errorOf(() => renderTemplate(template, scope, quoteEnvValue));
+      expect(error).toBeInstanceOf(TemplateError);
+      expect(error).toMatchObject({ message: `${template} has no value: ${why}`, template });
     }
   });
 
@@ -115,6 +125,7 @@ describe('quoteShellWord through a real /bin/sh', () => {
     '`touch pwned-backtick`',
     '"; touch pwned-dquote; echo "',
     "'\\''; touch pwned-escape; '",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion that must arrive unexpanded
     '$HOME ${PATH} * ? ~ [a] {a,b}',
     '',
     '   ',
@@ -161,12 +172,14 @@ describe('quoteShellWord through a real /bin/sh', () => {
 
   it('refuses a template inside quotes, where the value would escape its quoting', () => {
     const params = { x: '$(touch pwned)' };
-    expect(() => renderShellCommand('echo "{{ params.x }}"', { ...scope, params })).toThrow(
-      new TemplateError(
+    const error = errorOf(() => renderShellCommand('echo "{{ params.x }}"', { ...scope, params }));
+    expect(error).toBeInstanceOf(TemplateError);
+    expect(error).toMatchObject({
+      message:
         'template {{ params.x }} is inside double quotes: a template already becomes one quoted shell word, ' +
-          'so write it outside the quotes (e.g. --day={{ params.date }} or "prefix-"{{ params.date }})',
-      ),
-    );
+        'so write it outside the quotes (e.g. --day={{ params.date }} or "prefix-"{{ params.date }})',
+      template: '{{ params.x }}',
+    });
     expect(() => renderShellCommand("echo '{{ params.x }}'", { ...scope, params })).toThrow(
       /inside single quotes/,
     );
@@ -176,11 +189,11 @@ describe('quoteShellWord through a real /bin/sh', () => {
 describe('renderSqlTemplate', () => {
   it('replaces templates with numbered bind parameters, reusing one for the same name', () => {
     const sql = renderSqlTemplate(
-      'SELECT * FROM t WHERE day = {{ params.day }} AND n < {{params.limit}} OR day = {{ params.day }} -- {{',
+      'SELECT * FROM t WHERE day = {{ params.day }} AND n < {{params.limit}} OR day = {{ params.day }} -- }}',
       scope,
     );
     expect(sql).toEqual({
-      text: 'SELECT * FROM t WHERE day = $1 AND n < $2 OR day = $1 -- {{',
+      text: 'SELECT * FROM t WHERE day = $1 AND n < $2 OR day = $1 -- }}',
       values: ['2026-01-02', 10],
     });
   });

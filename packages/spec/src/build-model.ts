@@ -2,8 +2,8 @@ import type { JsonObject } from '@tributary/core';
 import { DEFAULT_TRIGGER_RULE } from '@tributary/core';
 import { DEFAULT_EXPORT, DEFAULT_POOL } from './fields.js';
 import {
-  DEFAULT_SKIP_EXIT_CODE,
   type DagModel,
+  DEFAULT_SKIP_EXIT_CODE,
   type RetryBackoff,
   type SensorModel,
   type TaskModel,

@@ -179,7 +179,8 @@ export const TOP_FIELDS: FieldTable = {
   },
   dagrun_timeout: {
     type: 'optionalDuration',
-    description: 'Time limit of a whole run; when it passes, unfinished tasks are cancelled and the run fails.',
+    description:
+      'Time limit of a whole run; when it passes, unfinished tasks are cancelled and the run fails.',
   },
   defaults: { type: 'defaults', description: 'Task fields that apply to every task that does not set them.' },
   tasks: {

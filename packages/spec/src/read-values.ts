@@ -156,12 +156,7 @@ function readChoice(
   const value = scalarOf(node);
   if (typeof value === 'string' && choices.includes(value)) return value;
   const hint = typeof value === 'string' ? didYouMean(value, choices) : '';
-  report(
-    ctx,
-    node,
-    `unknown ${what} ${describeNode(node)}${hint}; use one of: ${choices.join(', ')}`,
-    where,
-  );
+  report(ctx, node, `unknown ${what} ${describeNode(node)}${hint}; use one of: ${choices.join(', ')}`, where);
   return undefined;
 }
 
@@ -208,7 +203,12 @@ function readSensor(ctx: SpecContext, node: Node | undefined, where: Where): Sen
     sensor.softFail = softFail;
   });
   if (ok && sensor.intervalMs <= 0) {
-    report(ctx, entries.get('interval')?.value ?? node, 'a sensor interval must be longer than 0', at('interval'));
+    report(
+      ctx,
+      entries.get('interval')?.value ?? node,
+      'a sensor interval must be longer than 0',
+      at('interval'),
+    );
     ok = false;
   }
   return ok ? sensor : undefined;

@@ -98,7 +98,9 @@ function checkBranches(ctx: SpecContext, tasks: readonly RawTask[]): void {
   }
 }
 
-/** The checks that need the whole DAG: needs that name no task, cycles, module paths, branches, templates. */
+/**
+ * The checks that need the whole DAG: needs that name no task, cycles, module paths, branches, templates.
+ */
 export function checkSemantics(
   ctx: SpecContext,
   tasks: readonly RawTask[],

@@ -60,7 +60,9 @@ describe('template checks in parseDagSpec', () => {
   });
 
   it('reports an undeclared param with a suggestion, and a bare params', () => {
-    expect(messages(problemsOf('  load: { kind: shell, command: "echo {{ params.dau }} {{ params }}" }'))).toEqual([
+    expect(
+      messages(problemsOf('  load: { kind: shell, command: "echo {{ params.dau }} {{ params }}" }')),
+    ).toEqual([
       "{{ params.dau }}: 'dau' is not a param of this DAG (did you mean 'day'?)",
       '{{ params }}: name what to read, as params.<name>',
     ]);
@@ -104,7 +106,8 @@ describe('template checks in parseDagSpec', () => {
   });
 
   it('reports unknown run and task names, and fields of values that have none', () => {
-    const command = 'echo {{ run.logical_dat }} {{ run.dag }} {{ task.name }} {{ run.id.x }} {{ attempt.n }} {{ run[0] }}';
+    const command =
+      'echo {{ run.logical_dat }} {{ run.dag }} {{ task.name }} {{ run.id.x }} {{ attempt.n }} {{ run[0] }}';
     expect(messages(problemsOf(`  load: { kind: shell, command: "${command}" }`))).toEqual([
       "unknown name 'run.logical_dat' in {{ run.logical_dat }} (did you mean 'logical_date'?) (use run.id or run.logical_date)",
       "unknown name 'run.dag' in {{ run.dag }} (use run.id or run.logical_date)",

@@ -86,7 +86,8 @@ function inputProblem(name: TemplateName, id: string, scope: NameScope, taskId: 
     const candidates = scope.needs !== undefined && scope.needs.length > 0 ? scope.needs : scope.taskIds;
     return `${name.source}: '${id}' is not a task in this DAG${didYouMean(id, candidates)}`;
   }
-  return `${name.source} reads the output of '${id}', which task '${taskId}' does not need: add '${id}' to its needs`;
+  const reads = `${name.source} reads the output of '${id}'`;
+  return `${reads}, which task '${taskId}' does not need: add '${id}' to its needs`;
 }
 
 /** Every problem with one name in a field whose task (if any) has `scope`. */
@@ -157,7 +158,9 @@ function checkDefaultsEnv(ctx: SpecContext, tasks: readonly RawTask[], scope: Na
       }
       const missing = heirs.filter((task) => !needsOf(task).includes(id)).map((task) => `'${task.id}'`);
       if (missing.length === 0) continue;
-      const message = `${name.source} reads the output of '${id}', which ${missing.join(', ')} (inheriting ${field}) do not need: add '${id}' to their needs, or set env.${entry.key} on them`;
+      const message =
+        `${name.source} reads the output of '${id}', which ${missing.join(', ')} (inheriting ${field}) ` +
+        `do not need: add '${id}' to their needs, or set env.${entry.key} on them`;
       report(ctx, entry.node, message, { field });
     }
   }

@@ -5,7 +5,8 @@ import { parseTemplate } from './templates.js';
 /** The sources of the misplaced templates, and the phrase that says where each stands. */
 function shell(command: string): string[] {
   return findMisplacedShellTemplates(parseTemplate(command).parts).map(
-    ({ name, message }) => `${name.source} ${/is (inside (?:single quotes|double quotes|a here-document)|in a comment)/.exec(message)?.[1]}`,
+    ({ name, message }) =>
+      `${name.source} ${/is (inside (?:single quotes|double quotes|a here-document)|in a comment)/.exec(message)?.[1]}`,
   );
 }
 
@@ -76,6 +77,7 @@ describe('findMisplacedSqlTemplates', () => {
 
   it('finds templates inside literals, quoted identifiers, dollar quotes and comments', () => {
     const statement = [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a dollar quote, $f$...$f$, around a template
       "SELECT '{{ params.a }}', E'\\'{{ params.b }}', \"{{ params.c }}\", $f${{ params.d }}$f$",
       '-- {{ params.e }}',
       '/* /* */ {{ params.f }} */ {{ params.ok }}',

@@ -26,10 +26,16 @@ const SHELL_CONTEXT: Record<Exclude<ShellMode, 'plain'>, string> = {
 function shellMessage(name: TemplateName, mode: Exclude<ShellMode, 'plain'>): string {
   const where = `template ${name.source} is ${SHELL_CONTEXT[mode]}`;
   if (mode === 'single' || mode === 'double') {
-    return `${where}: a template already becomes one quoted shell word, so write it outside the quotes (e.g. --day={{ params.date }} or "prefix-"{{ params.date }})`;
+    return (
+      `${where}: a template already becomes one quoted shell word, so write it outside the quotes ` +
+      '(e.g. --day={{ params.date }} or "prefix-"{{ params.date }})'
+    );
   }
   if (mode === 'comment') return `${where}: a newline in the value would end the comment; remove it`;
-  return `${where}, where quotes do not make one word: pass the value through env (env: { DAY: '{{ params.date }}' }) and use "$DAY"`;
+  return (
+    `${where}, where quotes do not make one word: ` +
+    `pass the value through env (env: { DAY: '{{ params.date }}' }) and use "$DAY"`
+  );
 }
 
 const isBlank = (char: string) => char === ' ' || char === '\t';
@@ -283,7 +289,9 @@ export function findMisplacedSqlTemplates(parts: readonly TemplatePart[]): Mispl
       continue;
     }
     if (scanner.mode !== 'plain') {
-      const message = `template ${part.source} is ${SQL_CONTEXT[scanner.mode]}: a template becomes a bind parameter ($1), which is plain text there; write it in place of the whole value (e.g. WHERE day = {{ params.date }})`;
+      const message =
+        `template ${part.source} is ${SQL_CONTEXT[scanner.mode]}: a template becomes a bind parameter ($1), ` +
+        'which is plain text there; write it in place of the whole value (e.g. WHERE day = {{ params.date }})';
       misplaced.push({ name: part, message });
     }
     scanner.template();

@@ -144,4 +144,3 @@ export function parseTemplate(value: string): ParsedTemplate {
   if (text !== '') parts.push({ kind: 'text', text });
   return { parts, errors };
 }
-

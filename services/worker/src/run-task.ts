@@ -55,8 +55,8 @@ const OUTCOMES: Record<ExecutionResult['outcome'], TaskOutcome> = {
 };
 
 /**
- * Runs one delivered attempt: bundle, `started`, execute (extending the ack deadline), `finished`, ack.
- * Resolves once the delivery is settled.
+ * Runs one delivered attempt: bundle, inputs, `started`, execute (extending the ack deadline), output,
+ * `finished`, ack. Resolves once the delivery is settled.
  */
 export async function runTask(context: TaskContext, delivery: TaskDelivery, pool: string): Promise<void> {
   const { message } = delivery;

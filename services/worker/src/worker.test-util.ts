@@ -1,7 +1,8 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { Bus, OutgoingTask, ReceivedWorkerEvent } from '@tributary/bus';
 import type { JsonObject, JsonValue, Logger } from '@tributary/core';
-import { BundleSchema, jsonToValue } from '@tributary/proto';
+import { BundleSchema, jsonToValue, type WorkerEvent } from '@tributary/proto';
+import { waitFor } from '../../../packages/bus/src/nats-server.test-util.js';
 
 /** A logger that keeps lines for assertions instead of printing them. */
 export function memoryLogger(): Logger & { lines: { level: string; msg: string; fields?: object }[] } {
@@ -74,4 +75,24 @@ export function collectEvents(bus: Bus): { events: ReceivedWorkerEvent[]; stop()
       await loop;
     },
   };
+}
+
+/** The `finished` event of one attempt among `events`, once it arrived. */
+export async function finishedEventOf(
+  events: readonly ReceivedWorkerEvent[],
+  runId: string,
+  taskId: string,
+  timeoutMs = 15_000,
+): Promise<Extract<WorkerEvent['event'], { case: 'finished' }>['value']> {
+  const find = () =>
+    events.find(
+      (received) =>
+        received.event.ref?.runId === runId &&
+        received.event.ref.taskId === taskId &&
+        received.event.event.case === 'finished',
+    );
+  await waitFor(() => find() !== undefined, timeoutMs);
+  const event = find()?.event.event;
+  if (event?.case !== 'finished') throw new Error('unreachable');
+  return event.value;
 }

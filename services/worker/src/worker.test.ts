@@ -15,7 +15,7 @@ import {
 } from '../../../packages/bus/src/nats-server.test-util.js';
 import { compileWorkerOptions } from './options.js';
 import { type RunningWorker, startWorker } from './worker.js';
-import { bundleBytes, collectEvents, memoryLogger, outgoingTask } from './worker.test-util.js';
+import { bundleBytes, collectEvents, finishedEventOf, memoryLogger, outgoingTask } from './worker.test-util.js';
 
 const BUNDLE = 'bundle1';
 let server: TestNatsServer;
@@ -79,15 +79,8 @@ function eventsOf(runId: string): ReceivedWorkerEvent[] {
   return collector.events.filter((received) => received.event.ref?.runId === runId);
 }
 
-async function finishedOf(runId: string, taskId: string, timeoutMs = 15_000) {
-  const find = () =>
-    eventsOf(runId).find(
-      (received) => received.event.ref?.taskId === taskId && received.event.event.case === 'finished',
-    );
-  await waitFor(() => find() !== undefined, timeoutMs);
-  const event = find()?.event.event;
-  if (event?.case !== 'finished') throw new Error('unreachable');
-  return event.value;
+function finishedOf(runId: string, taskId: string, timeoutMs = 15_000) {
+  return finishedEventOf(collector.events, runId, taskId, timeoutMs);
 }
 
 describe('worker', () => {

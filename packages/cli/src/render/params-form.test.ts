@@ -96,7 +96,8 @@ describe('renderParamsForm', () => {
 
   it('is rejected untouched, naming each required param, and accepted once they are filled', () => {
     const untouched = validateParams(REPORT, parse(form) as JsonObject);
-    expect(untouched.problems.map((problem) => problem.field)).toEqual([
+    // null fails both `type` and `enum` of region: one problem each, so compare the fields named.
+    expect([...new Set(untouched.problems.map((problem) => problem.field))]).toEqual([
       'params.day',
       'params.region',
       'params.storage.bucket',

@@ -72,7 +72,8 @@ function factsLine(slot: Slot): string {
   const type = typeText(schema);
   if (type !== undefined) facts.push(`type: ${type}`);
   if ('const' in schema) facts.push(`must be: ${yamlFlow(schema.const)}`);
-  if (Array.isArray(schema.enum)) facts.push(`one of: ${schema.enum.map((item) => yamlFlow(item)).join(', ')}`);
+  if (Array.isArray(schema.enum))
+    facts.push(`one of: ${schema.enum.map((item) => yamlFlow(item)).join(', ')}`);
   for (const keyword of CONSTRAINTS) {
     if (keyword in schema) facts.push(`${keyword}: ${yamlFlow(schema[keyword])}`);
   }
@@ -146,7 +147,7 @@ function slotLines(slot: Slot, depth: number): string[] {
     // Rendered as a one-key mapping so that block strings, lists and maps get their indentation right.
     body = yamlBlock({ [slot.name]: slot.value })
       .split('\n')
-      .map((line) => (line === "" ? line : `${indent}${line}`));
+      .map((line) => (line === '' ? line : `${indent}${line}`));
   } else {
     body = [slot.required ? `${indent}${key}: null  # required` : `${indent}${key}:`];
   }

@@ -1,0 +1,139 @@
+// One suite, two back-ends: every task semantic is checked through `tributary run`'s local runner and
+// through a coordinator with workers, against the same expectations.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { triggerRuleConformanceDag } from '../../packages/engine/src/testing/trigger-rule-table.js';
+import { REPO_ROOT } from '../e2e/cluster.js';
+import { stopAll } from '../harness/index.js';
+import { attemptsOf, type Backend, type ClusterBackend, clusterBackend, localBackend } from './backends.js';
+
+const example = (name: string) => join(REPO_ROOT, 'examples', name);
+
+/** The conformance DAG as YAML: producers exit 0, 1 or 99; judged tasks exit 0 when they run. */
+async function writeConformanceDag(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tributary-trigger-rules-'));
+  const commands = { S: 'true', F: 'exit 1', K: 'exit 99' };
+  const lines = ['name: trigger-rule-conformance', 'tasks:'];
+  for (const task of triggerRuleConformanceDag()) {
+    const command = commands[task.produces ?? 'S'];
+    lines.push(
+      `  ${task.id}: { kind: shell, command: '${command}', needs: [${task.needs.join(', ')}], trigger_rule: ${task.triggerRule} }`,
+    );
+  }
+  await writeFile(join(dir, 'dag.yaml'), `${lines.join('\n')}\n`);
+  return dir;
+}
+
+const backends: { name: string; start: () => Promise<Backend> }[] = [
+  { name: 'local runner', start: async () => localBackend() },
+  { name: 'cluster', start: clusterBackend },
+];
+
+afterAll(async () => {
+  await stopAll();
+});
+
+describe.each(backends)('task semantics on the $name', ({ start }) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await start();
+  });
+  afterAll(() => {
+    (backend as Partial<ClusterBackend> | undefined)?.cluster?.client.close();
+  });
+
+  it('ends every task of the trigger-rule conformance DAG as the table says', async () => {
+    const dag = triggerRuleConformanceDag();
+    const outcome = await backend.run(await writeConformanceDag());
+    const mismatches = dag
+      .filter((task) => task.expected !== undefined && outcome.tasks[task.id]?.state !== task.expected)
+      .map((task) => `${task.id}: expected ${task.expected}, got ${outcome.tasks[task.id]?.state}`);
+    expect(mismatches).toEqual([]);
+    expect(dag.filter((task) => task.expected !== undefined)).toHaveLength(168);
+    expect(outcome.state).toBe('failed');
+  });
+
+  it('follows trigger rules on the happy and the failure path of the example', async () => {
+    const happy = await backend.run(example('trigger-rules'));
+    expect(happy.state).toBe('succeeded');
+    expect(happy.tasks.publish?.state).toBe('succeeded');
+    expect(happy.tasks.notify?.state).toBe('skipped');
+    expect(happy.tasks.cleanup?.state).toBe('succeeded');
+
+    const failing = await backend.run(example('trigger-rules'), { fail: true });
+    expect(failing.tasks.load?.state).toBe('failed');
+    expect(failing.tasks.publish?.state).toBe('upstream_failed');
+    expect(failing.tasks.notify?.state).toBe('succeeded');
+    expect(failing.tasks.cleanup?.state).toBe('succeeded');
+    // Airflow's leaf rule: the leaf cleanup succeeded, so the run succeeds although load failed.
+    expect(failing.state).toBe('succeeded');
+  });
+
+  it('branches, skips the path not taken, joins, and lets tasks skip themselves', async () => {
+    for (const day of ['weekday', 'weekend'] as const) {
+      const outcome = await backend.run(example('branching'), { day });
+      const taken = day === 'weekday' ? 'weekday_load' : 'weekend_digest';
+      const other = day === 'weekday' ? 'weekend_digest' : 'weekday_load';
+      expect(outcome.tasks.choose).toMatchObject({ state: 'succeeded', output: taken });
+      expect(outcome.tasks[taken]?.state).toBe('succeeded');
+      expect(outcome.tasks[other]?.state).toBe('skipped');
+      expect(outcome.tasks.join?.state).toBe('succeeded');
+      expect(outcome.tasks.holiday_check?.state).toBe('skipped');
+      expect(outcome.tasks.holiday_check?.error?.message).toContain('no holiday calendar');
+      expect(outcome.tasks.archive?.state).toBe('skipped');
+      expect(outcome.tasks.shell_branch).toMatchObject({ state: 'succeeded', output: 'audit' });
+      expect(outcome.tasks.audit?.state).toBe('succeeded');
+      expect(outcome.tasks.export?.state).toBe('skipped');
+      expect(outcome.state).toBe('succeeded');
+    }
+  });
+
+  it('retries with backoff until the third try succeeds', async () => {
+    const outcome = await backend.run(example('retries'));
+    expect(outcome.tasks.flaky_api).toMatchObject({
+      state: 'succeeded',
+      attempts: 3,
+      output: { attempt: 3 },
+    });
+    expect(outcome.tasks.report?.state).toBe('succeeded');
+    const run = (backend as Partial<ClusterBackend>).lastRun;
+    if (run !== undefined) {
+      // The cluster keeps each attempt with its outcome, error and worker.
+      const attempts = attemptsOf(run, 'flaky_api');
+      expect(attempts.map((a) => a.state)).toEqual(['failed', 'failed', 'succeeded']);
+      expect(attempts[0]?.errorType).toBe('ShellExitError');
+      for (const attempt of attempts) expect(attempt.workerId).not.toBe('');
+    }
+  });
+
+  it('waits on sensors in poke and reschedule mode', async () => {
+    const outcome = await backend.run(example('sensors'));
+    expect(outcome.state).toBe('succeeded');
+    expect(outcome.tasks.wait_for_file?.state).toBe('succeeded');
+    expect(outcome.tasks.wait_for_file?.attempts).toBe(1);
+    expect(outcome.tasks.wait_for_partition).toMatchObject({
+      state: 'succeeded',
+      attempts: 3,
+      output: { partition: '2026-11-21' },
+    });
+    const run = (backend as Partial<ClusterBackend>).lastRun;
+    if (run !== undefined) {
+      expect(attemptsOf(run, 'wait_for_partition').map((a) => a.state)).toEqual([
+        'rescheduled',
+        'rescheduled',
+        'succeeded',
+      ]);
+    }
+  });
+
+  it('fails an attempt past its timeout and the run past its dagrun_timeout', async () => {
+    const outcome = await backend.run(example('timeouts'));
+    expect(outcome.state).toBe('failed');
+    expect(outcome.tasks.slow_query?.state).toBe('failed');
+    expect(outcome.tasks.slow_query?.error?.message).toMatch(/timed out|timeout/i);
+    expect(outcome.tasks.long_export?.state).toBe('cancelled');
+    expect(outcome.tasks.long_export?.error?.type).toBe('DagRunTimeout');
+  });
+});
