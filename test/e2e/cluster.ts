@@ -19,6 +19,7 @@ export interface Cluster {
   nats: NatsServer;
   databaseUrl: string;
   address: string;
+  /** The coordinator started last. */
   coordinator: ChildProcessHandle;
   workers: ChildProcessHandle[];
   client: TributaryClient;
@@ -45,8 +46,11 @@ export async function startCluster(options: { workers: number }): Promise<Cluste
       { name: 'coordinator', env: COORDINATOR_ENV },
     );
     await coordinator.waitForOutput(/coordinator started/, 30_000);
+    // The cluster's handle follows the latest coordinator, so a test can kill a restarted one.
+    if (cluster !== undefined) cluster.coordinator = coordinator;
     return coordinator;
   };
+  let cluster: Cluster | undefined;
   const coordinator = await startCoordinator();
   const startWorker = async () => {
     const worker = spawnProcess(
@@ -61,5 +65,6 @@ export async function startCluster(options: { workers: number }): Promise<Cluste
   const workers: ChildProcessHandle[] = [];
   for (let i = 0; i < options.workers; i++) await startWorker();
   const client = createClient({ address });
-  return { pg, nats, databaseUrl, address, coordinator, workers, client, startWorker, startCoordinator };
+  cluster = { pg, nats, databaseUrl, address, coordinator, workers, client, startWorker, startCoordinator };
+  return cluster;
 }

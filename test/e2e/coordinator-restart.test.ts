@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { type Run, runStateFromProto, taskStateFromProto } from '@tributary/proto';
+import {
+  attemptStateFromProto,
+  millisFromTimestamp,
+  type Run,
+  runStateFromProto,
+  taskStateFromProto,
+} from '@tributary/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stopAll, waitFor } from '../harness/index.js';
 import { type Cluster, REPO_ROOT, startCluster } from './cluster.js';
@@ -9,6 +15,7 @@ let cluster: Cluster;
 beforeAll(async () => {
   cluster = await startCluster({ workers: 2 });
   await cluster.client.deployDagFolder(join(REPO_ROOT, 'test', 'fixtures', 'dags', 'fanout'));
+  await cluster.client.deployDagFolder(join(REPO_ROOT, 'test', 'fixtures', 'dags', 'timers'));
 });
 
 afterAll(async () => {
@@ -44,6 +51,39 @@ it('finishes a run correctly when the coordinator is SIGKILLed mid-run and start
     ),
   ).toBe('succeeded');
   expectEveryTaskSucceededOnce(finished);
+});
+
+it('neither loses nor shortens a pending retry timer or sensor reschedule across a coordinator restart', async () => {
+  const { run: started } = await cluster.client.triggerRun({ dag: 'timers' });
+  const runId = started!.id;
+  const waiting = await waitFor(
+    async () => {
+      const run = await cluster.client.getRun(runId);
+      const states = run.tasks.map((t) => taskStateFromProto(t.state));
+      return states.includes('up_for_retry') && states.includes('up_for_reschedule') ? run : undefined;
+    },
+    { description: 'a retry and a reschedule pending', timeoutMs: 20_000, intervalMs: 50 },
+  );
+  const dueAt = Object.fromEntries(waiting.tasks.map((t) => [t.taskId, millisFromTimestamp(t.retryAt!)]));
+  await cluster.coordinator.kill();
+  await cluster.startCoordinator();
+
+  const finished = await waitFor(
+    async () => {
+      const run = await cluster.client.getRun(runId);
+      return runStateFromProto(run.state) === 'running' ? undefined : run;
+    },
+    { description: 'the run to finish after the restart', timeoutMs: 60_000, intervalMs: 100 },
+  );
+  expect(runStateFromProto(finished.state)).toBe('succeeded');
+  const attempts = (taskId: string) => finished.tasks.find((t) => t.taskId === taskId)!.attempts;
+  expect(attempts('flaky').map((a) => attemptStateFromProto(a.state))).toEqual(['failed', 'succeeded']);
+  expect(attempts('sensor').map((a) => attemptStateFromProto(a.state))).toEqual(['rescheduled', 'succeeded']);
+  // The second attempts were queued no earlier than the times stored before the restart.
+  for (const taskId of ['flaky', 'sensor']) {
+    const queuedAt = millisFromTimestamp(attempts(taskId)[1]!.queuedAt!);
+    expect(queuedAt, taskId).toBeGreaterThanOrEqual(dueAt[taskId]!);
+  }
 });
 
 function expectEveryTaskSucceededOnce(run: Run): void {

@@ -25,8 +25,9 @@ function interrupt(): AbortSignal {
 const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
 
 // Exit by setting exitCode and letting the event loop drain: process.exit() here could cut off output
-// still queued for a pipe.
-process.exitCode = await runCli(
+// still queued for a pipe. The coordinator and worker commands set their own exit code (1 when they
+// fail to start, 78 for a schema too new), which a successful command return must not overwrite.
+const code = await runCli(
   process.argv.slice(2),
   {
     out: (text) => void process.stdout.write(text),
@@ -36,3 +37,4 @@ process.exitCode = await runCli(
   },
   process.env,
 );
+if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

@@ -117,8 +117,10 @@ describe('renderTemplate', () => {
 });
 
 describe('quoteShellWord through a real /bin/sh', () => {
+  // Shaped like `'; rm -rf / #`, but each payload only creates a file: if quoting ever breaks, this test
+  // fails by finding the file instead of deleting anything.
   const hostile = [
-    "'; rm -rf / #",
+    "'; touch pwned-quote #",
     "it's",
     'two\nlines; touch pwned-newline',
     '$(touch pwned-subst)',

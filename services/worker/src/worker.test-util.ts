@@ -30,7 +30,23 @@ export function bundleBytes(files: Record<string, string>): Uint8Array {
   );
 }
 
-const TASK_DEFAULTS = { needs: [], retries: 0, retryDelayMs: 0, timeoutMs: null, pool: 'default', env: {} };
+// Every field of a compiled TaskModel (packages/spec model.ts), as the coordinator sends it.
+const TASK_DEFAULTS = {
+  needs: [],
+  retries: 0,
+  retryDelayMs: 0,
+  retryBackoff: 'fixed',
+  maxRetryDelayMs: null,
+  retryJitter: false,
+  triggerRule: 'all_success',
+  branch: false,
+  sensor: null,
+  timeoutMs: null,
+  pool: 'default',
+  env: {},
+};
+/** Fields only shell tasks have. */
+const SHELL_DEFAULTS = { skipExitCode: 99 };
 
 /** A task message for a compiled shell or node task. */
 export function outgoingTask(
@@ -49,7 +65,13 @@ export function outgoingTask(
       dag: 'test',
       dagVersion: 1,
       bundleHash,
-      task: { ...TASK_DEFAULTS, id: ref.taskId, pool, ...task },
+      task: {
+        ...TASK_DEFAULTS,
+        ...(task.kind === 'shell' ? SHELL_DEFAULTS : {}),
+        id: ref.taskId,
+        pool,
+        ...task,
+      },
       params: extra.params ?? {},
       inputs: Object.fromEntries(
         Object.entries(extra.inputs ?? {}).map(([id, value]) => [id, jsonToValue(value)]),
