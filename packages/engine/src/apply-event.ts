@@ -1,3 +1,4 @@
+import { clearTasks } from './clear.js';
 import type { Plan } from './plan.js';
 import { cancelRun, runTimedOut, startRun } from './run-events.js';
 import { indexFor } from './run-index.js';
@@ -20,7 +21,11 @@ import type { EngineEvent, RunSnapshot, Transition } from './types.js';
  */
 export function applyEvent(plan: Plan, run: RunSnapshot, event: EngineEvent): Transition {
   const step: Step = { plan, run, index: indexFor(plan, run), at: event.at, commands: [], changes: [] };
-  const applied = run.state === 'running' && dispatchEvent(step, event);
+  // Only a clear may touch a finished run: it makes the run run again.
+  const applied =
+    event.type === 'tasks_cleared'
+      ? clearTasks(step, event.taskIds)
+      : run.state === 'running' && dispatchEvent(step, event);
   if (applied) finishIfDone(step);
   return { commands: step.commands, changes: step.changes, applied };
 }
@@ -33,6 +38,8 @@ function dispatchEvent(step: Step, event: EngineEvent): boolean {
       return cancelRun(step);
     case 'run_timed_out':
       return runTimedOut(step);
+    case 'tasks_cleared':
+      return clearTasks(step, event.taskIds);
     default:
       // Results come from workers and timers; one naming a task this DAG lacks is ignored, not trusted.
       if (!step.plan.has(event.taskId)) return false;

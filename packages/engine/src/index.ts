@@ -1,4 +1,5 @@
 export { applyEvent, applyEvents } from './apply-event.js';
+export { type ClearSelection, selectTasksToClear } from './clear.js';
 export { createPlan, type Plan } from './plan.js';
 export { DEFAULT_MAX_RETRY_DELAY_MS, retryDelayMs } from './retry-delay.js';
 export { rebuildIndexes } from './run-index.js';

@@ -42,6 +42,11 @@ export function rebuildIndexes(plan: Plan, run: RunSnapshot): void {
   buildIndex(plan, run);
 }
 
+/** Recomputes the counters of `run` and returns them (for an event that moved states backwards). */
+export function rebuildIndex(plan: Plan, run: RunSnapshot): RunIndex {
+  return buildIndex(plan, run);
+}
+
 function buildIndex(plan: Plan, run: RunSnapshot): RunIndex {
   const index: RunIndex = { plan, tasks: run.tasks, upstream: new Map(), unfinished: 0, failedLeaves: 0 };
   for (const id of plan.order) {

@@ -11,7 +11,8 @@ import type { Command, RunSnapshot, TaskChange, TaskInstanceState } from './type
 export interface Step {
   readonly plan: Plan;
   readonly run: RunSnapshot;
-  readonly index: RunIndex;
+  /** Replaced only by an event that moves states backwards (a clear), which recounts. */
+  index: RunIndex;
   /** The event's time (epoch ms). */
   readonly at: number;
   readonly commands: Command[];

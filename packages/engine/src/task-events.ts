@@ -72,7 +72,7 @@ export function taskFailed(step: Step, event: TaskEvent<'task_failed'>): boolean
   const instance = currentAttempt(step, event, OUT);
   if (instance === undefined) return false;
   const task = step.plan.task(event.taskId);
-  const tryNumber = instance.attempt - (instance.reschedules ?? 0);
+  const tryNumber = instance.attempt - (instance.attemptBase ?? 0) - (instance.reschedules ?? 0);
   if (tryNumber <= task.retries && event.error.type !== 'SensorTimeout') {
     instance.error = event.error;
     const at = step.at + retryDelayMs(task, tryNumber, step.run.seed ?? '');

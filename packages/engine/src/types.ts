@@ -52,6 +52,8 @@ export interface TaskInstanceState {
    * They do not use up retries: the try number is `attempt - reschedules`. Absent means 0.
    */
   reschedules?: number;
+  /** The attempt number when the task was last cleared: tries count from there. Absent means 0. */
+  attemptBase?: number;
   /** When a reschedule-mode sensor's first poke of the current try was dispatched (epoch ms). */
   sensorStartedAt?: number;
   /** When an `up_for_retry` or `up_for_reschedule` task becomes due (epoch ms). */
@@ -104,7 +106,12 @@ export type EngineEvent =
   | { type: 'retry_due'; taskId: string; attempt: number; at: number }
   | { type: 'run_cancelled'; reason: string; at: number }
   /** The run's `deadlineAt` passed. */
-  | { type: 'run_timed_out'; at: number };
+  | { type: 'run_timed_out'; at: number }
+  /**
+   * Reset these terminal tasks to run again in the same run (pick them with `selectTasksToClear`). It
+   * applies to a finished run too, which then runs again.
+   */
+  | { type: 'tasks_cleared'; taskIds: readonly string[]; at: number };
 
 /** What the caller must carry out after an event. */
 export type Command =
@@ -119,8 +126,13 @@ export type Command =
   | { type: 'schedule_run_timeout'; at: number }
   /** Tell the worker running this attempt to abort it. */
   | { type: 'cancel_attempt'; taskId: string; attempt: number }
-  /** The run reached its final state; emitted exactly once per run. */
-  | { type: 'finish_run'; state: RunState };
+  /**
+   * The run reached a final state; emitted once each time the run finishes (a finished run runs again
+   * only after `reopen_run`).
+   */
+  | { type: 'finish_run'; state: RunState }
+  /** A finished run runs again (tasks were cleared): it is `running`, with no finish time. */
+  | { type: 'reopen_run' };
 
 /** One task instance whose state changed, for the caller to persist and report. */
 export interface TaskChange {
