@@ -37,6 +37,7 @@ async function serve(overrides: Partial<Impl> = {}, health?: HealthImplementatio
     listRuns: unimplemented,
     watchRun: () => ({ [Symbol.asyncIterator]: unimplemented }),
     cancelRun: unimplemented,
+    clearTasks: unimplemented,
     ...overrides,
   };
   const server = new grpc.Server();

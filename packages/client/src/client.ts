@@ -4,6 +4,7 @@ import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
   type Bundle,
   BundleSchema,
+  type ClearTasksResponse,
   type DagSummary,
   type ListRunsResponse,
   MAX_MESSAGE_BYTES,
@@ -54,6 +55,14 @@ export interface ListRunsOptions {
   pageToken?: string;
 }
 
+/** What {@link TributaryClient.clearTasks} takes besides the run and the tasks. */
+export interface ClearTasksOptions {
+  /** Also clear every task downstream of the named ones, transitively. @default false */
+  downstream?: boolean;
+  /** Only clear tasks that ended `failed` or `upstream_failed`. @default false */
+  failedOnly?: boolean;
+}
+
 /**
  * A typed client of the Tributary API. Every failed call rejects with a `TributaryError` whose code is
  * the gRPC status code and whose problems come from the status details.
@@ -73,6 +82,18 @@ export interface TributaryClient extends AsyncDisposable {
    */
   watchRun(runId: string, options?: { signal?: AbortSignal }): AsyncIterable<WatchRunResponse>;
   cancelRun(runId: string, reason?: string): Promise<Run>;
+  /**
+   * Resets finished tasks to run again within the same run, keeping their earlier attempts; a finished
+   * run (failed, cancelled, succeeded) runs again. Resolves with the run after the clear and the ids
+   * cleared (empty when none was finished, or failed with `failedOnly`). Rejects with `NotFound` for an
+   * unknown run, `InvalidArgument` for unknown task ids, `FailedPrecondition` when a selected task is
+   * still queued, running or waiting for a retry.
+   */
+  clearTasks(
+    runId: string,
+    taskIds: readonly string[],
+    options?: ClearTasksOptions,
+  ): Promise<{ run: Run; clearedTaskIds: string[] }>;
   /**
    * Asks the server's `grpc.health.v1` service; `SERVICE_UNKNOWN` when it has no status for `service`.
    * @param service - `''` for the server as a whole.
@@ -127,6 +148,15 @@ export function createClient(options: Partial<ClientOptions> = {}): TributaryCli
     },
     async cancelRun(runId, reason = '') {
       return requireRun(await transport.unary('cancelRun', { runId, reason }), 'CancelRun');
+    },
+    async clearTasks(runId, taskIds, clearOptions = {}) {
+      const response: ClearTasksResponse = await transport.unary('clearTasks', {
+        runId,
+        taskIds: [...taskIds],
+        downstream: clearOptions.downstream ?? false,
+        failedOnly: clearOptions.failedOnly ?? false,
+      });
+      return { run: requireRun(response, 'ClearTasks'), clearedTaskIds: response.clearedTaskIds };
     },
     async checkHealth(service = '') {
       try {

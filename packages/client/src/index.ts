@@ -1,5 +1,6 @@
 export { bundleHash, type PackedBundle, packDagFolder } from './bundle.js';
 export {
+  type ClearTasksOptions,
   type ClientOptions,
   createClient,
   DEFAULT_SERVER_ADDRESS,

@@ -41,13 +41,13 @@ export function isTerminalTaskState(state: TaskState): boolean {
   return TERMINAL_TASK_STATES.has(state);
 }
 
-/** A run's state. */
-export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** A run's state. `queued`: created, waiting for its DAG's `max_active_runs` to let it start. */
+export type RunState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-export const RUN_STATES: readonly RunState[] = ['running', 'succeeded', 'failed', 'cancelled'];
+export const RUN_STATES: readonly RunState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 export function isTerminalRunState(state: RunState): boolean {
-  return state !== 'running';
+  return state !== 'running' && state !== 'queued';
 }
 
 /**

@@ -5,6 +5,9 @@
 ALTER TABLE task_instances ADD COLUMN reschedules integer NOT NULL DEFAULT 0;
 -- When a reschedule-mode sensor's current try first poked: its timeout runs from here.
 ALTER TABLE task_instances ADD COLUMN sensor_started_at timestamptz;
+-- The attempt number when the task was last cleared (`tributary clear`): its tries count from there,
+-- while attempt numbers keep increasing so that earlier attempts stay in task_attempts.
+ALTER TABLE task_instances ADD COLUMN attempt_base integer NOT NULL DEFAULT 0;
 
 -- Retry and reschedule timers share retry_at; the sweep finds both through one partial index.
 DROP INDEX task_instances_retry_due;
@@ -14,3 +17,7 @@ CREATE INDEX task_instances_timer_due ON task_instances (retry_at)
 -- When a run times out (created_at + dagrun_timeout); null for none.
 ALTER TABLE runs ADD COLUMN deadline_at timestamptz;
 CREATE INDEX runs_deadline_due ON runs (deadline_at) WHERE state = 'running' AND deadline_at IS NOT NULL;
+
+-- max_active_runs: runs wait `queued` until a slot frees; the start sweep looks for them per DAG.
+CREATE INDEX runs_queued ON runs (dag, created_at) WHERE state = 'queued';
+CREATE INDEX runs_running_by_dag ON runs (dag) WHERE state = 'running';

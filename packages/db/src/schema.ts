@@ -69,6 +69,7 @@ export const taskInstances = pgTable(
     heartbeatAt: timestamptz('heartbeat_at'),
     reschedules: integer('reschedules').notNull(),
     sensorStartedAt: timestamptz('sensor_started_at'),
+    attemptBase: integer('attempt_base').notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.taskId] })],
 );

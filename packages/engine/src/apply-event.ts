@@ -2,7 +2,7 @@ import { clearTasks } from './clear.js';
 import type { Plan } from './plan.js';
 import { cancelRun, runTimedOut, startRun } from './run-events.js';
 import { indexFor } from './run-index.js';
-import { finishIfDone, type Step } from './step.js';
+import { dispatchReady, finishIfDone, type Step } from './step.js';
 import {
   retryDue,
   taskFailed,
@@ -26,7 +26,10 @@ export function applyEvent(plan: Plan, run: RunSnapshot, event: EngineEvent): Tr
     event.type === 'tasks_cleared'
       ? clearTasks(step, event.taskIds)
       : run.state === 'running' && dispatchEvent(step, event);
-  if (applied) finishIfDone(step);
+  if (applied) {
+    dispatchReady(step);
+    finishIfDone(step);
+  }
   return { commands: step.commands, changes: step.changes, applied };
 }
 

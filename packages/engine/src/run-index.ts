@@ -1,6 +1,11 @@
-import { Code, isTerminalTaskState, TributaryError } from '@tributary/core';
+import { Code, DEFAULT_TRIGGER_RULE, isTerminalTaskState, TributaryError } from '@tributary/core';
 import type { Plan } from './plan.js';
-import { emptyUpstreamCounts, type UpstreamCounts, upstreamOutcome } from './trigger-rules.js';
+import {
+  emptyUpstreamCounts,
+  evaluateTriggerRule,
+  type UpstreamCounts,
+  upstreamOutcome,
+} from './trigger-rules.js';
 import type { RunSnapshot, TaskInstanceState } from './types.js';
 
 /**
@@ -18,6 +23,14 @@ export interface RunIndex {
   unfinished: number;
   /** Leaf tasks (no downstream) that ended `failed` or `upstream_failed`: any one fails the run. */
   failedLeaves: number;
+  /** Tasks `queued` or `running`: what the run's `maxActiveTasks` limits. */
+  active: number;
+  /**
+   * Attempts (task id to attempt number) that could be dispatched but wait for a free slot under
+   * `maxActiveTasks`, oldest first; one entry per task, however often a timer repeats its retry.
+   * Not stored: a reloaded run finds its ready tasks again (see {@link buildIndex}).
+   */
+  ready: Map<string, number>;
 }
 
 // Keyed by the snapshot object so that the snapshot itself stays the plain data of its contract.
@@ -48,7 +61,15 @@ export function rebuildIndex(plan: Plan, run: RunSnapshot): RunIndex {
 }
 
 function buildIndex(plan: Plan, run: RunSnapshot): RunIndex {
-  const index: RunIndex = { plan, tasks: run.tasks, upstream: new Map(), unfinished: 0, failedLeaves: 0 };
+  const index: RunIndex = {
+    plan,
+    tasks: run.tasks,
+    upstream: new Map(),
+    unfinished: 0,
+    failedLeaves: 0,
+    active: 0,
+    ready: new Map(),
+  };
   for (const id of plan.order) {
     const upstream = plan.upstream(id);
     const counts = emptyUpstreamCounts(upstream.length);
@@ -60,6 +81,12 @@ function buildIndex(plan: Plan, run: RunSnapshot): RunIndex {
     const { state } = instanceOf(run, id);
     if (!isTerminalTaskState(state)) index.unfinished++;
     if (isFailedLeaf(plan, id, state)) index.failedLeaves++;
+    if (state === 'queued' || state === 'running') index.active++;
+    // A pending task whose rule already says run was held back by the run's limit: it is ready.
+    const rule = plan.task(id).triggerRule ?? DEFAULT_TRIGGER_RULE;
+    if (state === 'pending' && run.state === 'running' && evaluateTriggerRule(rule, counts) === 'run') {
+      index.ready.set(id, instanceOf(run, id).attempt + 1);
+    }
   }
   indexes.set(run, index);
   return index;

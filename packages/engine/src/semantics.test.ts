@@ -205,3 +205,47 @@ describe('the always rule', () => {
     expect(started.commands.filter((c) => c.type === 'dispatch').map((c) => c.taskId)).toEqual(['a', 'b']);
   });
 });
+
+describe('maxActiveTasks', () => {
+  const fanOut = (n: number, maxActiveTasks: number) => ({
+    ...dagOf(task('root'), ...Array.from({ length: n }, (_, i) => task(`t${i}`, ['root'], { retries: 1 }))),
+    maxActiveTasks,
+  });
+  const out = (run: { tasks: Record<string, { state: string }> }) =>
+    Object.values(run.tasks).filter((t) => t.state === 'queued' || t.state === 'running').length;
+
+  it('never has more tasks out than the limit, and runs every task in the end', () => {
+    const { plan, run } = startRun(fanOut(10, 3));
+    succeed(plan, run, 'root');
+    expect(out(run)).toBe(3);
+    for (let i = 0; i < 10; i++) {
+      expect(out(run)).toBeLessThanOrEqual(3);
+      succeed(plan, run, `t${i}`);
+    }
+    expect(run.state).toBe('succeeded');
+  });
+
+  it('holds a due retry until a slot is free, once however often its timer repeats', () => {
+    const { plan, run } = startRun(fanOut(2, 1));
+    succeed(plan, run, 'root');
+    applyEvent(plan, run, events.failed('t0', 1, 'error', 100));
+    expect(run.tasks.t1?.state).toBe('queued');
+    applyEvent(plan, run, events.retryDue('t0', 2, 2000));
+    applyEvent(plan, run, events.retryDue('t0', 2, 2500));
+    expect(run.tasks.t0?.state).toBe('up_for_retry');
+    const freed = succeed(plan, run, 't1');
+    expect(freed.commands.filter((c) => c.type === 'dispatch')).toEqual([
+      { type: 'dispatch', taskId: 't0', attempt: 2 },
+    ]);
+  });
+
+  it('finds held tasks again in a snapshot reloaded without its counters', async () => {
+    const { createPlan } = await import('./plan.js');
+    const { plan, run } = startRun(fanOut(4, 2));
+    succeed(plan, run, 'root');
+    const reloaded = structuredClone(run);
+    const freshPlan = createPlan(fanOut(4, 2));
+    const transition = applyEvent(freshPlan, reloaded, events.succeeded('t0', 1));
+    expect(transition.commands).toContainEqual({ type: 'dispatch', taskId: 't2', attempt: 1 });
+  });
+});

@@ -27,8 +27,11 @@ export function moveTask(step: Step, id: string, to: TaskState, attempt?: number
   if (attempt !== undefined) instance.attempt = attempt;
   step.changes.push({ taskId: id, from, to, attempt: instance.attempt });
   if (isTerminalTaskState(to) && !isTerminalTaskState(from)) countFinished(step, id, to);
+  step.index.active += (isActive(to) ? 1 : 0) - (isActive(from) ? 1 : 0);
   return instance;
 }
+
+const isActive = (state: TaskState): boolean => state === 'queued' || state === 'running';
 
 function countFinished(step: Step, id: string, state: TaskState): void {
   const { plan, index } = step;
@@ -38,8 +41,16 @@ function countFinished(step: Step, id: string, state: TaskState): void {
   for (const down of plan.downstream(id)) upstreamCountsOf(index, down)[outcome]++;
 }
 
-/** Sends the next attempt of a task to a worker. */
+/**
+ * Sends the next attempt of a task to a worker, or, when the run already has `maxActiveTasks` tasks out,
+ * holds it in the ready queue (its state unchanged) until {@link dispatchReady} finds a free slot.
+ */
 export function dispatchTask(step: Step, id: string, attempt: number): void {
+  const limit = step.plan.dag.maxActiveTasks;
+  if (limit != null && step.index.active >= limit) {
+    if (!step.index.ready.has(id)) step.index.ready.set(id, attempt);
+    return;
+  }
   const instance = moveTask(step, id, 'queued', attempt);
   delete instance.retryAt;
   // A reschedule-mode sensor's time limit runs from the first poke of a try, across its reschedules.
@@ -72,6 +83,25 @@ export function releaseDownstream(step: Step, ...ids: string[]): void {
 export function decide(step: Step, id: string): TriggerDecision {
   const rule = step.plan.task(id).triggerRule ?? DEFAULT_TRIGGER_RULE;
   return evaluateTriggerRule(rule, upstreamCountsOf(step.index, id));
+}
+
+/**
+ * Dispatches ready attempts while the run has free slots. An entry whose task moved on meanwhile (the
+ * run was cancelled, a retry was superseded) is dropped.
+ */
+export function dispatchReady(step: Step): void {
+  const { index, run, plan } = step;
+  const limit = plan.dag.maxActiveTasks;
+  while (index.ready.size > 0 && run.state === 'running' && (limit == null || index.active < limit)) {
+    const [taskId, attempt] = index.ready.entries().next().value!;
+    index.ready.delete(taskId);
+    const instance = instanceOf(run, taskId);
+    const waiting =
+      instance.state === 'pending' ||
+      instance.state === 'up_for_retry' ||
+      instance.state === 'up_for_reschedule';
+    if (waiting && instance.attempt + 1 === attempt) dispatchTask(step, taskId, attempt);
+  }
 }
 
 /** Ends the run: sets its final state and time and emits the one `finish_run` command. */

@@ -65,15 +65,17 @@ export function taskSucceeded(step: Step, event: TaskEvent<'task_succeeded'>): b
 
 /**
  * The current attempt failed (error, timeout or lost worker: all count as a used try). With retries left
- * the task waits for its retry delay; otherwise it fails and so do the tasks that can no longer run. A
- * failure the task marked not retryable (a bad branch choice, a sensor timeout) is final at once.
+ * the task waits for its retry delay; otherwise it fails and so do the tasks that can no longer run.
  */
 export function taskFailed(step: Step, event: TaskEvent<'task_failed'>): boolean {
   const instance = currentAttempt(step, event, OUT);
   if (instance === undefined) return false;
   const task = step.plan.task(event.taskId);
   const tryNumber = instance.attempt - (instance.attemptBase ?? 0) - (instance.reschedules ?? 0);
-  if (tryNumber <= task.retries && event.error.type !== 'SensorTimeout') {
+  // A failure the task marked not retryable (a module that does not load, a template naming nothing, an
+  // output over the hard limit, a sensor timeout) would fail the same way again: it is final at once,
+  // like Airflow's AirflowFailException.
+  if (tryNumber <= task.retries && event.error.retryable !== false) {
     instance.error = event.error;
     const at = step.at + retryDelayMs(task, tryNumber, step.run.seed ?? '');
     instance.retryAt = at;

@@ -37,6 +37,8 @@ export interface PlanDag {
   tasks: readonly PlanTask[];
   /** Time limit of a run in ms (Airflow's `dagrun_timeout`); null or absent for none. */
   dagrunTimeoutMs?: number | null;
+  /** How many of a run's tasks may be queued or running at once; null or absent for no limit. */
+  maxActiveTasks?: number | null;
 }
 
 /** One task instance as the engine tracks it. */

@@ -94,6 +94,7 @@ const RUN_STATES: Record<RunState, RunStatePb> = {
   succeeded: RunStatePb.SUCCEEDED,
   failed: RunStatePb.FAILED,
   cancelled: RunStatePb.CANCELLED,
+  queued: RunStatePb.QUEUED,
 };
 
 const ATTEMPT_STATES: Record<AttemptState, AttemptStatePb> = {

@@ -32,6 +32,7 @@ function fakeService(overrides: Partial<Impl>): Impl {
       [Symbol.asyncIterator]: unimplemented,
     }),
     cancelRun: unimplemented,
+    clearTasks: unimplemented,
     ...overrides,
   };
 }

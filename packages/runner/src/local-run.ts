@@ -11,6 +11,7 @@ import {
 import type { ExecutionResult, TaskExecutor } from '@tributary/executors';
 import type { DagModel, TaskModel } from '@tributary/spec';
 import type { RunEvent, RunSummary, TaskStateEvent } from './events.js';
+import { checkOutputSize } from './output-limit.js';
 
 /** Everything one in-memory run needs. */
 export interface LocalRunSetup {
@@ -22,6 +23,8 @@ export interface LocalRunSetup {
   params: JsonObject;
   /** Attempts executing at once; the rest wait in `queued`. */
   concurrency: number;
+  /** Outputs larger than this (bytes of UTF-8 JSON) fail their attempt with `OutputTooLarge`. */
+  outputMaxBytes: number;
   executor: TaskExecutor;
   onEvent: (event: RunEvent) => void;
   /** @default Date.now */
@@ -257,8 +260,15 @@ export class LocalRun {
     const { attempt } = execution;
     const at = result.finishedAt;
     switch (result.outcome) {
-      case 'succeeded':
-        return { type: 'task_succeeded', taskId, attempt, output: result.output ?? null, at };
+      case 'succeeded': {
+        const output = result.output ?? null;
+        // The workers' hard limit, so that a DAG fails here as it would on the cluster.
+        const tooLarge = checkOutputSize(taskId, output, this.setup.outputMaxBytes);
+        if (tooLarge !== undefined) {
+          return { type: 'task_failed', taskId, attempt, reason: 'error', error: tooLarge, at };
+        }
+        return { type: 'task_succeeded', taskId, attempt, output, at };
+      }
       case 'timed_out':
         return { type: 'task_failed', taskId, attempt, reason: 'timed_out', error: failureOf(result), at };
       case 'cancelled':

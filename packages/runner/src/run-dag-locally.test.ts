@@ -202,3 +202,27 @@ tasks:
     expect((error as TributaryError).problems[0]?.field).toBe('concurrency');
   });
 });
+
+it('fails a task whose output is over outputMaxBytes with OutputTooLarge, and its downstream does not run', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tributary-runner-limit-'));
+  try {
+    await writeFile(
+      join(dir, 'dag.yaml'),
+      'name: limit_test\ntasks:\n  big: { kind: node, module: ./big.mjs }\n  after: { kind: node, module: ./big.mjs, needs: [big] }\n',
+    );
+    await writeFile(join(dir, 'big.mjs'), "export const run = () => ({ data: 'x'.repeat(2000) });\n");
+    const summary = await runDagLocally({ path: dir, outputMaxBytes: 1000, concurrency: 1 });
+    expect(summary.run.state).toBe('failed');
+    expect(summary.tasks.big?.state).toBe('failed');
+    expect(summary.tasks.big?.output).toBeUndefined();
+    expect(summary.tasks.big?.error).toMatchObject({ type: 'OutputTooLarge', retryable: false });
+    expect(summary.tasks.big?.error?.message).toContain(
+      "task 'big' returned an output of 2.0 KiB (2011 bytes",
+    );
+    expect(summary.tasks.after?.state).toBe('upstream_failed');
+    const ok = await runDagLocally({ path: dir, concurrency: 1 });
+    expect(ok.run.state).toBe('succeeded');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

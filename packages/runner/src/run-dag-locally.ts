@@ -5,6 +5,7 @@ import { createExecutor, type TaskExecutor } from '@tributary/executors';
 import type { RunEvent, RunSummary } from './events.js';
 import { loadLocalDag } from './load.js';
 import { LocalRun } from './local-run.js';
+import { resolveOutputMaxBytes } from './output-limit.js';
 
 /** What {@link runDagLocally} runs, and how. */
 export interface LocalRunOptions {
@@ -14,6 +15,12 @@ export interface LocalRunOptions {
   params?: JsonObject;
   /** How many task attempts execute at once. @default os.availableParallelism() */
   concurrency?: number;
+  /**
+   * Outputs larger than this (bytes of UTF-8 JSON) fail their attempt with `OutputTooLarge`, as on the
+   * workers (`TRIBUTARY_OUTPUT_MAX_BYTES`).
+   * @default 67108864 (64 MiB)
+   */
+  outputMaxBytes?: number;
   /** Aborting it cancels the run: running attempts are stopped, nothing new starts. */
   signal?: AbortSignal;
   /** Called synchronously for every progress event, in order. It should not throw. */
@@ -43,6 +50,7 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
       },
     );
   }
+  const outputMaxBytes = resolveOutputMaxBytes(options.outputMaxBytes);
   const { dag, dir, params } = await loadLocalDag(options.path, options.params ?? {});
   const executor =
     options.executor ?? createExecutor({ maxThreads: Math.min(concurrency, availableParallelism()) });
@@ -53,6 +61,7 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
       bundleDir: dir,
       params,
       concurrency,
+      outputMaxBytes,
       executor,
       onEvent: options.onEvent ?? (() => {}),
     });

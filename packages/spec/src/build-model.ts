@@ -18,6 +18,8 @@ export interface ReadSpec {
   description?: string;
   paramsSchema: JsonObject;
   dagrunTimeoutMs: number | null;
+  maxActiveTasks: number | null;
+  maxActiveRuns: number | null;
   defaults: RawFields;
   tasks: RawTask[];
 }
@@ -78,6 +80,8 @@ export function buildModel(spec: ReadSpec, specFile: string): DagModel {
     tasks: spec.tasks.map((task) => buildTask(task, spec.defaults)),
     specFile,
     dagrunTimeoutMs: spec.dagrunTimeoutMs,
+    maxActiveTasks: spec.maxActiveTasks,
+    maxActiveRuns: spec.maxActiveRuns,
   };
   if (spec.description !== undefined) model.description = spec.description;
   return model;

@@ -14,6 +14,7 @@ export type ValueType =
   | 'duration'
   | 'timeout'
   | 'optionalDuration'
+  | 'limit'
   | 'boolean'
   | 'triggerRule'
   | 'retryBackoff'
@@ -176,6 +177,16 @@ export const TOP_FIELDS: FieldTable = {
     type: 'params',
     description:
       'Run parameters: a JSON Schema per parameter. A parameter is required unless it has a default.',
+  },
+  max_active_tasks: {
+    type: 'limit',
+    description:
+      'How many tasks of one run may be queued or running at once; null for no limit. Default none.',
+  },
+  max_active_runs: {
+    type: 'limit',
+    description:
+      'How many runs of this DAG may run at once; later runs wait in the queued state. Default none.',
   },
   dagrun_timeout: {
     type: 'optionalDuration',

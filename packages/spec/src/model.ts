@@ -15,6 +15,10 @@ export interface DagModel {
   specFile: string;
   /** Time limit of a whole run in ms (Airflow's `dagrun_timeout`); null means none. */
   dagrunTimeoutMs: number | null;
+  /** How many tasks of one run may be queued or running at once; null means no limit. */
+  maxActiveTasks: number | null;
+  /** How many runs of the DAG may run at once (later ones wait `queued`); null means no limit. */
+  maxActiveRuns: number | null;
 }
 
 /** How the delay before each retry grows. */

@@ -43,6 +43,8 @@ describe('parseDagSpec', () => {
       description: "Load and summarize yesterday's sales",
       specFile: 'dag.yaml',
       dagrunTimeoutMs: null,
+      maxActiveTasks: null,
+      maxActiveRuns: null,
       paramsSchema: {
         type: 'object',
         properties: {

@@ -67,8 +67,15 @@ function readSpec(ctx: SpecContext): ReadSpec | undefined {
   const timeoutEntry = fields.get('dagrun_timeout');
   const dagrunTimeout =
     timeoutEntry && readValue(ctx, 'optionalDuration', timeoutEntry.value, { field: 'dagrun_timeout' });
+  const limit = (field: string): number | null => {
+    const entry = fields.get(field);
+    const value = entry && readValue(ctx, 'limit', entry.value, { field });
+    return typeof value === 'number' ? value : null;
+  };
   const spec: ReadSpec = {
     name: typeof name === 'string' ? name : '',
+    maxActiveTasks: limit('max_active_tasks'),
+    maxActiveRuns: limit('max_active_runs'),
     paramsSchema: readParams(ctx, fields.get('params')),
     dagrunTimeoutMs: typeof dagrunTimeout === 'number' ? dagrunTimeout : null,
     defaults: defaultsEntry ? readDefaults(ctx, defaultsEntry) : {},

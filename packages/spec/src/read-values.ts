@@ -138,6 +138,19 @@ function readOptionalDuration(
   return readDuration(ctx, node, where);
 }
 
+function readLimit(ctx: SpecContext, node: Node | undefined, where: Where): number | null | undefined {
+  if (node === undefined || scalarOf(node) === null) return null;
+  const value = scalarOf(node);
+  if (Number.isInteger(value) && (value as number) >= 1) return value as number;
+  report(
+    ctx,
+    node,
+    `must be a whole number of at least 1, or null for no limit (got ${describeNode(node)})`,
+    where,
+  );
+  return undefined;
+}
+
 function readBoolean(ctx: SpecContext, node: Node | undefined, where: Where): boolean | undefined {
   const value = scalarOf(node);
   if (typeof value === 'boolean') return value;
@@ -269,6 +282,8 @@ export function readValue(
       return readTimeout(ctx, node, where);
     case 'optionalDuration':
       return readOptionalDuration(ctx, node, where);
+    case 'limit':
+      return readLimit(ctx, node, where);
     case 'boolean':
       return readBoolean(ctx, node, where);
     case 'triggerRule':

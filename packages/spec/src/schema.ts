@@ -33,6 +33,7 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
   duration: ref('duration'),
   timeout: { oneOf: [ref('duration'), { type: 'null' }] },
   optionalDuration: { oneOf: [ref('duration'), { type: 'null' }] },
+  limit: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
   boolean: { type: 'boolean' },
   triggerRule: { type: 'string', enum: [...TRIGGER_RULES] },
   retryBackoff: { type: 'string', enum: ['fixed', 'exponential'] },

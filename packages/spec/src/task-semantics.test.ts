@@ -91,4 +91,14 @@ tasks:
       "4: must be true or false (got 'yes')",
     ]);
   });
+
+  it('compiles run limits and rejects a limit below 1', () => {
+    const { model } = parse(
+      'name: x\nmax_active_tasks: 4\nmax_active_runs: 1\ntasks:\n  a: { kind: shell, command: date }\n',
+    );
+    expect(model).toMatchObject({ maxActiveTasks: 4, maxActiveRuns: 1 });
+    expect(problemsOf('name: x\nmax_active_runs: 0\ntasks:\n  a: { kind: shell, command: date }\n')).toEqual([
+      '2: must be a whole number of at least 1, or null for no limit (got 0)',
+    ]);
+  });
 });

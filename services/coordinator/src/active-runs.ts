@@ -83,6 +83,7 @@ export class ActiveRuns {
       if (task.error !== null) state.error = task.error as Failure;
       if (task.reschedules > 0) state.reschedules = task.reschedules;
       if (task.sensorStartedAt) state.sensorStartedAt = task.sensorStartedAt.getTime();
+      if (task.attemptBase > 0) state.attemptBase = task.attemptBase;
       snapshot.tasks[task.taskId] = state;
       meta.set(task.taskId, {
         workerId: task.workerId,
@@ -98,7 +99,8 @@ export class ActiveRuns {
       meta,
       logicalDate: row.createdAt.getTime(),
     };
-    // A finished run is not kept: late events for it are looked up, found stale, and dropped.
+    // A finished run is not kept: late events for it are looked up, found stale, and dropped. A clear
+    // that makes it run again adds it (see RunLoop).
     if (row.state === 'running') this.#runs.set(run.id, run);
     return run;
   }

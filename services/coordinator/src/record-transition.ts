@@ -37,7 +37,8 @@ export function recordTransition(
   for (const change of transition.changes) {
     const meta = metaOf(run, change.taskId);
     const task = run.snapshot.tasks[change.taskId]!;
-    if (change.to === 'queued') {
+    if (change.to === 'queued' || change.to === 'pending') {
+      // A cleared task (back to pending) shows nothing of its earlier attempts until it is dispatched.
       meta.workerId = null;
       meta.startedAt = null;
       meta.finishedAt = null;
@@ -68,6 +69,7 @@ export function recordTransition(
       heartbeatAt: change.to === 'running' ? batch.now : null,
       reschedules: task.reschedules ?? 0,
       sensorStartedAt: task.sensorStartedAt ?? null,
+      attemptBase: task.attemptBase ?? 0,
     });
     batch.notifications.push({
       runId: run.id,
@@ -100,11 +102,14 @@ export function recordTransition(
         reason: 'run cancelled',
       });
     } else if (command.type === 'finish_run') {
-      batch.finishedRuns.push({ id: run.id, state: command.state, finishedAt: batch.now });
-      batch.notifications.push({ runId: run.id, type: 'finished', state: command.state });
+      batch.finishRun(run.id, command.state);
+    } else if (command.type === 'reopen_run') {
+      // The engine has already set the new deadline, if the DAG has a dagrun_timeout. Watchers learn of
+      // the reopening from the task events of the cleared tasks (a finished run has no watchers left).
+      batch.reopenRun({ id: run.id, deadlineAt: run.snapshot.deadlineAt ?? null });
     }
     // schedule_retry and schedule_run_timeout need nothing here: retry_at is in the task row and
-    // deadline_at in the run row, and the timer sweeps read them.
+    // deadline_at in the run row (written by reopen_run after a clear), and the timer sweeps read them.
   }
 }
 

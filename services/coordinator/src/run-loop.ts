@@ -9,10 +9,17 @@ import {
   insertOutbox,
   insertRuns,
   insertTaskInstances,
+  reopenRuns,
   updateTaskInstances,
   upsertAttempts,
 } from '@tributary/db';
-import { applyEvent, createRunSnapshot, type EngineEvent } from '@tributary/engine';
+import {
+  applyEvent,
+  type ClearSelection,
+  createRunSnapshot,
+  type EngineEvent,
+  selectTasksToClear,
+} from '@tributary/engine';
 import type { WorkerEvent } from '@tributary/proto';
 import type { ActiveRun, ActiveRuns, LoadedVersion } from './active-runs.js';
 import { recordTransition, type TransitionContext } from './record-transition.js';
@@ -47,7 +54,11 @@ type Input =
   | { kind: 'worker_events'; events: readonly WorkerEvent[]; settle: Settle<void> }
   | { kind: 'trigger'; request: NewRunRequest; settle: Settle<TriggerOutcome> }
   | { kind: 'cancel'; runId: string; reason: string; settle: Settle<boolean> }
+  | { kind: 'clear'; runId: string; selection: ClearSelection; settle: Settle<string[]> }
   | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> };
+
+/** Runs the tick's inputs name, as loaded before it applies anything; null for a run that does not exist. */
+type LoadedRuns = ReadonlyMap<string, ActiveRun | null>;
 
 interface Settle<T> {
   resolve(value: T): void;
@@ -63,7 +74,7 @@ export interface RunLoopDeps {
 }
 
 /**
- * The single writer of run state. Inputs (worker events, triggers, cancels, timers) queue up while a
+ * The single writer of run state. Inputs (worker events, triggers, cancels, clears, timers) queue up while a
  * tick is in flight, and the next tick takes them all: the engine applies them in memory, one
  * transaction writes every change of the tick (a statement per kind, not per task), and only after
  * it commits are task messages published, watchers told and callers answered. A crash between
@@ -106,6 +117,16 @@ export class RunLoop {
     return this.#submit<boolean>((settle) => ({ kind: 'cancel', runId, reason, settle }));
   }
 
+  /**
+   * Resets finished tasks of a run to run again (see `selectTasksToClear`); a finished run runs again.
+   * Resolves with the ids of the tasks cleared, in topological order, once that is committed. Rejects
+   * with `NotFound` for an unknown run, and with the selection's error (`InvalidArgument` for unknown
+   * task ids, `FailedPrecondition` for tasks still out).
+   */
+  clear(runId: string, selection: ClearSelection): Promise<string[]> {
+    return this.#submit<string[]>((settle) => ({ kind: 'clear', runId, selection, settle }));
+  }
+
   applyTimerEvents(events: readonly TimerEvent[]): Promise<void> {
     return this.#submit<void>((settle) => ({ kind: 'timer_events', events, settle }));
   }
@@ -139,9 +160,9 @@ export class RunLoop {
     const batch = new TickBatch(Date.now());
     const answers: (() => void)[] = [];
     try {
-      await this.#preload(inputs);
+      const loaded = await this.#preload(inputs);
       await this.#applyTriggers(batch, inputs, answers);
-      for (const input of inputs) this.#applyInput(batch, input, answers);
+      for (const input of inputs) this.#applyInput(batch, input, answers, loaded);
       const outboxIds = batch.isEmpty ? [] : await this.#persist(batch);
       this.#afterCommit(batch, outboxIds);
       for (const answer of answers) answer();
@@ -154,16 +175,20 @@ export class RunLoop {
     }
   }
 
-  /** Loads every run the inputs name, in parallel, before the tick applies anything. */
-  async #preload(inputs: readonly Input[]): Promise<void> {
+  /**
+   * Loads every run the inputs name, in parallel, before the tick applies anything. Running runs land in
+   * the cache; finished ones only in the returned map, which a clear needs (it makes them run again).
+   */
+  async #preload(inputs: readonly Input[]): Promise<LoadedRuns> {
     const ids = new Set<string>();
     for (const input of inputs) {
       if (input.kind === 'worker_events')
         for (const event of input.events) if (event.ref) ids.add(event.ref.runId);
       if (input.kind === 'timer_events') for (const event of input.events) ids.add(event.runId);
-      if (input.kind === 'cancel') ids.add(input.runId);
+      if (input.kind === 'cancel' || input.kind === 'clear') ids.add(input.runId);
     }
-    await Promise.all([...ids].map((id) => this.#deps.runs.load(id)));
+    const runs = await Promise.all([...ids].map((id) => this.#deps.runs.load(id)));
+    return new Map([...ids].map((id, i) => [id, runs[i] ?? null]));
   }
 
   async #applyTriggers(batch: TickBatch, inputs: readonly Input[], answers: (() => void)[]): Promise<void> {
@@ -224,7 +249,7 @@ export class RunLoop {
     return run;
   }
 
-  #applyInput(batch: TickBatch, input: Input, answers: (() => void)[]): void {
+  #applyInput(batch: TickBatch, input: Input, answers: (() => void)[], loaded: LoadedRuns): void {
     switch (input.kind) {
       case 'trigger':
         return;
@@ -254,7 +279,49 @@ export class RunLoop {
         answers.push(() => input.settle.resolve(applied));
         return;
       }
+      case 'clear':
+        this.#applyClear(batch, input, answers, loaded);
+        return;
     }
+  }
+
+  /**
+   * Clears tasks of a run, running or finished. A bad request rejects only its own call; the rest of
+   * the tick goes on. A finished run is not in the cache (only running runs are): once cleared it runs
+   * again, so it joins the cache here, and the tick's failure path evicts it like any touched run.
+   */
+  #applyClear(
+    batch: TickBatch,
+    input: Extract<Input, { kind: 'clear' }>,
+    answers: (() => void)[],
+    loaded: LoadedRuns,
+  ): void {
+    // The cache first: an earlier input of this tick may have changed (or reopened) the run.
+    const run = this.#deps.runs.get(input.runId) ?? loaded.get(input.runId);
+    if (!run) {
+      answers.push(() =>
+        input.settle.reject(new TributaryError(Code.NotFound, `run ${input.runId} not found`)),
+      );
+      return;
+    }
+    let taskIds: string[];
+    try {
+      taskIds = selectTasksToClear(run.version.plan, run.snapshot, input.selection);
+    } catch (error) {
+      answers.push(() => input.settle.reject(error));
+      return;
+    }
+    // Nothing selected (only pending tasks, or no failures with failedOnly) changes nothing.
+    const transition =
+      taskIds.length > 0
+        ? applyEvent(run.version.plan, run.snapshot, { type: 'tasks_cleared', taskIds, at: batch.now })
+        : null;
+    if (transition?.applied) {
+      this.#deps.runs.add(run);
+      recordTransition(batch, run, transition, {});
+    }
+    const cleared = transition?.applied ? taskIds : [];
+    answers.push(() => input.settle.resolve(cleared));
   }
 
   /** Applies one event to a cached run; stale events and unknown or finished runs are dropped. */
@@ -276,12 +343,13 @@ export class RunLoop {
     return this.#deps.db.sql.begin(async (tx) => {
       // Issued together so postgres.js pipelines them on the transaction's connection; the server
       // runs them in this order (runs before their tasks, tasks before their attempts).
-      const [, , , , , outboxIds] = await Promise.all([
+      const [, , , , , , outboxIds] = await Promise.all([
         insertRuns(tx, batch.newRuns),
         insertTaskInstances(tx, batch.newTasks),
         updateTaskInstances(tx, [...batch.tasks.values()]),
         upsertAttempts(tx, [...batch.attempts.values()]),
-        finishRuns(tx, batch.finishedRuns),
+        finishRuns(tx, [...batch.finishedRuns.values()]),
+        reopenRuns(tx, [...batch.reopenedRuns.values()]),
         insertOutbox(
           tx,
           batch.dispatches.map((d) => d.outbox),
@@ -295,7 +363,7 @@ export class RunLoop {
     if (batch.dispatches.length > 0) this.#publish(batch.dispatches, outboxIds);
     for (const notice of batch.cancels) this.#deps.bus.publishCancel(notice);
     this.#deps.hub.publish(batch.notifications);
-    for (const finished of batch.finishedRuns) this.#deps.runs.evict(finished.id);
+    for (const id of batch.finishedRuns.keys()) this.#deps.runs.evict(id);
   }
 
   /** Publishes a committed tick's task messages, then deletes their outbox rows. Not awaited by the

@@ -9,6 +9,7 @@ import {
   dueRunDeadlines,
   pendingOutbox,
   staleRunningTasks,
+  startableQueuedRuns,
   touchHeartbeats,
 } from '@tributary/db';
 import { TaskMessageSchema } from '@tributary/proto';
@@ -65,6 +66,23 @@ export function sweepRunDeadlines({ db, loop, logger, options, signal }: SweepDe
       );
     },
     (error) => logger.warn('run deadline sweep failed', { error: String(error) }),
+  );
+}
+
+/**
+ * Queued runs (held back by their DAG's `max_active_runs`) start when slots free up. A sweep rather than
+ * a reaction to finishing runs, so that it also survives a coordinator restart; the run loop checks the
+ * limit again when it starts them.
+ */
+export function startQueuedRuns({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+  return every(
+    options.timerIntervalMs,
+    signal,
+    async () => {
+      const ids = await startableQueuedRuns(db.sql, SWEEP_LIMIT);
+      if (ids.length > 0) await loop.startQueuedRuns(ids);
+    },
+    (error) => logger.warn('starting queued runs failed', { error: String(error) }),
   );
 }
 

@@ -1,6 +1,13 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { RunState } from '@tributary/core';
-import type { AttemptWrite, NewRun, NewTaskInstance, OutboxMessage, TaskInstanceWrite } from '@tributary/db';
+import type {
+  AttemptWrite,
+  NewRun,
+  NewTaskInstance,
+  OutboxMessage,
+  ReopenedRun,
+  TaskInstanceWrite,
+} from '@tributary/db';
 import type { CancelNoticeSchema, TaskEventSchema, TaskMessage } from '@tributary/proto';
 
 /** A task message to publish once the tick's transaction commits. */
@@ -24,7 +31,10 @@ export class TickBatch {
   readonly newTasks: NewTaskInstance[] = [];
   readonly tasks = new Map<string, TaskInstanceWrite>();
   readonly attempts = new Map<string, AttemptWrite>();
-  readonly finishedRuns: { id: string; state: RunState; finishedAt: number }[] = [];
+  /** Runs that finished in this tick, by id. A run is in at most one of this and `reopenedRuns`. */
+  readonly finishedRuns = new Map<string, { id: string; state: RunState; finishedAt: number }>();
+  /** Finished runs that run again (tasks were cleared), by id. */
+  readonly reopenedRuns = new Map<string, ReopenedRun>();
   readonly dispatches: PendingDispatch[] = [];
   readonly cancels: MessageInitShape<typeof CancelNoticeSchema>[] = [];
   readonly notifications: RunNotification[] = [];
@@ -37,6 +47,25 @@ export class TickBatch {
 
   setTask(write: TaskInstanceWrite): void {
     this.tasks.set(`${write.runId}/${write.taskId}`, write);
+  }
+
+  /** Records that a run finished; a reopening earlier in the tick is superseded. */
+  finishRun(id: string, state: RunState): void {
+    this.reopenedRuns.delete(id);
+    this.finishedRuns.set(id, { id, state, finishedAt: this.now });
+    this.notifications.push({ runId: id, type: 'finished', state });
+  }
+
+  /**
+   * Records that a finished run runs again. When it finished earlier in this same tick, that finish is
+   * dropped with its watcher notification: the database never sees it, and watchers carry on.
+   */
+  reopenRun(run: ReopenedRun): void {
+    if (this.finishedRuns.delete(run.id)) {
+      const index = this.notifications.findIndex((n) => n.runId === run.id && n.type === 'finished');
+      if (index >= 0) this.notifications.splice(index, 1);
+    }
+    this.reopenedRuns.set(run.id, run);
   }
 
   /** Records what is known of an attempt, keeping earlier facts a later write leaves null. */
@@ -63,7 +92,8 @@ export class TickBatch {
       this.newRuns.length === 0 &&
       this.tasks.size === 0 &&
       this.attempts.size === 0 &&
-      this.finishedRuns.length === 0 &&
+      this.finishedRuns.size === 0 &&
+      this.reopenedRuns.size === 0 &&
       this.dispatches.length === 0
     );
   }

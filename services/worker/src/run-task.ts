@@ -227,7 +227,7 @@ async function withReportableOutput(
     const { output: _dropped, ...rest } = result;
     return { ...rest, outcome: 'failed', error: plan.failure };
   }
-  if (plan.kind === 'inline') return result;
+  if (plan.kind === 'inline' && context.bus.fitsInMessage(finishedEvent(context, key, result))) return result;
   return { ...result, output: await storeOutput(context, key, plan.json) };
 }
 

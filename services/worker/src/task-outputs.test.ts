@@ -13,7 +13,8 @@ describe('planOutput', () => {
   it('stores an output over the inline limit, measured in UTF-8 bytes', () => {
     const plan = planOutput('t', 'é'.repeat(50), LIMITS);
     expect(plan.kind).toBe('store');
-    if (plan.kind === 'store') expect(new TextDecoder().decode(plan.json)).toBe(JSON.stringify('é'.repeat(50)));
+    if (plan.kind === 'store')
+      expect(new TextDecoder().decode(plan.json)).toBe(JSON.stringify('é'.repeat(50)));
   });
 
   it('stores a small output that looks like a reference, so that it reaches downstream unchanged', () => {
@@ -26,7 +27,9 @@ describe('planOutput', () => {
     expect(plan.kind).toBe('too_large');
     if (plan.kind !== 'too_large') return;
     expect(plan.failure).toMatchObject({ type: 'OutputTooLarge', retryable: false });
-    expect(plan.failure.message).toContain("task 'extract' returned an output of 1002 B (1002 bytes of JSON)");
+    expect(plan.failure.message).toContain(
+      "task 'extract' returned an output of 1002 B (1002 bytes of JSON)",
+    );
     expect(plan.failure.message).toContain('over the limit of 1000 B (1000 bytes)');
     expect(plan.failure.message).toContain('raise TRIBUTARY_OUTPUT_MAX_BYTES on the workers');
   });

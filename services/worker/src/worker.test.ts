@@ -15,7 +15,13 @@ import {
 } from '../../../packages/bus/src/nats-server.test-util.js';
 import { compileWorkerOptions } from './options.js';
 import { type RunningWorker, startWorker } from './worker.js';
-import { bundleBytes, collectEvents, finishedEventOf, memoryLogger, outgoingTask } from './worker.test-util.js';
+import {
+  bundleBytes,
+  collectEvents,
+  finishedEventOf,
+  memoryLogger,
+  outgoingTask,
+} from './worker.test-util.js';
 
 const BUNDLE = 'bundle1';
 let server: TestNatsServer;

@@ -38,6 +38,7 @@ async function serve(overrides: Partial<Impl>): Promise<string> {
     listRuns: unimplemented,
     watchRun: () => ({ [Symbol.asyncIterator]: unimplemented }),
     cancelRun: unimplemented,
+    clearTasks: unimplemented,
     ...overrides,
   };
   const server = new grpc.Server();

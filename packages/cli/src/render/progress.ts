@@ -28,7 +28,13 @@ const SYMBOLS: Record<TaskState, string> = {
 /** The longest state name, `up_for_reschedule`. */
 const STATE_WIDTH = Math.max(...TASK_STATES.map((state) => state.length));
 
-const RUN_SYMBOLS: Record<RunState, string> = { running: '▶', succeeded: '✔', failed: '✘', cancelled: '■' };
+const RUN_SYMBOLS: Record<RunState, string> = {
+  queued: '·',
+  running: '▶',
+  succeeded: '✔',
+  failed: '✘',
+  cancelled: '■',
+};
 
 function paint(palette: Palette, state: TaskState | RunState): (text: string) => string {
   switch (state) {

@@ -19,8 +19,10 @@ export interface NewRun {
   params: JsonObject;
   requestId: string | null;
   createdAt: number;
-  /** When the run times out (epoch ms); null for none. */
+  /** When the run times out (epoch ms); null for none (and for a queued run, which has not started). */
   deadlineAt: number | null;
+  /** `queued` when the DAG's `maxActiveRuns` keeps it from starting yet. */
+  state: 'running' | 'queued';
 }
 
 export interface NewTaskInstance {
@@ -34,13 +36,13 @@ export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void>
   if (runs.length === 0) return;
   await tx`
     INSERT INTO runs (id, dag, dag_version, state, params, request_id, created_at, deadline_at)
-    SELECT v.id, v.dag, v.dag_version, 'running', v.params::jsonb, v.request_id, to_timestamp(v.created_at / 1000.0),
+    SELECT v.id, v.dag, v.dag_version, v.state, v.params::jsonb, v.request_id, to_timestamp(v.created_at / 1000.0),
            CASE WHEN v.deadline_at IS NULL THEN NULL ELSE to_timestamp(v.deadline_at / 1000.0) END
     FROM unnest(${tx.array(runs.map((r) => r.id))}::uuid[], ${tx.array(runs.map((r) => r.dag))}::text[],
                 ${tx.array(runs.map((r) => r.dagVersion))}::int[], ${tx.array(runs.map((r) => JSON.stringify(r.params)))}::text[],
                 ${tx.array(runs.map((r) => r.requestId) as string[])}::text[], ${tx.array(runs.map((r) => r.createdAt))}::float8[],
-                ${tx.array(runs.map((r) => r.deadlineAt) as number[])}::float8[])
-      AS v(id, dag, dag_version, params, request_id, created_at, deadline_at)`;
+                ${tx.array(runs.map((r) => r.deadlineAt) as number[])}::float8[], ${tx.array(runs.map((r) => r.state))}::text[])
+      AS v(id, dag, dag_version, params, request_id, created_at, deadline_at, state)`;
 }
 
 export async function insertTaskInstances(tx: Tx, rows: readonly NewTaskInstance[]): Promise<void> {
@@ -69,6 +71,8 @@ export interface TaskInstanceWrite {
   heartbeatAt: number | null;
   reschedules: number;
   sensorStartedAt: number | null;
+  /** The attempt number when the task was last cleared; tries count from there. */
+  attemptBase: number;
 }
 
 export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWrite[]): Promise<void> {
@@ -79,11 +83,12 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
        output = v.output::jsonb, error = v.error::jsonb, worker_id = v.worker_id,
        started_at = ${toTimestamp('v.started_at')}, finished_at = ${toTimestamp('v.finished_at')},
        heartbeat_at = COALESCE(${toTimestamp('v.heartbeat_at')}, t.heartbeat_at),
-       reschedules = v.reschedules, sensor_started_at = ${toTimestamp('v.sensor_started_at')}
+       reschedules = v.reschedules, sensor_started_at = ${toTimestamp('v.sensor_started_at')},
+       attempt_base = v.attempt_base
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[],
-                 $9::float8[], $10::float8[], $11::float8[], $12::int[], $13::float8[])
+                 $9::float8[], $10::float8[], $11::float8[], $12::int[], $13::float8[], $14::int[])
        AS v(run_id, task_id, state, attempt, retry_at, output, error, worker_id, started_at, finished_at, heartbeat_at,
-            reschedules, sensor_started_at)
+            reschedules, sensor_started_at, attempt_base)
      WHERE t.run_id = v.run_id AND t.task_id = v.task_id`,
     [
       rows.map((r) => r.runId),
@@ -99,6 +104,7 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
       rows.map((r) => r.heartbeatAt),
       rows.map((r) => r.reschedules),
       rows.map((r) => r.sensorStartedAt),
+      rows.map((r) => r.attemptBase),
     ] as never[],
   );
 }
@@ -157,6 +163,24 @@ export async function finishRuns(
     UPDATE runs r SET state = v.state, finished_at = to_timestamp(v.finished_at / 1000.0)
     FROM unnest(${tx.array(rows.map((r) => r.id))}::uuid[], ${tx.array(rows.map((r) => r.state))}::text[],
                 ${tx.array(rows.map((r) => r.finishedAt))}::float8[]) AS v(id, state, finished_at)
+    WHERE r.id = v.id`;
+}
+
+/** A finished run that runs again (tasks were cleared), with its new deadline. */
+export interface ReopenedRun {
+  id: string;
+  /** When the run times out now (epoch ms); null for none. */
+  deadlineAt: number | null;
+}
+
+/** Sets finished runs running again: no finish time, and the deadline their `dagrun_timeout` gives now. */
+export async function reopenRuns(tx: Tx, rows: readonly ReopenedRun[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    UPDATE runs r SET state = 'running', finished_at = NULL,
+           deadline_at = CASE WHEN v.deadline_at IS NULL THEN NULL ELSE to_timestamp(v.deadline_at / 1000.0) END
+    FROM unnest(${tx.array(rows.map((r) => r.id))}::uuid[],
+                ${tx.array(rows.map((r) => r.deadlineAt) as number[])}::float8[]) AS v(id, deadline_at)
     WHERE r.id = v.id`;
 }
 

@@ -118,7 +118,11 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
           if (notification.type === 'task') {
             yield { event: { case: 'task', value: notification.event } };
           } else {
-            yield { event: { case: 'finished', value: await mustReadRun(db, request.runId) } };
+            const finished = await mustReadRun(db, request.runId);
+            // A clear may have made the run run again since it finished: then the stream goes on with
+            // the cleared tasks' events, which the subscription has kept.
+            if (!isTerminalRunState(runStateFromProto(finished.state))) continue;
+            yield { event: { case: 'finished', value: finished } };
             return;
           }
         }
@@ -133,6 +137,19 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       if (!existing) throw new TributaryError(Code.NotFound, `run ${request.runId} not found`);
       await loop.cancel(request.runId, request.reason || 'cancelled through the API');
       return { run: await mustReadRun(db, request.runId) };
+    },
+
+    async clearTasks(request) {
+      checkRunId(request.runId);
+      if (request.taskIds.length === 0) throw invalid('task_ids', 'must name at least one task to clear');
+      // The run loop loads the run, finished or not, and answers NOT_FOUND, INVALID_ARGUMENT (unknown
+      // task) or FAILED_PRECONDITION (a task still queued, running or waiting for a retry).
+      const cleared = await loop.clear(request.runId, {
+        taskIds: request.taskIds,
+        downstream: request.downstream,
+        failedOnly: request.failedOnly,
+      });
+      return { run: await mustReadRun(db, request.runId), clearedTaskIds: cleared };
     },
   };
 }

@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/service.proto.
  */
 export const file_tributary_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmlidXRhcnkvdjEvc2VydmljZS5wcm90bxIMdHJpYnV0YXJ5LnYxIjoKElJlZ2lzdGVyRGFnUmVxdWVzdBIkCgZidW5kbGUYASABKAsyFC50cmlidXRhcnkudjEuQnVuZGxlIlEKE1JlZ2lzdGVyRGFnUmVzcG9uc2USKQoHdmVyc2lvbhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiEQoPTGlzdERhZ3NSZXF1ZXN0IjoKEExpc3REYWdzUmVzcG9uc2USJgoEZGFncxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5EYWdTdW1tYXJ5Im4KEVRyaWdnZXJSdW5SZXF1ZXN0EgsKA2RhZxgBIAEoCRInCgZwYXJhbXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkSDwoHdmVyc2lvbhgEIAEoDSJFChJUcmlnZ2VyUnVuUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW4iRQoPTGlzdFJ1bnNSZXF1ZXN0EgsKA2RhZxgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJMChBMaXN0UnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES50cmlidXRhcnkudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIrMCCglUYXNrRXZlbnQSDwoHdGFza19pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLnRyaWJ1dGFyeS52MS5UYXNrU3RhdGUSDwoHYXR0ZW1wdBgDIAEoDRIRCgl3b3JrZXJfaWQYBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgHIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEhAKCGxvZ190YWlsGAggAygJEhMKC2R1cmF0aW9uX21zGAkgASgEEiwKCHJldHJ5X2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAQoQV2F0Y2hSdW5SZXNwb25zZRIlCghzbmFwc2hvdBgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW5IABInCgR0YXNrGAIgASgLMhcudHJpYnV0YXJ5LnYxLlRhc2tFdmVudEgAEiUKCGZpbmlzaGVkGAMgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAQgcKBWV2ZW50IjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIzChFDYW5jZWxSdW5SZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuMq0EChBUcmlidXRhcnlTZXJ2aWNlElIKC1JlZ2lzdGVyRGFnEiAudHJpYnV0YXJ5LnYxLlJlZ2lzdGVyRGFnUmVxdWVzdBohLnRyaWJ1dGFyeS52MS5SZWdpc3RlckRhZ1Jlc3BvbnNlEkkKCExpc3REYWdzEh0udHJpYnV0YXJ5LnYxLkxpc3REYWdzUmVxdWVzdBoeLnRyaWJ1dGFyeS52MS5MaXN0RGFnc1Jlc3BvbnNlEk8KClRyaWdnZXJSdW4SHy50cmlidXRhcnkudjEuVHJpZ2dlclJ1blJlcXVlc3QaIC50cmlidXRhcnkudjEuVHJpZ2dlclJ1blJlc3BvbnNlEkMKBkdldFJ1bhIbLnRyaWJ1dGFyeS52MS5HZXRSdW5SZXF1ZXN0GhwudHJpYnV0YXJ5LnYxLkdldFJ1blJlc3BvbnNlEkkKCExpc3RSdW5zEh0udHJpYnV0YXJ5LnYxLkxpc3RSdW5zUmVxdWVzdBoeLnRyaWJ1dGFyeS52MS5MaXN0UnVuc1Jlc3BvbnNlEksKCFdhdGNoUnVuEh0udHJpYnV0YXJ5LnYxLldhdGNoUnVuUmVxdWVzdBoeLnRyaWJ1dGFyeS52MS5XYXRjaFJ1blJlc3BvbnNlMAESTAoJQ2FuY2VsUnVuEh4udHJpYnV0YXJ5LnYxLkNhbmNlbFJ1blJlcXVlc3QaHy50cmlidXRhcnkudjEuQ2FuY2VsUnVuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
+  fileDesc("Chp0cmlidXRhcnkvdjEvc2VydmljZS5wcm90bxIMdHJpYnV0YXJ5LnYxIjoKElJlZ2lzdGVyRGFnUmVxdWVzdBIkCgZidW5kbGUYASABKAsyFC50cmlidXRhcnkudjEuQnVuZGxlIlEKE1JlZ2lzdGVyRGFnUmVzcG9uc2USKQoHdmVyc2lvbhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiEQoPTGlzdERhZ3NSZXF1ZXN0IjoKEExpc3REYWdzUmVzcG9uc2USJgoEZGFncxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5EYWdTdW1tYXJ5Im4KEVRyaWdnZXJSdW5SZXF1ZXN0EgsKA2RhZxgBIAEoCRInCgZwYXJhbXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkSDwoHdmVyc2lvbhgEIAEoDSJFChJUcmlnZ2VyUnVuUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW4iRQoPTGlzdFJ1bnNSZXF1ZXN0EgsKA2RhZxgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJMChBMaXN0UnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES50cmlidXRhcnkudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIrMCCglUYXNrRXZlbnQSDwoHdGFza19pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLnRyaWJ1dGFyeS52MS5UYXNrU3RhdGUSDwoHYXR0ZW1wdBgDIAEoDRIRCgl3b3JrZXJfaWQYBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgHIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEhAKCGxvZ190YWlsGAggAygJEhMKC2R1cmF0aW9uX21zGAkgASgEEiwKCHJldHJ5X2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAQoQV2F0Y2hSdW5SZXNwb25zZRIlCghzbmFwc2hvdBgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW5IABInCgR0YXNrGAIgASgLMhcudHJpYnV0YXJ5LnYxLlRhc2tFdmVudEgAEiUKCGZpbmlzaGVkGAMgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAQgcKBWV2ZW50IjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIzChFDYW5jZWxSdW5SZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuIl4KEUNsZWFyVGFza3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRISCgpkb3duc3RyZWFtGAMgASgIEhMKC2ZhaWxlZF9vbmx5GAQgASgIIk4KEkNsZWFyVGFza3NSZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuEhgKEGNsZWFyZWRfdGFza19pZHMYAiADKAky/gQKEFRyaWJ1dGFyeVNlcnZpY2USUgoLUmVnaXN0ZXJEYWcSIC50cmlidXRhcnkudjEuUmVnaXN0ZXJEYWdSZXF1ZXN0GiEudHJpYnV0YXJ5LnYxLlJlZ2lzdGVyRGFnUmVzcG9uc2USSQoITGlzdERhZ3MSHS50cmlidXRhcnkudjEuTGlzdERhZ3NSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3REYWdzUmVzcG9uc2USTwoKVHJpZ2dlclJ1bhIfLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVxdWVzdBogLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVzcG9uc2USQwoGR2V0UnVuEhsudHJpYnV0YXJ5LnYxLkdldFJ1blJlcXVlc3QaHC50cmlidXRhcnkudjEuR2V0UnVuUmVzcG9uc2USSQoITGlzdFJ1bnMSHS50cmlidXRhcnkudjEuTGlzdFJ1bnNSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3RSdW5zUmVzcG9uc2USSwoIV2F0Y2hSdW4SHS50cmlidXRhcnkudjEuV2F0Y2hSdW5SZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLldhdGNoUnVuUmVzcG9uc2UwARJMCglDYW5jZWxSdW4SHi50cmlidXRhcnkudjEuQ2FuY2VsUnVuUmVxdWVzdBofLnRyaWJ1dGFyeS52MS5DYW5jZWxSdW5SZXNwb25zZRJPCgpDbGVhclRhc2tzEh8udHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXF1ZXN0GiAudHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
 
 /**
  * @generated from message tributary.v1.RegisterDagRequest
@@ -398,6 +398,71 @@ export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE_
   messageDesc(file_tributary_v1_service, 14);
 
 /**
+ * @generated from message tributary.v1.ClearTasksRequest
+ */
+export type ClearTasksRequest = Message<"tributary.v1.ClearTasksRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * The tasks to clear; at least one. Unknown ids are INVALID_ARGUMENT.
+   *
+   * @generated from field: repeated string task_ids = 2;
+   */
+  taskIds: string[];
+
+  /**
+   * Also clear every task downstream of them, transitively.
+   *
+   * @generated from field: bool downstream = 3;
+   */
+  downstream: boolean;
+
+  /**
+   * Only clear tasks that ended failed or upstream_failed.
+   *
+   * @generated from field: bool failed_only = 4;
+   */
+  failedOnly: boolean;
+};
+
+/**
+ * Describes the message tributary.v1.ClearTasksRequest.
+ * Use `create(ClearTasksRequestSchema)` to create a new message.
+ */
+export const ClearTasksRequestSchema: GenMessage<ClearTasksRequest> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 15);
+
+/**
+ * @generated from message tributary.v1.ClearTasksResponse
+ */
+export type ClearTasksResponse = Message<"tributary.v1.ClearTasksResponse"> & {
+  /**
+   * The run after the clear.
+   *
+   * @generated from field: tributary.v1.Run run = 1;
+   */
+  run?: Run | undefined;
+
+  /**
+   * The tasks reset to run again, in topological order; empty when none was finished (or failed, with
+   * failed_only).
+   *
+   * @generated from field: repeated string cleared_task_ids = 2;
+   */
+  clearedTaskIds: string[];
+};
+
+/**
+ * Describes the message tributary.v1.ClearTasksResponse.
+ * Use `create(ClearTasksResponseSchema)` to create a new message.
+ */
+export const ClearTasksResponseSchema: GenMessage<ClearTasksResponse> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 16);
+
+/**
  * The public API: register DAGs, trigger and watch runs.
  *
  * @generated from service tributary.v1.TributaryService
@@ -464,6 +529,17 @@ export const TributaryService: GenService<{
     methodKind: "unary";
     input: typeof CancelRunRequestSchema;
     output: typeof CancelRunResponseSchema;
+  },
+  /**
+   * Resets finished tasks to run again within the same run (Airflow's "clear"), keeping the history of
+   * their earlier attempts. A finished run (failed, cancelled, succeeded) runs again.
+   *
+   * @generated from rpc tributary.v1.TributaryService.ClearTasks
+   */
+  clearTasks: {
+    methodKind: "unary";
+    input: typeof ClearTasksRequestSchema;
+    output: typeof ClearTasksResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tributary_v1_service, 0);
