@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { cancelCommand } from './commands/cancel.js';
+import { clearCommand } from './commands/clear.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { dagsCommand } from './commands/dags.js';
 import { deployCommand } from './commands/deploy.js';
@@ -135,6 +136,15 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .description('cancel a run')
     .option('--reason <text>', 'why, recorded with the run')
     .action((runId: string, options) => act(() => cancelCommand(runId, options, io())));
+  program
+    .command('clear <run> <task...>')
+    .description('reset finished tasks to run again within the run (a finished run runs again)')
+    .option('--downstream', 'also clear every task downstream of them')
+    .option('--failed-only', 'only clear tasks that failed or were upstream_failed')
+    .option('--json', 'print the cleared tasks and the run as JSON')
+    .action((runId: string, taskIds: string[], options) =>
+      act(() => clearCommand(runId, taskIds, options, io())),
+    );
   return program;
 }
 

@@ -137,6 +137,24 @@ describe('createClient', () => {
     expect(await client.cancelRun('r2', 'enough')).toMatchObject({ id: 'r2', dag: 'enough' });
   });
 
+  it('sends a clear with its flags and returns the run and the cleared task ids', async () => {
+    const requests: unknown[] = [];
+    const client = await serve({
+      clearTasks: async (r) => {
+        requests.push({ runId: r.runId, taskIds: r.taskIds, downstream: r.downstream, failedOnly: r.failedOnly });
+        return { run: { id: r.runId }, clearedTaskIds: r.downstream ? [...r.taskIds, 'load'] : r.taskIds };
+      },
+    });
+    const cleared = await client.clearTasks('r3', ['extract'], { downstream: true, failedOnly: true });
+    expect(cleared.run.id).toBe('r3');
+    expect(cleared.clearedTaskIds).toEqual(['extract', 'load']);
+    expect((await client.clearTasks('r4', ['a', 'b'])).clearedTaskIds).toEqual(['a', 'b']);
+    expect(requests).toEqual([
+      { runId: 'r3', taskIds: ['extract'], downstream: true, failedOnly: true },
+      { runId: 'r4', taskIds: ['a', 'b'], downstream: false, failedOnly: false },
+    ]);
+  });
+
   it('rejects with a TributaryError carrying the status code, message and problems', async () => {
     const client = await serve({
       triggerRun: async () => {

@@ -1,5 +1,5 @@
 import { TRIGGER_RULES } from '@tributary/core';
-import { SENSOR_NOT_YET_EXIT_CODE, TASK_KINDS, type TaskKind } from './model.js';
+import { DEFAULT_SQL_MAX_ROWS, SENSOR_NOT_YET_EXIT_CODE, TASK_KINDS, type TaskKind } from './model.js';
 
 /**
  * The shape of every field a spec may hold, declared once: the structure checks read values by
@@ -26,6 +26,9 @@ export type ValueType =
   | 'module'
   | 'exportName'
   | 'command'
+  | 'connection'
+  | 'statement'
+  | 'maxRows'
   | 'params'
   | 'defaults'
   | 'tasks';
@@ -49,6 +52,16 @@ export const POOL_PATTERN = '^[A-Za-z0-9_-]+$';
 export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const EXPORT_NAME_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]*$';
+/**
+ * `warehouse`, `crm_replica`: a connection name becomes part of an environment variable name
+ * (`TRIBUTARY_CONNECTION_WAREHOUSE`), so it is an identifier without `-`.
+ */
+export const CONNECTION_NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_]*$';
+/**
+ * The most rows a SQL task may keep in its output. Outputs travel in messages and are stored as JSON;
+ * a bigger result belongs in a table or a file, written by the statement itself.
+ */
+export const MAX_SQL_ROWS = 1_000_000;
 
 /** The worker pool of a task that names none. */
 export const DEFAULT_POOL = 'default';
@@ -57,7 +70,7 @@ export const DEFAULT_EXPORT = 'run';
 
 /** Fields a task has whatever its kind. */
 const COMMON_TASK_FIELDS: FieldTable = {
-  kind: { type: 'kind', required: true, description: `What runs the task: ${TASK_KINDS.join(' or ')}.` },
+  kind: { type: 'kind', required: true, description: `What runs the task: ${TASK_KINDS.join(', ')}.` },
   description: { type: 'text', description: 'What the task does, for people.' },
   needs: {
     type: 'needs',
@@ -103,6 +116,33 @@ const COMMON_TASK_FIELDS: FieldTable = {
   env: { type: 'env', description: 'Extra environment variables (shell) or ctx.env entries (node).' },
 };
 
+/**
+ * Fields of a sql task. It has no `env` (no process starts), and it cannot be a sensor or a branch: its
+ * output is rows, which say neither "not yet" nor which task to follow.
+ */
+const SQL_TASK_FIELDS: FieldTable = {
+  ...omit(COMMON_TASK_FIELDS, ['env', 'sensor', 'branch']),
+  connection: {
+    type: 'connection',
+    required: true,
+    description:
+      'The Postgres connection to run the statement on, by name (letters, digits and _), e.g. warehouse. ' +
+      'The worker resolves it to a URL from TRIBUTARY_CONNECTION_<NAME> or its secrets file; ' +
+      'the URL is never written in the DAG.',
+  },
+  statement: {
+    type: 'statement',
+    required: true,
+    description:
+      'One SQL statement. Each {{ name }} template becomes a bind parameter ($1, $2, ...), so a value is ' +
+      'never read as SQL; write templates where a value goes, not inside quotes or comments.',
+  },
+  max_rows: {
+    type: 'maxRows',
+    description: `The most rows the output keeps (1 to ${MAX_SQL_ROWS}); the statement is not read further and the output says truncated. Default ${DEFAULT_SQL_MAX_ROWS}.`,
+  },
+};
+
 /** Fields of each task kind, common ones included. */
 export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
   node: {
@@ -129,6 +169,7 @@ export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
       description: 'The exit code that ends the task skipped instead of failed. Default 99.',
     },
   },
+  sql: SQL_TASK_FIELDS,
 };
 
 /** Fields of a task's `sensor` mapping. */
@@ -203,4 +244,8 @@ export const TOP_FIELDS: FieldTable = {
 
 function pick(table: FieldTable, names: readonly string[]): FieldTable {
   return Object.fromEntries(names.map((name) => [name, table[name] as FieldSpec]));
+}
+
+function omit(table: FieldTable, names: readonly string[]): FieldTable {
+  return Object.fromEntries(Object.entries(table).filter(([name]) => !names.includes(name)));
 }

@@ -74,7 +74,7 @@ export interface TaskModelBase {
   timeoutMs: number | null;
   /** The worker pool that runs this task. @default "default" */
   pool: string;
-  /** Extra environment variables (shell) or `ctx.env` entries (node). */
+  /** Extra environment variables (shell) or `ctx.env` entries (node); always empty for sql tasks. */
   env: Record<string, string>;
 }
 
@@ -95,6 +95,24 @@ export interface ShellTaskModel extends TaskModelBase {
   skipExitCode: number;
 }
 
-export type TaskModel = NodeTaskModel | ShellTaskModel;
+/** The rows a SQL task's output holds at most when its spec sets no `max_rows`. */
+export const DEFAULT_SQL_MAX_ROWS = 1000;
+
+/**
+ * One SQL statement run against a Postgres connection. The connection is named here and resolved to a
+ * URL on the worker (from its environment or secrets file), so no credential is stored with the DAG.
+ * The output is `{ rows, rowCount, truncated }`.
+ */
+export interface SqlTaskModel extends TaskModelBase {
+  kind: 'sql';
+  /** The connection's name, e.g. `warehouse` (`TRIBUTARY_CONNECTION_WAREHOUSE` on the worker). */
+  connection: string;
+  /** One SQL statement; its `{{ name }}` templates become bind parameters (`$1`, `$2`, ...). */
+  statement: string;
+  /** The most rows the output holds; the statement is not read further. @default 1000 */
+  maxRows: number;
+}
+
+export type TaskModel = NodeTaskModel | ShellTaskModel | SqlTaskModel;
 export type TaskKind = TaskModel['kind'];
-export const TASK_KINDS: readonly TaskKind[] = ['node', 'shell'];
+export const TASK_KINDS: readonly TaskKind[] = ['node', 'shell', 'sql'];

@@ -203,6 +203,64 @@ describe('client commands', () => {
     expect(await cli(server, 'cancel', 'r1')).toEqual({ code: 0, out: 'r1: cancelled\n', err: '' });
   });
 
+  it('clear sends the tasks and flags and prints what was cleared and the run state', async () => {
+    const requests: unknown[] = [];
+    const server = await serve({
+      clearTasks: (request) => {
+        const { runId, taskIds, downstream, failedOnly } = request;
+        requests.push({ runId, taskIds, downstream, failedOnly });
+        const cleared = request.failedOnly ? [] : ['extract', 'load'];
+        return { run: { ...RUN, state: cleared.length > 0 ? RunState.RUNNING : RunState.FAILED }, clearedTaskIds: cleared };
+      },
+    });
+    expect(await cli(server, 'clear', 'r1', 'extract', '--downstream')).toEqual({
+      code: 0,
+      out: 'cleared 2 tasks: extract, load\nr1: running\n',
+      err: '',
+    });
+    expect((await cli(server, 'clear', 'r1', 'extract', 'load', '--failed-only')).out).toBe(
+      'nothing to clear: no failed task among those named\nr1: failed\n',
+    );
+    const json = JSON.parse((await cli(server, 'clear', 'r1', 'extract', '--json')).out) as Record<
+      string,
+      unknown
+    >;
+    expect(json.cleared).toEqual(['extract', 'load']);
+    expect(json.run).toMatchObject({ id: 'r1', state: 'running' });
+    expect(requests).toEqual([
+      { runId: 'r1', taskIds: ['extract'], downstream: true, failedOnly: false },
+      { runId: 'r1', taskIds: ['extract', 'load'], downstream: false, failedOnly: true },
+      { runId: 'r1', taskIds: ['extract'], downstream: false, failedOnly: false },
+    ]);
+  });
+
+  it('clear exits 1 for a task still running and 2 for an unknown task, printing the server error', async () => {
+    const server = await serve({
+      clearTasks: (request) => {
+        if (request.taskIds.includes('nope'))
+          throw new TributaryError(Code.InvalidArgument, "unknown task 'nope'", {
+            problems: [{ taskId: 'nope', message: "no task 'nope' in the DAG" }],
+          });
+        throw new TributaryError(Code.FailedPrecondition, "cannot clear 'extract' (running)");
+      },
+    });
+    expect(await cli(server, 'clear', 'r1', 'extract')).toEqual({
+      code: 1,
+      out: '',
+      err: "error: [failed_precondition] cannot clear 'extract' (running)\n",
+    });
+    const unknown = await cli(server, 'clear', 'r1', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("error: [invalid_argument] unknown task 'nope'\n");
+    expect(unknown.err).toContain("no task 'nope' in the DAG");
+  });
+
+  it('clear without a task is a usage error, exiting 2 before calling the server', async () => {
+    const { code, err } = await cli('127.0.0.1:1', 'clear', 'r1');
+    expect(code).toBe(2);
+    expect(err).toContain("missing required argument 'task'");
+  });
+
   it('prints a server error with its code name and problems, exiting 2 for invalid arguments', async () => {
     const server = await serve({
       triggerRun: () => {
