@@ -4,7 +4,9 @@ import {
   type Database,
   deleteOutbox,
   dueRetries,
+  finishRuns,
   getAttemptRows,
+  getRunRow,
   getTaskInstanceRows,
   insertOutbox,
   insertRuns,
@@ -13,6 +15,7 @@ import {
   migrate,
   pendingOutbox,
   registerDagVersion,
+  reopenRuns,
   SchemaTooNewError,
   staleRunningTasks,
   touchHeartbeats,
@@ -45,7 +48,16 @@ async function newRun(taskCount: number): Promise<string> {
   const id = randomUUID();
   await db.sql.begin(async (tx) => {
     await insertRuns(tx, [
-      { id, dag: 'd', dagVersion: version.version, params: { p: 1 }, requestId: null, createdAt: Date.now() },
+      {
+        id,
+        dag: 'd',
+        dagVersion: version.version,
+        params: { p: 1 },
+        requestId: null,
+        createdAt: Date.now(),
+        deadlineAt: null,
+        state: 'running',
+      },
     ]);
     await insertTaskInstances(
       tx,
@@ -101,6 +113,9 @@ describe('the database layer', () => {
           startedAt: now,
           finishedAt: now + 5,
           heartbeatAt: null,
+          reschedules: 0,
+          sensorStartedAt: null,
+          attemptBase: 0,
         })),
       );
       await upsertAttempts(
@@ -166,6 +181,9 @@ describe('the database layer', () => {
       startedAt: now,
       finishedAt: null,
       heartbeatAt: extra.heartbeatAt ?? null,
+      reschedules: 0,
+      sensorStartedAt: null,
+      attemptBase: 0,
     });
     await db.sql.begin(async (tx) => {
       await updateTaskInstances(tx, [
@@ -188,6 +206,44 @@ describe('the database layer', () => {
     );
     const stale = (await staleRunningTasks(db.sql, now - 30_000, 10)).filter((k) => k.runId === runId);
     expect(stale.map((k) => k.taskId)).toEqual(['t1']);
+  });
+
+  it('writes a cleared task back to pending with its attempt base, and reopens a finished run', async () => {
+    const runId = await newRun(1);
+    const now = Date.now();
+    await db.sql.begin(async (tx) => {
+      await finishRuns(tx, [{ id: runId, state: 'failed', finishedAt: now }]);
+    });
+    expect(await getRunRow(db, runId)).toMatchObject({ state: 'failed', deadlineAt: null });
+    await db.sql.begin(async (tx) => {
+      await updateTaskInstances(tx, [
+        {
+          runId,
+          taskId: 't0',
+          state: 'pending',
+          attempt: 3,
+          retryAt: null,
+          output: null,
+          error: null,
+          workerId: null,
+          startedAt: null,
+          finishedAt: null,
+          heartbeatAt: null,
+          reschedules: 0,
+          sensorStartedAt: null,
+          attemptBase: 3,
+        },
+      ]);
+      await reopenRuns(tx, [{ id: runId, deadlineAt: now + 60_000 }]);
+    });
+    const [task] = await getTaskInstanceRows(db, runId);
+    expect(task).toMatchObject({ state: 'pending', attempt: 3, attemptBase: 3 });
+    const reopened = await getRunRow(db, runId);
+    expect(reopened).toMatchObject({ state: 'running', finishedAt: null });
+    expect(reopened!.deadlineAt!.getTime()).toBe(now + 60_000);
+    // A DAG without a dagrun_timeout has no deadline after a reopening either.
+    await db.sql.begin((tx) => reopenRuns(tx, [{ id: runId, deadlineAt: null }]));
+    expect((await getRunRow(db, runId))!.deadlineAt).toBeNull();
   });
 
   it('round-trips outbox payload bytes and deletes published rows', async () => {

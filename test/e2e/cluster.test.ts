@@ -4,7 +4,14 @@ import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { packDagFolder } from '@tributary/client';
 import { Code, formatProblem, type JsonValue, TributaryError } from '@tributary/core';
-import { BundleSchema, type Run, runStateFromProto, taskStateFromProto, valueToJson } from '@tributary/proto';
+import {
+  BundleSchema,
+  millisFromTimestamp,
+  type Run,
+  runStateFromProto,
+  taskStateFromProto,
+  valueToJson,
+} from '@tributary/proto';
 import { runDagLocally } from '@tributary/runner';
 import { loadDagFolder } from '@tributary/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +26,7 @@ let cluster: Cluster;
 
 beforeAll(async () => {
   cluster = await startCluster({ workers: 2 });
-  for (const dir of [example('diamond'), example('failing'), fixture('slow')])
+  for (const dir of [example('diamond'), example('failing'), fixture('slow'), fixture('one-at-a-time')])
     await cluster.client.deployDagFolder(dir);
 });
 
@@ -239,5 +246,25 @@ describe('a DAG on coordinator and workers', () => {
     expect(nap.attempts[0]!.workerId).toBe(running.workerId);
     expect(nap.attempts.at(-1)!.workerId).not.toBe(running.workerId);
     expect(valueToJson(nap.output!)).toEqual({ slept: true });
+  });
+
+  it('queues runs beyond max_active_runs and starts them one at a time, oldest first', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await cluster.client.triggerRun({ dag: 'one-at-a-time' })).run!.id);
+    const states = await Promise.all(
+      ids.map(async (id) => runStateFromProto((await cluster.client.getRun(id)).state)),
+    );
+    expect(states).toEqual(['running', 'queued', 'queued']);
+    const finished = await Promise.all(ids.map((id) => watchToEnd(id).then((r) => r.finished)));
+    expect(finished.map((run) => runStateFromProto(run.state))).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    // Each run's task started only after the previous run finished.
+    for (let i = 1; i < 3; i++) {
+      const started = millisFromTimestamp(finished[i]!.tasks[0]!.startedAt!);
+      expect(started).toBeGreaterThanOrEqual(millisFromTimestamp(finished[i - 1]!.finishedAt!));
+    }
   });
 });

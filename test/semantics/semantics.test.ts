@@ -10,6 +10,7 @@ import { stopAll } from '../harness/index.js';
 import { attemptsOf, type Backend, type ClusterBackend, clusterBackend, localBackend } from './backends.js';
 
 const example = (name: string) => join(REPO_ROOT, 'examples', name);
+const fixture = (name: string) => join(REPO_ROOT, 'test', 'fixtures', 'dags', name);
 
 /** The conformance DAG as YAML: producers exit 0, 1 or 99; judged tasks exit 0 when they run. */
 async function writeConformanceDag(): Promise<string> {
@@ -135,5 +136,13 @@ describe.each(backends)('task semantics on the $name', ({ start }) => {
     expect(outcome.tasks.slow_query?.error?.message).toMatch(/timed out|timeout/i);
     expect(outcome.tasks.long_export?.state).toBe('cancelled');
     expect(outcome.tasks.long_export?.error?.type).toBe('DagRunTimeout');
+  });
+
+  it('never has more tasks of a run out at once than max_active_tasks', async () => {
+    const outcome = await backend.run(fixture('limits'));
+    expect(outcome.state).toBe('succeeded');
+    const active = Object.values(outcome.tasks).map((task) => (task.output as { active: number }).active);
+    expect(active).toHaveLength(6);
+    expect(Math.max(...active)).toBe(2);
   });
 });

@@ -66,7 +66,11 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
   withParams(program.command('run <path>').description('run a DAG on this machine, no services needed'))
     .option('--json', 'one JSON line per event, then a summary object')
     .option('--concurrency <n>', 'task attempts at once (default: CPU count)', positiveInteger)
-    .action((path: string, options) => act(() => runCommand(path, options, io())));
+    .option(
+      '--secrets-file <file>',
+      "sql tasks' connection URLs, as connections: { name: url } (default: $TRIBUTARY_SECRETS_FILE)",
+    )
+    .action((path: string, options) => act(() => runCommand(path, options, io(), env)));
   program
     .command('validate <path...>')
     .description('check DAG specs and print every problem')

@@ -141,7 +141,12 @@ describe('createClient', () => {
     const requests: unknown[] = [];
     const client = await serve({
       clearTasks: async (r) => {
-        requests.push({ runId: r.runId, taskIds: r.taskIds, downstream: r.downstream, failedOnly: r.failedOnly });
+        requests.push({
+          runId: r.runId,
+          taskIds: r.taskIds,
+          downstream: r.downstream,
+          failedOnly: r.failedOnly,
+        });
         return { run: { id: r.runId }, clearedTaskIds: r.downstream ? [...r.taskIds, 'load'] : r.taskIds };
       },
     });

@@ -32,12 +32,12 @@ describe('createExecutor', () => {
   it('fails an attempt of a kind it does not know without throwing', async () => {
     executor = createExecutor();
     const request = shellRequest('true');
-    const task = { ...request.task, kind: 'sql' } as unknown as TaskModel;
+    const task = { ...request.task, kind: 'spark' } as unknown as TaskModel;
     const result = await executor.execute({ ...request, task });
     expect(result.outcome).toBe('failed');
     expect(result.error).toEqual({
       type: 'UnsupportedTaskKind',
-      message: "task 'extract': this worker cannot run tasks of kind 'sql'",
+      message: "task 'extract': this worker cannot run tasks of kind 'spark'",
       retryable: false,
     });
   });

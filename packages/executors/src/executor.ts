@@ -1,9 +1,10 @@
 import { Code, TributaryError } from '@tributary/core';
 import { createNodeExecutor } from './node-executor.js';
 import { compileExecutorOptions } from './options.js';
-import { renderTaskTemplates, TemplateError } from './render-templates.js';
+import { renderTaskTemplates, TemplateError, templateFailure } from './render-templates.js';
 import { runSensor } from './sensor.js';
 import { createShellExecutor } from './shell-executor.js';
+import { createSqlExecutor } from './sql-executor.js';
 import type {
   ExecuteOptions,
   ExecutionRequest,
@@ -14,7 +15,8 @@ import type {
 
 /**
  * An executor for every task kind, dispatching on `task.kind`. Node tasks run in a piscina thread
- * pool created on the first node task; shell tasks run as `/bin/sh -c` in their own process group.
+ * pool created on the first node task; shell tasks run as `/bin/sh -c` in their own process group;
+ * sql tasks run their statement on a connection of their own, resolved by `options.connections`.
  * Sensors are poked through the same kind executors (see {@link runSensor}).
  * Throws an `InvalidArgument` error naming the field when an option is invalid.
  */
@@ -22,6 +24,7 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
   const compiled = compileExecutorOptions(options);
   const node = createNodeExecutor(compiled);
   const shell = createShellExecutor(compiled);
+  const sql = createSqlExecutor(compiled);
   const closing = new AbortController();
   const runOnce = (request: ExecutionRequest, executeOptions: ExecuteOptions): Promise<ExecutionResult> => {
     const { task } = request;
@@ -30,6 +33,8 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
         return node.execute(request, task, executeOptions);
       case 'shell':
         return shell.execute(request, task, executeOptions);
+      case 'sql':
+        return sql.execute(request, task, executeOptions);
       default:
         return Promise.resolve(unsupportedKind(task));
     }
@@ -53,7 +58,7 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
     async close() {
       // First: a sensor between pokes must not start another poke once the kind executors are closing.
       closing.abort();
-      await Promise.all([node.close(), shell.close()]);
+      await Promise.all([node.close(), shell.close(), sql.close()]);
     },
   };
 }
@@ -64,22 +69,14 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
  */
 function renderTemplates(request: ExecutionRequest): ExecutionRequest | ExecutionResult {
   // A kind this build does not know fails as such, whatever its templates say.
-  if (request.task.kind !== 'node' && request.task.kind !== 'shell') return request;
+  const { kind } = request.task;
+  if (kind !== 'node' && kind !== 'shell' && kind !== 'sql') return request;
   try {
     return { ...request, task: renderTaskTemplates(request) };
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     const now = Date.now();
-    const details: Record<string, string> = {};
-    if (error.field !== undefined) details.field = error.field;
-    if (error.template !== undefined) details.template = error.template;
-    return {
-      outcome: 'failed',
-      error: { type: error.name, message: error.message, retryable: error.retryable, details },
-      startedAt: now,
-      finishedAt: now,
-      logTail: [],
-    };
+    return { outcome: 'failed', error: templateFailure(error), startedAt: now, finishedAt: now, logTail: [] };
   }
 }
 

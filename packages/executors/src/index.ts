@@ -1,6 +1,13 @@
 // Task-author types live in the sdk; re-exported so that imports from this package keep working.
 export type { LogLevel, NodeTaskContext, TaskLogger } from '@tributary/sdk';
+export {
+  CONNECTION_ENV_PREFIX,
+  type ConnectionResolverOptions,
+  connectionEnvName,
+  createConnectionResolver,
+} from './connections.js';
 export { createExecutor } from './executor.js';
 export { DEFAULT_EXECUTOR_OPTIONS } from './options.js';
 export { sensorTimeoutFailure } from './sensor.js';
+export type { SqlOutput } from './sql-executor.js';
 export * from './types.js';

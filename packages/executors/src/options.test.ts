@@ -11,12 +11,13 @@ describe('compileExecutorOptions', () => {
 
   it('keeps the options given', () => {
     const baseEnv = { PATH: '/bin' };
-    expect(compileExecutorOptions({ maxThreads: 3, killGraceMs: 0, logTailLines: 0, baseEnv })).toEqual({
-      maxThreads: 3,
-      killGraceMs: 0,
-      logTailLines: 0,
-      baseEnv,
-    });
+    const connections = (name: string) => (name === 'w' ? 'postgres://h/db' : undefined);
+    const options = { maxThreads: 3, killGraceMs: 0, logTailLines: 0, baseEnv, connections };
+    expect(compileExecutorOptions(options)).toEqual(options);
+  });
+
+  it('configures no sql connection by default', () => {
+    expect(compileExecutorOptions().connections('warehouse')).toBeUndefined();
   });
 
   it.each([

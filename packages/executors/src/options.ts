@@ -9,6 +9,7 @@ export const DEFAULT_EXECUTOR_OPTIONS: Required<ExecutorOptions> = {
   logTailLines: 20,
   // The live object, not a copy: a worker that edits its environment before starting tasks is honoured.
   baseEnv: process.env,
+  connections: () => undefined,
 };
 
 /** Fills defaults and validates; throws an `InvalidArgument` error naming the bad field. */
@@ -18,6 +19,7 @@ export function compileExecutorOptions(options: ExecutorOptions = {}): Required<
     killGraceMs: options.killGraceMs ?? DEFAULT_EXECUTOR_OPTIONS.killGraceMs,
     logTailLines: options.logTailLines ?? DEFAULT_EXECUTOR_OPTIONS.logTailLines,
     baseEnv: options.baseEnv ?? DEFAULT_EXECUTOR_OPTIONS.baseEnv,
+    connections: options.connections ?? DEFAULT_EXECUTOR_OPTIONS.connections,
   };
   requireInteger('maxThreads', compiled.maxThreads, 1);
   requireInteger('killGraceMs', compiled.killGraceMs, 0);

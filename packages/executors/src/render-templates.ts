@@ -4,7 +4,7 @@
  * run (an upstream output without the field) is a {@link TemplateError}, and the attempt fails before
  * its process starts.
  */
-import type { JsonObject, JsonValue } from '@tributary/core';
+import type { Failure, JsonObject, JsonValue } from '@tributary/core';
 import {
   findMisplacedShellTemplates,
   findMisplacedSqlTemplates,
@@ -12,6 +12,7 @@ import {
   type MisplacedTemplate,
   type ParsedTemplate,
   parseTemplate,
+  type SqlTaskModel,
   type TaskModel,
   type TemplateName,
 } from '@tributary/spec';
@@ -182,7 +183,7 @@ export function renderSqlTemplate(text: string, scope: TemplateScope): RenderedS
 }
 
 /** Renders one field, naming the task and field in the error. */
-function renderField(taskId: string, field: string, render: () => string): string {
+function renderField<T>(taskId: string, field: string, render: () => T): T {
   try {
     return render();
   } catch (error) {
@@ -193,8 +194,26 @@ function renderField(taskId: string, field: string, render: () => string): strin
 }
 
 /**
+ * A sql task's statement with its templates as bind parameters, and their values. Throws a
+ * {@link TemplateError} naming the task and the `statement` field.
+ */
+export function renderSqlStatement(request: ExecutionRequest, task: SqlTaskModel): RenderedSql {
+  return renderField(task.id, 'statement', () => renderSqlTemplate(task.statement, templateScope(request)));
+}
+
+/** The failure of an attempt whose templates could not be rendered (not retryable). */
+export function templateFailure(error: TemplateError): Failure {
+  const details: Record<string, string> = {};
+  if (error.field !== undefined) details.field = error.field;
+  if (error.template !== undefined) details.template = error.template;
+  return { type: error.name, message: error.message, retryable: error.retryable, details };
+}
+
+/**
  * The request's task with its templated fields rendered: a shell task's `command` (as shell words) and
- * the `env` values of every kind (raw). Throws a {@link TemplateError} naming the task and field.
+ * the `env` values of every kind (raw). A sql task's statement is rendered by the sql executor, with
+ * {@link renderSqlStatement}, since it becomes a statement and values rather than text. Throws a
+ * {@link TemplateError} naming the task and field.
  */
 export function renderTaskTemplates(request: ExecutionRequest): TaskModel {
   const { task } = request;

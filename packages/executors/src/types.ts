@@ -84,4 +84,15 @@ export interface ExecutorOptions {
    * @default process.env
    */
   baseEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Resolves a sql task's connection name to a Postgres URL (`postgres://user:password@host:5432/db`),
+   * or undefined when this process has no such connection, which fails the attempt with
+   * `ConnectionNotConfigured`. Build one with `createConnectionResolver`; URLs stay on the worker,
+   * never in the DAG, the database or a result.
+   * @default no connections
+   */
+  connections?: ConnectionResolver;
 }
+
+/** A connection name (`warehouse`) to its Postgres URL; undefined when it is not configured. */
+export type ConnectionResolver = (name: string) => string | undefined;

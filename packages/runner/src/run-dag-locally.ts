@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
-import { createExecutor, type TaskExecutor } from '@tributary/executors';
+import { type ConnectionResolver, createExecutor, type TaskExecutor } from '@tributary/executors';
 import type { RunEvent, RunSummary } from './events.js';
 import { loadLocalDag } from './load.js';
 import { LocalRun } from './local-run.js';
@@ -30,6 +30,12 @@ export interface LocalRunOptions {
    * runner creates one and closes it when the run ends, so nothing keeps the process alive.
    */
   executor?: TaskExecutor;
+  /**
+   * Resolves sql tasks' connection names to Postgres URLs for the executor the runner creates (see
+   * `createConnectionResolver` in @tributary/executors); ignored when `executor` is given.
+   * @default no connections: sql tasks fail with `ConnectionNotConfigured`
+   */
+  connections?: ConnectionResolver;
 }
 
 /**
@@ -53,7 +59,11 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
   const outputMaxBytes = resolveOutputMaxBytes(options.outputMaxBytes);
   const { dag, dir, params } = await loadLocalDag(options.path, options.params ?? {});
   const executor =
-    options.executor ?? createExecutor({ maxThreads: Math.min(concurrency, availableParallelism()) });
+    options.executor ??
+    createExecutor({
+      maxThreads: Math.min(concurrency, availableParallelism()),
+      ...(options.connections === undefined ? {} : { connections: options.connections }),
+    });
   try {
     const run = new LocalRun({
       runId: randomUUID(),

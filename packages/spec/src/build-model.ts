@@ -4,6 +4,7 @@ import { DEFAULT_EXPORT, DEFAULT_POOL } from './fields.js';
 import {
   type DagModel,
   DEFAULT_SKIP_EXIT_CODE,
+  DEFAULT_SQL_MAX_ROWS,
   type RetryBackoff,
   type SensorModel,
   type TaskModel,
@@ -56,6 +57,17 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
     },
   };
   if (typeof fields.description === 'string') base.description = fields.description;
+  if (base.kind === 'sql') {
+    return {
+      ...base,
+      // A sql task starts no process: `defaults.env` does not reach it.
+      env: {},
+      kind: 'sql',
+      connection: fields.connection as string,
+      statement: fields.statement as string,
+      maxRows: (fields.max_rows as number | undefined) ?? DEFAULT_SQL_MAX_ROWS,
+    };
+  }
   if (base.kind === 'node') {
     return {
       ...base,

@@ -1,4 +1,5 @@
 export { assertValid } from './assert.js';
+export { CONNECTION_NAME_PATTERN, MAX_SQL_ROWS } from './fields.js';
 export { type LoadedDag, loadDagFolder, SPEC_FILE_NAMES } from './load.js';
 export * from './model.js';
 export { validateParams } from './params.js';

@@ -2,9 +2,11 @@ import { TRIGGER_RULES } from '@tributary/core';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { DURATION_HINT, parseDuration } from './durations.js';
 import {
+  CONNECTION_NAME_PATTERN,
   DAG_NAME_PATTERN,
   ENV_NAME_PATTERN,
   EXPORT_NAME_PATTERN,
+  MAX_SQL_ROWS,
   POOL_PATTERN,
   SENSOR_FIELDS,
   type ValueType,
@@ -180,6 +182,20 @@ function readExitCode(ctx: SpecContext, node: Node | undefined, where: Where): n
   return undefined;
 }
 
+function readMaxRows(ctx: SpecContext, node: Node | undefined, where: Where): number | undefined {
+  const value = scalarOf(node);
+  if (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_SQL_ROWS) {
+    return value as number;
+  }
+  report(
+    ctx,
+    node,
+    `must be a whole number of rows from 1 to ${MAX_SQL_ROWS} (got ${describeNode(node)})`,
+    where,
+  );
+  return undefined;
+}
+
 function readSensor(ctx: SpecContext, node: Node | undefined, where: Where): SensorModel | undefined {
   // `sensor: {}` (or `sensor:` alone) is a sensor with every default.
   if (node === undefined || scalarOf(node) === null) return { ...SENSOR_DEFAULTS };
@@ -306,8 +322,15 @@ export function readValue(
       return readMatching(ctx, node, where, EXPORT_NAME_PATTERN, (name) => {
         return `invalid export name '${name}' (must be a JavaScript identifier)`;
       });
+    case 'connection':
+      return readMatching(ctx, node, where, CONNECTION_NAME_PATTERN, (name) => {
+        return `invalid connection name '${name}' (use letters, digits and _, starting with a letter)`;
+      });
+    case 'maxRows':
+      return readMaxRows(ctx, node, where);
     case 'module':
     case 'command':
+    case 'statement':
       return readString(ctx, node, where, true);
     default:
       throw new Error(`field type '${type}' has its own reader`);

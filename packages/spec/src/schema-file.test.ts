@@ -26,6 +26,7 @@ describe('DAG_SPEC_SCHEMA', () => {
     const taskFields = new Set([
       ...Object.keys(definitions.nodeTask?.properties ?? {}),
       ...Object.keys(definitions.shellTask?.properties ?? {}),
+      ...Object.keys(definitions.sqlTask?.properties ?? {}),
     ]);
     expect([...taskFields].sort()).toEqual(Object.keys(ANY_TASK_FIELDS).sort());
     for (const schema of [DAG_SPEC_SCHEMA as Schema, ...Object.values(definitions)]) {

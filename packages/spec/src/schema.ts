@@ -1,11 +1,13 @@
 import { type JsonObject, TRIGGER_RULES } from '@tributary/core';
 import { DURATION_PATTERN } from './durations.js';
 import {
+  CONNECTION_NAME_PATTERN,
   DAG_NAME_PATTERN,
   DEFAULTS_FIELDS,
   ENV_NAME_PATTERN,
   EXPORT_NAME_PATTERN,
   type FieldTable,
+  MAX_SQL_ROWS,
   PARAM_NAME_PATTERN,
   POOL_PATTERN,
   SENSOR_FIELDS,
@@ -49,6 +51,9 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
   module: { type: 'string', minLength: 1 },
   exportName: { type: 'string', pattern: EXPORT_NAME_PATTERN },
   command: { type: 'string', minLength: 1 },
+  connection: { type: 'string', pattern: CONNECTION_NAME_PATTERN },
+  statement: { type: 'string', minLength: 1 },
+  maxRows: { type: 'integer', minimum: 1, maximum: MAX_SQL_ROWS },
   params: {
     type: 'object',
     propertyNames: { pattern: PARAM_NAME_PATTERN },

@@ -3,14 +3,22 @@ import { report, resolve, type SpecContext, type Where } from './positions.js';
 import type { RawTask } from './read-tasks.js';
 import type { NeedRef } from './read-values.js';
 import { didYouMean } from './suggest.js';
-import { findMisplacedShellTemplates } from './template-contexts.js';
+import {
+  findMisplacedShellTemplates,
+  findMisplacedSqlTemplates,
+  type MisplacedTemplate,
+} from './template-contexts.js';
 import {
   parseTemplate,
   TEMPLATE_HINT,
   TEMPLATE_ROOTS,
   type TemplateName,
+  type TemplatePart,
   type TemplateRoot,
 } from './templates.js';
+
+/** Finds templates a field's language cannot take where they stand (the shell or SQL scanner). */
+type MisplacedScan = (parts: readonly TemplatePart[]) => MisplacedTemplate[];
 
 /** A string-valued entry of a mapping, with its value node for positions. */
 interface StringEntry {
@@ -113,9 +121,10 @@ function nameProblem(name: TemplateName, scope: NameScope, taskId: string | unde
 }
 
 /**
- * Reports every problem with the templates of one field value: syntax, names, and for a shell command
- * templates that stand inside quotes, comments or here-documents. Returns the names, for callers that
- * check more.
+ * Reports every problem with the templates of one field value: syntax, names, and with `misplaced`
+ * templates its language cannot take where they stand (a shell command's quotes, comments and
+ * here-documents; a SQL statement's literals and comments). Returns the names, for callers that check
+ * more.
  */
 function checkValue(
   ctx: SpecContext,
@@ -123,7 +132,7 @@ function checkValue(
   node: Node,
   where: Where,
   scope: NameScope,
-  shell = false,
+  misplaced?: MisplacedScan,
 ): TemplateName[] {
   if (!value.includes('{{')) return [];
   const { parts, errors } = parseTemplate(value);
@@ -133,9 +142,7 @@ function checkValue(
     const problem = nameProblem(name, scope, where.taskId);
     if (problem !== undefined) report(ctx, node, problem, where);
   }
-  if (shell) {
-    for (const misplaced of findMisplacedShellTemplates(parts)) report(ctx, node, misplaced.message, where);
-  }
+  for (const template of misplaced?.(parts) ?? []) report(ctx, node, template.message, where);
   return names;
 }
 
@@ -148,7 +155,10 @@ function checkDefaultsEnv(ctx: SpecContext, tasks: readonly RawTask[], scope: Na
   for (const entry of stringEntries(ctx, childOf(ctx, defaults, 'env'))) {
     const field = `defaults.env.${entry.key}`;
     const names = checkValue(ctx, entry.value, entry.node, { field }, scope);
-    const heirs = tasks.filter((task) => !keysOf(task.nodes.get('env')).has(entry.key));
+    // sql tasks have no env, so they inherit nothing (build-model leaves their env empty).
+    const heirs = tasks.filter(
+      (task) => task.fields.kind !== 'sql' && !keysOf(task.nodes.get('env')).has(entry.key),
+    );
     for (const name of names) {
       const [root, id] = name.path;
       if (root !== 'inputs' || typeof id !== 'string') continue;
@@ -166,20 +176,28 @@ function checkDefaultsEnv(ctx: SpecContext, tasks: readonly RawTask[], scope: Na
   }
 }
 
+/** The templated field of each kind that is not `env`, and how its templates must stand. */
+const TEMPLATED_FIELDS: Readonly<Record<'shell' | 'sql', { field: string; misplaced: MisplacedScan }>> = {
+  shell: { field: 'command', misplaced: findMisplacedShellTemplates },
+  sql: { field: 'statement', misplaced: findMisplacedSqlTemplates },
+};
+
 /**
- * Checks the templates of every templatable field: each shell task's `command`, and the `env` values of
- * every task and of `defaults`. Names must exist: declared params, the outputs of tasks in `needs`,
- * `run.id`, `run.logical_date`, `task.id`, `attempt`.
+ * Checks the templates of every templatable field: each shell task's `command`, each sql task's
+ * `statement`, and the `env` values of every task and of `defaults`. Names must exist: declared params,
+ * the outputs of tasks in `needs`, `run.id`, `run.logical_date`, `task.id`, `attempt`.
  */
 export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): void {
   const params = paramNames(ctx);
   const taskIds = tasks.map((task) => task.id);
   for (const task of tasks) {
     const scope: NameScope = { params, taskIds, needs: needsOf(task) };
-    const command = task.nodes.get('command');
-    if (task.fields.kind === 'shell' && isScalar(command) && typeof command.value === 'string') {
-      const where = { field: `tasks.${task.id}.command`, taskId: task.id };
-      checkValue(ctx, command.value, command, where, scope, true);
+    const { kind } = task.fields;
+    const templated = kind === 'shell' || kind === 'sql' ? TEMPLATED_FIELDS[kind] : undefined;
+    const node = templated === undefined ? undefined : task.nodes.get(templated.field);
+    if (templated !== undefined && isScalar(node) && typeof node.value === 'string') {
+      const where = { field: `tasks.${task.id}.${templated.field}`, taskId: task.id };
+      checkValue(ctx, node.value, node, where, scope, templated.misplaced);
     }
     for (const entry of stringEntries(ctx, task.nodes.get('env'))) {
       const where = { field: `tasks.${task.id}.env.${entry.key}`, taskId: task.id };

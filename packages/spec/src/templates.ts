@@ -1,5 +1,6 @@
 /**
- * Template syntax of templatable task fields (a shell task's `command`, every task's `env` values):
+ * Template syntax of templatable task fields (a shell task's `command`, a sql task's `statement`, the
+ * `env` values of node and shell tasks):
  * Airflow's `{{ name }}`, deliberately without Jinja's filters, expressions and statements. A template
  * holds one dotted name with optional numeric indexes (`{{ inputs.extract.files[0].path }}`); `\{{` is
  * a literal `{{`. This module only parses; which names exist is template-checks.ts (at validation) and

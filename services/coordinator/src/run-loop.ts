@@ -2,6 +2,7 @@ import type { Bus } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
+  countRunningRuns,
   type Database,
   deleteOutbox,
   findRunsByRequestIds,
@@ -10,6 +11,7 @@ import {
   insertRuns,
   insertTaskInstances,
   reopenRuns,
+  startRuns,
   updateTaskInstances,
   upsertAttempts,
 } from '@tributary/db';
@@ -55,7 +57,11 @@ type Input =
   | { kind: 'trigger'; request: NewRunRequest; settle: Settle<TriggerOutcome> }
   | { kind: 'cancel'; runId: string; reason: string; settle: Settle<boolean> }
   | { kind: 'clear'; runId: string; selection: ClearSelection; settle: Settle<string[]> }
-  | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> };
+  | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> }
+  | { kind: 'start_queued'; runIds: readonly string[]; settle: Settle<void> };
+
+/** Runs of each DAG running now, counted at the start of a tick and kept up to date within it. */
+type RunningCounts = Map<string, number>;
 
 /** Runs the tick's inputs name, as loaded before it applies anything; null for a run that does not exist. */
 type LoadedRuns = ReadonlyMap<string, ActiveRun | null>;
@@ -127,6 +133,11 @@ export class RunLoop {
     return this.#submit<string[]>((settle) => ({ kind: 'clear', runId, selection, settle }));
   }
 
+  /** Starts queued runs whose DAG's `maxActiveRuns` has room now (checked again here, in the tick). */
+  startQueuedRuns(runIds: readonly string[]): Promise<void> {
+    return this.#submit<void>((settle) => ({ kind: 'start_queued', runIds, settle }));
+  }
+
   applyTimerEvents(events: readonly TimerEvent[]): Promise<void> {
     return this.#submit<void>((settle) => ({ kind: 'timer_events', events, settle }));
   }
@@ -161,7 +172,9 @@ export class RunLoop {
     const answers: (() => void)[] = [];
     try {
       const loaded = await this.#preload(inputs);
-      await this.#applyTriggers(batch, inputs, answers);
+      const running = await this.#countRunning(inputs, loaded);
+      await this.#applyTriggers(batch, inputs, answers, running);
+      this.#startQueued(batch, inputs, answers, loaded, running);
       for (const input of inputs) this.#applyInput(batch, input, answers, loaded);
       const outboxIds = batch.isEmpty ? [] : await this.#persist(batch);
       this.#afterCommit(batch, outboxIds);
@@ -186,12 +199,68 @@ export class RunLoop {
         for (const event of input.events) if (event.ref) ids.add(event.ref.runId);
       if (input.kind === 'timer_events') for (const event of input.events) ids.add(event.runId);
       if (input.kind === 'cancel' || input.kind === 'clear') ids.add(input.runId);
+      if (input.kind === 'start_queued') for (const id of input.runIds) ids.add(id);
     }
     const runs = await Promise.all([...ids].map((id) => this.#deps.runs.load(id)));
     return new Map([...ids].map((id, i) => [id, runs[i] ?? null]));
   }
 
-  async #applyTriggers(batch: TickBatch, inputs: readonly Input[], answers: (() => void)[]): Promise<void> {
+  /**
+   * How many runs of each DAG with a `maxActiveRuns` are running, for the DAGs this tick may start runs
+   * of. The loop is the only writer of run states, so the count stays exact through the tick.
+   */
+  async #countRunning(inputs: readonly Input[], loaded: LoadedRuns): Promise<RunningCounts> {
+    const dags = new Set<string>();
+    for (const input of inputs) {
+      if (input.kind === 'trigger' && input.request.version.model.maxActiveRuns != null)
+        dags.add(input.request.version.dag);
+      if (input.kind === 'start_queued')
+        for (const id of input.runIds) {
+          const run = loaded.get(id);
+          if (run) dags.add(run.version.dag);
+        }
+    }
+    return countRunningRuns(this.#deps.db.sql, [...dags]);
+  }
+
+  /** Whether a run of `version` may start now; counts it as running when it may. */
+  #takeSlot(version: LoadedVersion, running: RunningCounts): boolean {
+    const limit = version.model.maxActiveRuns;
+    if (limit == null) return true;
+    const count = running.get(version.dag) ?? 0;
+    if (count >= limit) return false;
+    running.set(version.dag, count + 1);
+    return true;
+  }
+
+  #startQueued(
+    batch: TickBatch,
+    inputs: readonly Input[],
+    answers: (() => void)[],
+    loaded: LoadedRuns,
+    running: RunningCounts,
+  ): void {
+    for (const input of inputs) {
+      if (input.kind !== 'start_queued') continue;
+      for (const id of input.runIds) {
+        const run = loaded.get(id);
+        if (!run || run.snapshot.state !== 'queued' || !this.#takeSlot(run.version, running)) continue;
+        run.snapshot.state = 'running';
+        this.#deps.runs.add(run);
+        const started = applyEvent(run.version.plan, run.snapshot, { type: 'run_started', at: batch.now });
+        batch.startedRuns.push({ id, deadlineAt: run.snapshot.deadlineAt ?? null });
+        recordTransition(batch, run, started, {});
+      }
+      answers.push(() => input.settle.resolve());
+    }
+  }
+
+  async #applyTriggers(
+    batch: TickBatch,
+    inputs: readonly Input[],
+    answers: (() => void)[],
+    running: RunningCounts,
+  ): Promise<void> {
     const triggers = inputs.filter(
       (input): input is Extract<Input, { kind: 'trigger' }> => input.kind === 'trigger',
     );
@@ -210,7 +279,7 @@ export class RunLoop {
         );
         continue;
       }
-      const run = this.#createRun(batch, request);
+      const run = this.#createRun(batch, request, this.#takeSlot(request.version, running));
       if (request.requestId)
         earlier.set(request.requestId, { runId: run.id, dag: run.version.dag, params: run.params });
       answers.push(() =>
@@ -219,7 +288,8 @@ export class RunLoop {
     }
   }
 
-  #createRun(batch: TickBatch, request: NewRunRequest): ActiveRun {
+  /** Creates a run: started at once, or `queued` when its DAG's `maxActiveRuns` is reached. */
+  #createRun(batch: TickBatch, request: NewRunRequest, start: boolean): ActiveRun {
     const { version } = request;
     const run: ActiveRun = {
       id: request.runId,
@@ -229,11 +299,26 @@ export class RunLoop {
       meta: new Map(),
       logicalDate: batch.now,
     };
-    this.#deps.runs.add(run);
     batch.touchedRuns.add(run.id);
     version.model.tasks.forEach((task, position) => {
       batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
     });
+    if (!start) {
+      // Not cached: a queued run has nothing to apply until the start sweep picks it.
+      run.snapshot.state = 'queued';
+      batch.newRuns.push({
+        id: run.id,
+        dag: version.dag,
+        dagVersion: version.version,
+        params: run.params,
+        requestId: request.requestId,
+        createdAt: batch.now,
+        deadlineAt: null,
+        state: 'queued',
+      });
+      return run;
+    }
+    this.#deps.runs.add(run);
     const started = applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now });
     // The run row carries the deadline that `run_started` set; the deadline sweep reads it from there.
     batch.newRuns.push({
@@ -244,6 +329,7 @@ export class RunLoop {
       requestId: request.requestId,
       createdAt: batch.now,
       deadlineAt: run.snapshot.deadlineAt ?? null,
+      state: 'running',
     });
     recordTransition(batch, run, started, {});
     return run;
@@ -267,6 +353,12 @@ export class RunLoop {
         answers.push(() => input.settle.resolve());
         return;
       case 'cancel': {
+        const queued = loaded.get(input.runId);
+        if (queued && queued.snapshot.state === 'queued') {
+          // A queued run has no attempts out: cancelling it ends every task at once, like a running one.
+          queued.snapshot.state = 'running';
+          this.#deps.runs.add(queued);
+        }
         const run = this.#deps.runs.get(input.runId);
         const applied = run
           ? this.#applyEngineEvent(
@@ -279,6 +371,8 @@ export class RunLoop {
         answers.push(() => input.settle.resolve(applied));
         return;
       }
+      case 'start_queued':
+        return;
       case 'clear':
         this.#applyClear(batch, input, answers, loaded);
         return;
@@ -343,13 +437,14 @@ export class RunLoop {
     return this.#deps.db.sql.begin(async (tx) => {
       // Issued together so postgres.js pipelines them on the transaction's connection; the server
       // runs them in this order (runs before their tasks, tasks before their attempts).
-      const [, , , , , , outboxIds] = await Promise.all([
+      const [, , , , , , , outboxIds] = await Promise.all([
         insertRuns(tx, batch.newRuns),
         insertTaskInstances(tx, batch.newTasks),
         updateTaskInstances(tx, [...batch.tasks.values()]),
         upsertAttempts(tx, [...batch.attempts.values()]),
         finishRuns(tx, [...batch.finishedRuns.values()]),
         reopenRuns(tx, [...batch.reopenedRuns.values()]),
+        startRuns(tx, batch.startedRuns),
         insertOutbox(
           tx,
           batch.dispatches.map((d) => d.outbox),

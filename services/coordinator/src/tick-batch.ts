@@ -35,6 +35,8 @@ export class TickBatch {
   readonly finishedRuns = new Map<string, { id: string; state: RunState; finishedAt: number }>();
   /** Finished runs that run again (tasks were cleared), by id. */
   readonly reopenedRuns = new Map<string, ReopenedRun>();
+  /** Queued runs that started in this tick (`max_active_runs` had room). */
+  readonly startedRuns: { id: string; deadlineAt: number | null }[] = [];
   readonly dispatches: PendingDispatch[] = [];
   readonly cancels: MessageInitShape<typeof CancelNoticeSchema>[] = [];
   readonly notifications: RunNotification[] = [];
@@ -94,6 +96,7 @@ export class TickBatch {
       this.attempts.size === 0 &&
       this.finishedRuns.size === 0 &&
       this.reopenedRuns.size === 0 &&
+      this.startedRuns.length === 0 &&
       this.dispatches.length === 0
     );
   }

@@ -210,7 +210,10 @@ describe('client commands', () => {
         const { runId, taskIds, downstream, failedOnly } = request;
         requests.push({ runId, taskIds, downstream, failedOnly });
         const cleared = request.failedOnly ? [] : ['extract', 'load'];
-        return { run: { ...RUN, state: cleared.length > 0 ? RunState.RUNNING : RunState.FAILED }, clearedTaskIds: cleared };
+        return {
+          run: { ...RUN, state: cleared.length > 0 ? RunState.RUNNING : RunState.FAILED },
+          clearedTaskIds: cleared,
+        };
       },
     });
     expect(await cli(server, 'clear', 'r1', 'extract', '--downstream')).toEqual({

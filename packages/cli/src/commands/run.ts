@@ -15,6 +15,11 @@ export interface RunCommandOptions {
   json?: boolean;
   /** `--concurrency N`. @default os.availableParallelism() */
   concurrency?: number;
+  /**
+   * `--secrets-file f.yaml`: sql tasks' connection URLs (`connections: { name: url }`), after
+   * `TRIBUTARY_CONNECTION_<NAME>` variables. @default $TRIBUTARY_SECRETS_FILE, else none
+   */
+  secretsFile?: string;
 }
 
 /** The exit code for a finished run: 0 only when it succeeded. */
@@ -24,9 +29,15 @@ export function exitCodeFor(state: RunState): number {
 
 /**
  * `tributary run <path>`: runs a DAG on this machine with live progress. Ctrl-C cancels the run,
- * which still ends with its summary.
+ * which still ends with its summary. sql tasks' connections come from `env` (`TRIBUTARY_CONNECTION_<NAME>`)
+ * and the secrets file, as on a worker.
  */
-export async function runCommand(path: string, options: RunCommandOptions, io: CommandIo): Promise<number> {
+export async function runCommand(
+  path: string,
+  options: RunCommandOptions,
+  io: CommandIo,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<number> {
   const renderer = selectRenderer(io, options.json ?? false);
   let locate: ParamLocator = () => undefined;
   try {
@@ -36,10 +47,17 @@ export async function runCommand(path: string, options: RunCommandOptions, io: C
     });
     locate = locateParam;
     // Loaded on demand, like the client elsewhere: each command pays only for what it uses.
-    const { runDagLocally } = await import('@tributary/runner');
+    const [{ runDagLocally }, { createConnectionResolver }] = await Promise.all([
+      import('@tributary/runner'),
+      import('@tributary/executors'),
+    ]);
+    // An empty variable counts as unset, as for the other TRIBUTARY_* variables.
+    const secretsFile = options.secretsFile ?? (env.TRIBUTARY_SECRETS_FILE || undefined);
+    const connections = createConnectionResolver({ env, secretsFile });
     const summary = await runDagLocally({
       path,
       params,
+      connections,
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       signal: io.interrupt(),
       onEvent: (event) => renderer.event(event),

@@ -1,13 +1,13 @@
 // Builders for execution requests in tests: every field filled, overridable.
 import { fileURLToPath } from 'node:url';
-import type { NodeTaskModel, ShellTaskModel } from '@tributary/spec';
+import type { NodeTaskModel, ShellTaskModel, SqlTaskModel } from '@tributary/spec';
 import type { ExecutionRequest } from '../types.js';
 
 /** This folder: the "bundle" the fixtures' node modules are loaded from. */
 export const FIXTURES_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 const base = {
-  needs: [],
+  needs: [] as string[],
   retries: 0,
   retryDelayMs: 0,
   retryBackoff: 'fixed',
@@ -57,6 +57,33 @@ export function shellRequest(
     kind: 'shell',
     command,
     skipExitCode: 99,
+    ...task,
+  };
+  return {
+    runId: 'run-1',
+    taskId: model.id,
+    attempt: 1,
+    bundleDir: FIXTURES_DIR,
+    params: {},
+    inputs: {},
+    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
+    ...request,
+    task: model,
+  };
+}
+
+export function sqlRequest(
+  statement: string,
+  task: Partial<SqlTaskModel> = {},
+  request: Partial<Omit<ExecutionRequest, 'task'>> = {},
+): ExecutionRequest {
+  const model: SqlTaskModel = {
+    ...base,
+    id: 'query',
+    kind: 'sql',
+    connection: 'warehouse',
+    statement,
+    maxRows: 1000,
     ...task,
   };
   return {
