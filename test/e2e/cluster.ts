@@ -35,7 +35,14 @@ const COORDINATOR_ENV = {
   TRIBUTARY_TASK_ACK_WAIT_MS: '60000',
 };
 
-export async function startCluster(options: { workers: number }): Promise<Cluster> {
+/** How to start a cluster. */
+export interface ClusterOptions {
+  workers: number;
+  /** Extra environment of the workers, given the cluster's database URL (e.g. sql connections). */
+  workerEnv?: (databaseUrl: string) => Record<string, string>;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const [pg, nats] = await Promise.all([startPostgres(), startNats()]);
   const databaseUrl = await pg.createDatabase('tributary');
   const address = `127.0.0.1:${await freePort()}`;
@@ -56,7 +63,10 @@ export async function startCluster(options: { workers: number }): Promise<Cluste
     const worker = spawnProcess(
       process.execPath,
       [CLI, 'worker', '--pool', 'default', '--concurrency', '4', '--nats-url', nats.url],
-      { name: `worker-${workers.length + 1}`, env: { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500' } },
+      {
+        name: `worker-${workers.length + 1}`,
+        env: { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500', ...options.workerEnv?.(databaseUrl) },
+      },
     );
     await worker.waitForOutput(/worker started/, 30_000);
     workers.push(worker);

@@ -31,12 +31,16 @@ export interface Backend {
   run(dagDir: string, params?: JsonObject): Promise<RunOutcome>;
 }
 
+/** The sql connection every back-end offers to the examples: the suite's own Postgres database. */
+export const WAREHOUSE = 'warehouse';
+
 /** `tributary run`'s engine: in memory, no services. */
-export function localBackend(): Backend {
+export function localBackend(warehouseUrl: string): Backend {
+  const connections = (name: string) => (name === WAREHOUSE ? warehouseUrl : undefined);
   return {
     name: 'local runner',
     async run(dagDir, params = {}) {
-      const summary = await runDagLocally({ path: dagDir, params, concurrency: 8 });
+      const summary = await runDagLocally({ path: dagDir, params, concurrency: 8, connections });
       const tasks: Record<string, TaskOutcome> = {};
       for (const [id, task] of Object.entries(summary.tasks)) {
         tasks[id] = { state: task.state, attempts: task.attempts };
@@ -56,7 +60,11 @@ export interface ClusterBackend extends Backend {
 }
 
 export async function clusterBackend(): Promise<ClusterBackend> {
-  const cluster = await startCluster({ workers: 2 });
+  // Workers resolve the `warehouse` connection from their environment, as in production.
+  const cluster = await startCluster({
+    workers: 2,
+    workerEnv: (databaseUrl) => ({ TRIBUTARY_CONNECTION_WAREHOUSE: databaseUrl }),
+  });
   const deployed = new Set<string>();
   const backend: ClusterBackend = {
     name: 'cluster',

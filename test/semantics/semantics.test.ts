@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triggerRuleConformanceDag } from '../../packages/engine/src/testing/trigger-rule-table.js';
 import { REPO_ROOT } from '../e2e/cluster.js';
-import { stopAll } from '../harness/index.js';
+import { startPostgres, stopAll } from '../harness/index.js';
 import { attemptsOf, type Backend, type ClusterBackend, clusterBackend, localBackend } from './backends.js';
 
 const example = (name: string) => join(REPO_ROOT, 'examples', name);
@@ -28,7 +28,10 @@ async function writeConformanceDag(): Promise<string> {
 }
 
 const backends: { name: string; start: () => Promise<Backend> }[] = [
-  { name: 'local runner', start: async () => localBackend() },
+  {
+    name: 'local runner',
+    start: async () => localBackend(await (await startPostgres()).createDatabase('warehouse')),
+  },
   { name: 'cluster', start: clusterBackend },
 ];
 
@@ -144,5 +147,20 @@ describe.each(backends)('task semantics on the $name', ({ start }) => {
     const active = Object.values(outcome.tasks).map((task) => (task.output as { active: number }).active);
     expect(active).toHaveLength(6);
     expect(Math.max(...active)).toBe(2);
+  });
+
+  it('runs a sql statement with bind parameters and passes its rows downstream', async () => {
+    const outcome = await backend.run(example('sql'), { min_total: 480 });
+    expect(outcome.state).toBe('succeeded');
+    expect(outcome.tasks.big_orders?.output).toEqual({
+      rows: [
+        { id: 48, customer: 'customer 48', total: 480 },
+        { id: 49, customer: 'customer 49', total: 490 },
+        { id: 50, customer: 'customer 50', total: 500 },
+      ],
+      rowCount: 3,
+      truncated: false,
+    });
+    expect(outcome.tasks.report?.output).toEqual({ big_orders: 3, first_customer: 'customer 48' });
   });
 });

@@ -102,6 +102,7 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .option('--pool <name>', 'a pool to serve; repeatable or comma-separated', collect)
     .option('--concurrency <n>', 'attempts this worker runs at once', positiveInteger)
     .option('--nats-url <url>', 'the NATS server URL')
+    .option('--secrets-file <file>', 'sql connection URLs by name (default: $TRIBUTARY_SECRETS_FILE)')
     .action((options) =>
       act(async () => {
         await workerCommand(options, env);

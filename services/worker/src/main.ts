@@ -1,4 +1,5 @@
 import { createJsonLogger, TributaryError } from '@tributary/core';
+import { createConnectionResolver } from '@tributary/executors';
 import { type WorkerOptionsInput, workerOptionsFromEnv } from './options.js';
 import { startWorker } from './worker.js';
 
@@ -13,7 +14,9 @@ export async function runWorkerMain(
 ): Promise<void> {
   const options = workerOptionsFromEnv(env, flags);
   const logger = createJsonLogger({ service: 'worker', workerId: options.workerId });
-  const worker = await startWorker(options, { logger });
+  // A bad secrets file stops the worker at start (naming the file), not at its first sql task.
+  const connections = createConnectionResolver({ env, secretsFile: options.secretsFile });
+  const worker = await startWorker(options, { logger, connections });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {

@@ -33,6 +33,11 @@ export interface WorkerOptions {
   outputInlineLimitBytes: number;
   /** Outputs larger than this (bytes of UTF-8 JSON) fail their attempt with `OutputTooLarge`. @default 64 MiB */
   outputMaxBytes: number;
+  /**
+   * A YAML or JSON file of sql connection URLs (`connections: { warehouse: postgres://... }`), read once
+   * at start; `TRIBUTARY_CONNECTION_<NAME>` variables win over it. @default none
+   */
+  secretsFile: string | undefined;
 }
 
 /** What {@link compileWorkerOptions} accepts: numbers may also come as digit strings (CLI flags). */
@@ -52,6 +57,7 @@ export interface WorkerOptionsInput {
   outputInlineLimitBytes: number | string;
   /** Bytes, or a size with a unit such as `64MiB`. */
   outputMaxBytes: number | string;
+  secretsFile: string;
 }
 
 /** The defaults of every option but `workerId` (unique per process) and `cacheDir` (from the OS). */
@@ -82,6 +88,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof WorkerOptionsInput>([
   'taskAckWaitMs',
   'outputInlineLimitBytes',
   'outputMaxBytes',
+  'secretsFile',
 ]);
 
 /**
@@ -129,12 +136,17 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
     taskAckWaitMs: integer('taskAckWaitMs', input.taskAckWaitMs ?? DEFAULT_WORKER_OPTIONS.taskAckWaitMs, 1),
     outputInlineLimitBytes,
     outputMaxBytes,
+    secretsFile:
+      input.secretsFile === undefined || input.secretsFile.trim() === ''
+        ? undefined
+        : resolve(input.secretsFile),
   };
 }
 
 /**
  * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
- * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`) and flags;
+ * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`,
+ * `TRIBUTARY_SECRETS_FILE`) and flags;
  * flags win. Empty environment variables count as unset.
  * @throws TributaryError `InvalidArgument` naming the field, and the variable when the value came from one.
  */
@@ -150,6 +162,7 @@ export function workerOptionsFromEnv(
   if (env.TRIBUTARY_SHUTDOWN_GRACE_MS) fromEnv.shutdownGraceMs = env.TRIBUTARY_SHUTDOWN_GRACE_MS;
   if (env.TRIBUTARY_OUTPUT_INLINE_LIMIT) fromEnv.outputInlineLimitBytes = env.TRIBUTARY_OUTPUT_INLINE_LIMIT;
   if (env.TRIBUTARY_OUTPUT_MAX_BYTES) fromEnv.outputMaxBytes = env.TRIBUTARY_OUTPUT_MAX_BYTES;
+  if (env.TRIBUTARY_SECRETS_FILE) fromEnv.secretsFile = env.TRIBUTARY_SECRETS_FILE;
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
   const merged = { ...fromEnv, ...definedFlags };
   try {
@@ -167,6 +180,7 @@ const ENV_VARIABLES: Partial<Record<keyof WorkerOptionsInput, string>> = {
   shutdownGraceMs: 'TRIBUTARY_SHUTDOWN_GRACE_MS',
   outputInlineLimitBytes: 'TRIBUTARY_OUTPUT_INLINE_LIMIT',
   outputMaxBytes: 'TRIBUTARY_OUTPUT_MAX_BYTES',
+  secretsFile: 'TRIBUTARY_SECRETS_FILE',
 };
 
 /** `outputMaxBytes must be …` becomes `TRIBUTARY_OUTPUT_MAX_BYTES (outputMaxBytes) must be …`. */

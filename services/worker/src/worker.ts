@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Bus, connectBus } from '@tributary/bus';
 import { createJsonLogger, type Logger } from '@tributary/core';
-import { createExecutor, type TaskExecutor } from '@tributary/executors';
+import { type ConnectionResolver, createExecutor, type TaskExecutor } from '@tributary/executors';
 import { timestamp } from '@tributary/proto';
 import { AttemptRegistry } from './attempts.js';
 import { createBundleCache } from './bundle-cache.js';
@@ -25,6 +25,8 @@ export interface RunningWorker extends AsyncDisposable {
 export interface WorkerDeps {
   /** @default JSON lines on stderr */
   logger?: Logger;
+  /** Resolves sql tasks' connection names to URLs. @default none: sql tasks fail with ConnectionNotConfigured */
+  connections?: ConnectionResolver;
 }
 
 // Read once: the version heartbeats report.
@@ -51,7 +53,11 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {})
     await bus.close();
     throw error;
   }
-  const executor = createExecutor({ maxThreads: options.concurrency, killGraceMs: options.killGraceMs });
+  const executor = createExecutor({
+    maxThreads: options.concurrency,
+    killGraceMs: options.killGraceMs,
+    ...(deps.connections === undefined ? {} : { connections: deps.connections }),
+  });
   return new Worker(options, bus, executor, logger);
 }
 

@@ -4,6 +4,8 @@ export interface WorkerCommandOptions {
   pool?: string[];
   concurrency?: number;
   natsUrl?: string;
+  /** sql connection URLs by name (YAML or JSON); `TRIBUTARY_CONNECTION_<NAME>` variables win. */
+  secretsFile?: string;
 }
 
 /** Splits repeated, comma-separated `--pool` values into distinct pool names, in order. */
@@ -22,6 +24,7 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
       ...(pools.length === 0 ? {} : { pools }),
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }),
+      ...(options.secretsFile === undefined ? {} : { secretsFile: options.secretsFile }),
     },
     env,
   );
