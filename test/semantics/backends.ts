@@ -15,6 +15,8 @@ import { type Cluster, startCluster } from '../e2e/cluster.js';
 export interface RunOutcome {
   state: RunState;
   tasks: Record<string, TaskOutcome>;
+  /** The run context at the end (the local summary's; GetRun's on the cluster), when known. */
+  context?: JsonObject;
 }
 
 export interface TaskOutcome {
@@ -47,7 +49,7 @@ export function localBackend(warehouseUrl: string): Backend {
         if (task.output !== undefined) tasks[id].output = task.output;
         if (task.error !== undefined) tasks[id].error = task.error;
       }
-      return { state: summary.run.state, tasks };
+      return { state: summary.run.state, tasks, context: summary.context };
     },
   };
 }
@@ -100,7 +102,9 @@ export function outcomeOf(run: Run): RunOutcome {
     if (task.error !== undefined) outcome.error = failureFromProto(task.error);
     tasks[task.taskId] = outcome;
   }
-  return { state: runStateFromProto(run.state), tasks };
+  const outcome: RunOutcome = { state: runStateFromProto(run.state), tasks };
+  if (run.context !== undefined) outcome.context = run.context;
+  return outcome;
 }
 
 /** Every attempt of a task as the cluster recorded it: its state, error type and worker. */

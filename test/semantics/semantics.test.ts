@@ -163,4 +163,34 @@ describe.each(backends)('task semantics on the $name', ({ start }) => {
     });
     expect(outcome.tasks.report?.output).toEqual({ big_orders: 3, first_customer: 'customer 48' });
   });
+
+  it('shares the run context: a downstream task reads what an upstream one set', async () => {
+    const outcome = await backend.run(example('context'));
+    expect(outcome.state).toBe('succeeded');
+    expect(outcome.tasks.report?.output).toBe(42);
+    expect(outcome.tasks.snapshot?.output).toEqual({ rows: 42 });
+    // The local summary's context, and on the cluster GetRun's (read from NATS KV).
+    expect(outcome.context).toEqual({ rows: 42 });
+    const lastRun = (backend as Partial<ClusterBackend>).lastRun;
+    if (lastRun !== undefined) {
+      const run = await (backend as ClusterBackend).cluster.client.getRun(lastRun.id);
+      expect(run.context).toEqual({ rows: 42 });
+    }
+  });
+
+  it('expands a matrix into instances that run with their values, and joins them downstream', async () => {
+    const outcome = await backend.run(example('matrix'));
+    expect(outcome.state).toBe('succeeded');
+    const labels = ['eu-small', 'eu-large', 'us-small', 'us-large'];
+    for (const [index, label] of labels.entries()) {
+      const [region, size] = label.split('-');
+      expect(outcome.tasks[`load[${index}]`]).toMatchObject({
+        state: 'succeeded',
+        output: { region, size, label },
+      });
+    }
+    expect(outcome.tasks['score[1]']?.output).toEqual({ weight: 10, index: 1, score: 30 });
+    expect(outcome.tasks.check_first?.output).toEqual({ region: 'eu', size: 'small', label: 'eu-small' });
+    expect(outcome.tasks.report?.output).toEqual({ labels, totalScore: 33 });
+  });
 });

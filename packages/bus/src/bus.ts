@@ -16,6 +16,7 @@ import { consumeTasks } from './consume-tasks.js';
 import { lazyBucket, openObjectBucket } from './object-bucket.js';
 import { createOutputStore } from './outputs.js';
 import { publishTasks, publishWorkerEvent } from './publish.js';
+import { createRunContextBucket, openContextBucket } from './run-context.js';
 import {
   assertName,
   COORDINATOR_CONSUMER,
@@ -37,6 +38,7 @@ import type {
   OutgoingTask,
   OutputStore,
   PublishWorkerEventOptions,
+  RunContextBucket,
   WorkerEventInit,
 } from './types.js';
 
@@ -97,6 +99,7 @@ class NatsBus implements Bus {
   readonly subjects: BusSubjects;
   readonly bundles: BundleStore;
   readonly outputs: OutputStore;
+  readonly context: RunContextBucket;
   private readonly names: TopologyNames;
   private readonly bundlesBucket: () => Promise<ObjectStore>;
   private closing: Promise<void> | undefined;
@@ -114,6 +117,7 @@ class NatsBus implements Bus {
     this.bundlesBucket = lazyBucket(() => openObjectBucket(js, this.names.bundlesBucket));
     this.bundles = createBundleStore(this.bundlesBucket);
     this.outputs = createOutputStore(lazyBucket(() => openObjectBucket(js, this.names.outputsBucket)));
+    this.context = createRunContextBucket(lazyBucket(() => openContextBucket(js, this.names.contextBucket)));
     if (onStatus !== undefined) void this.watchStatus(onStatus);
   }
 

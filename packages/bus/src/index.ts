@@ -7,6 +7,7 @@ export {
   outputRefName,
   sha256Hex,
 } from './outputs.js';
+export { RUN_CONTEXT_READ_LIMIT } from './run-context.js';
 export { DEFAULT_PREFIX, workerEventMsgId } from './subjects.js';
 export { EVENTS_ACK_WAIT_MS } from './topology.js';
 export type {
@@ -23,6 +24,9 @@ export type {
   OutputStore,
   PublishWorkerEventOptions,
   ReceivedWorkerEvent,
+  RunContextBucket,
+  RunContextStoreOnBus,
+  RunContextView,
   TaskDelivery,
   TaskMessageInit,
   WorkerEventInit,

@@ -17,8 +17,8 @@ export async function openObjectBucket(js: JetStreamClient, bucket: string): Pro
  * Opens a bucket on first use and shares the open store afterwards. A failed open is retried by the next
  * caller instead of being cached forever.
  */
-export function lazyBucket(open: () => Promise<ObjectStore>): () => Promise<ObjectStore> {
-  let bucket: Promise<ObjectStore> | undefined;
+export function lazyBucket<T = ObjectStore>(open: () => Promise<T>): () => Promise<T> {
+  let bucket: Promise<T> | undefined;
   return () => {
     if (bucket === undefined) {
       const opening = open();

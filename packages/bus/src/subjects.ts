@@ -46,6 +46,8 @@ export interface TopologyNames {
   eventsSubjects: string;
   bundlesBucket: string;
   outputsBucket: string;
+  /** The KV bucket of run contexts. */
+  contextBucket: string;
   poolConsumer(pool: string): string;
 }
 
@@ -60,6 +62,7 @@ export function createTopologyNames(prefix: string): TopologyNames {
     eventsSubjects: `${prefix}.event.>`,
     bundlesBucket: `${prefix}-bundles`,
     outputsBucket: `${prefix}-outputs`,
+    contextBucket: `${prefix}-context`,
     poolConsumer(pool: string): string {
       assertName('pool', pool);
       return `pool-${pool}`;

@@ -1,5 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { JsonValue } from '@tributary/core';
+import type { JsonObject, JsonValue } from '@tributary/core';
 import type {
   CancelNotice,
   CancelNoticeSchema,
@@ -127,6 +127,41 @@ export interface OutputStore {
   get(ref: OutputRef): Promise<JsonValue | null>;
 }
 
+/** One run's context in the KV bucket: the shape of the executors' `RunContextStore`. */
+export interface RunContextStoreOnBus {
+  /** The key's value; undefined when it was never set. */
+  get(key: string): Promise<JsonValue | undefined>;
+  /** Sets or replaces the key's value. @throws when NATS refuses it (e.g. over its max_payload). */
+  set(key: string, value: JsonValue): Promise<void>;
+  /** Every key of the run, sorted. */
+  keys(): Promise<string[]>;
+}
+
+/** A run's context as read for a run view. */
+export interface RunContextView {
+  /** The keys and their values, at most the limit asked for (the first keys in sorted order). */
+  values: JsonObject;
+  /** Whether the run has more keys than were read. */
+  truncated: boolean;
+}
+
+/**
+ * Run contexts in the KV bucket `<prefix>-context` (created on first use, history 1), each key
+ * stored as `<runId>.<key>`. Keys are expected to be valid already (the executors check them).
+ */
+export interface RunContextBucket {
+  /**
+   * The store a worker hands to one attempt of the run.
+   * @throws TributaryError `InvalidArgument` when the run id is not `/^[A-Za-z0-9_-]+$/`.
+   */
+  forRun(runId: string): RunContextStoreOnBus;
+  /**
+   * The run's context, at most `limit` keys (default {@link RUN_CONTEXT_READ_LIMIT}, 1000); an empty
+   * object when the run set none.
+   */
+  read(runId: string, limit?: number): Promise<RunContextView>;
+}
+
 /** Options of {@link Bus.consumeWorkerEvents}. */
 export interface ConsumeWorkerEventsOptions {
   /** Stops the loop (after the in-flight batch). */
@@ -200,6 +235,8 @@ export interface Bus extends AsyncDisposable {
   readonly bundles: BundleStore;
   /** Large task outputs, stored by workers and read by the workers of downstream tasks. */
   readonly outputs: OutputStore;
+  /** Run contexts (`ctx.context`): written by workers, read by workers and the coordinator's run views. */
+  readonly context: RunContextBucket;
   /**
    * Whether the event, encoded, fits in one message of the server this bus is connected to (its
    * `max_payload`, less room for headers). A worker event that does not fit can never be published.

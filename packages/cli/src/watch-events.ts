@@ -34,6 +34,7 @@ export function summaryFromRun(run: Run, now: number = Date.now()): RunSummary {
   return {
     run: { id: run.id, dag: run.dag, state: runStateFromProto(run.state), startedAt, finishedAt },
     tasks,
+    context: run.context ?? {},
   };
 }
 

@@ -46,7 +46,9 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
       if ('outcome' in rendered) return rendered;
       const { sensor } = rendered.task;
       if (sensor === null) return runOnce(rendered, executeOptions);
-      return runSensor((pokeOptions) => runOnce(rendered, pokeOptions), {
+      // Each poke sees the run context too (a node sensor may read it, a shell sensor's snapshot is fresh).
+      const { context } = executeOptions;
+      return runSensor((pokeOptions) => runOnce(rendered, { ...pokeOptions, context }), {
         taskId: request.taskId,
         sensor,
         signal: executeOptions.signal,

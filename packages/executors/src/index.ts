@@ -1,5 +1,5 @@
 // Task-author types live in the sdk; re-exported so that imports from this package keep working.
-export type { LogLevel, NodeTaskContext, TaskLogger } from '@tributary/sdk';
+export type { LogLevel, NodeTaskContext, RunContext, TaskLogger } from '@tributary/sdk';
 export {
   CONNECTION_ENV_PREFIX,
   type ConnectionResolverOptions,
@@ -8,6 +8,15 @@ export {
 } from './connections.js';
 export { createExecutor } from './executor.js';
 export { DEFAULT_EXECUTOR_OPTIONS } from './options.js';
+export {
+  assertContextKey,
+  CONTEXT_KEY_MAX_LENGTH,
+  CONTEXT_VALUE_MAX_BYTES,
+  checkContextValue,
+  createMemoryContextStore,
+  type MemoryContextStore,
+  readWholeContext,
+} from './run-context.js';
 export { sensorTimeoutFailure } from './sensor.js';
 export type { SqlOutput } from './sql-executor.js';
 export * from './types.js';

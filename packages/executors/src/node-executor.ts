@@ -3,10 +3,17 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { toFailure } from '@tributary/core';
 import type { NodeTaskModel } from '@tributary/spec';
 import { createLogSink, type LogSink } from './log-sink.js';
+import { answerContextCall } from './node-context-calls.js';
 import { createNodePool, type NodePool } from './node-pool.js';
 import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
 import { type AttemptStopper, createAttemptStopper, type StopReason, stopResult } from './stopper.js';
-import type { ExecuteOptions, ExecutionRequest, ExecutionResult, ExecutorOptions } from './types.js';
+import type {
+  ExecuteOptions,
+  ExecutionRequest,
+  ExecutionResult,
+  ExecutorOptions,
+  RunContextStore,
+} from './types.js';
 
 /** How long to wait for a finished thread's last log messages, which travel on another port. */
 const END_WAIT_MS = 1000;
@@ -47,6 +54,7 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
         logs,
         executeOptions.signal,
         options.killGraceMs,
+        executeOptions.context,
       );
       running.set(attempt.stopper, attempt.done);
       try {
@@ -80,6 +88,7 @@ function runInPool(
   logs: LogSink,
   signal: AbortSignal | undefined,
   killGraceMs: number,
+  context: RunContextStore | undefined,
 ): { stopper: AttemptStopper; done: Promise<Settled> } {
   const { port1, port2 } = new MessageChannel();
   const kill = new AbortController();
@@ -102,7 +111,10 @@ function runInPool(
         startedAt = message.at;
         stopper.startClock();
       } else if (message.type === 'log') logs.push(message.stream, message.line, message.level, message.at);
-      else resolveEnded();
+      else if (message.type === 'context') {
+        // Replies to a thread that has ended meanwhile go nowhere: posting on a closed port is a no-op.
+        void answerContextCall(context, request.taskId, message).then((reply) => port1.postMessage(reply));
+      } else resolveEnded();
     });
   });
   const threadTask: NodeThreadTask = {
@@ -114,8 +126,10 @@ function runInPool(
     params: request.params,
     inputs: request.inputs,
     env: task.env,
+    matrix: task.matrix ?? {},
     port: port2,
   };
+  if (task.matrixIndex !== undefined) threadTask.matrixIndex = task.matrixIndex;
   if (request.traceparent !== undefined) threadTask.traceparent = request.traceparent;
   const done = settle(
     pool.run(threadTask, { transferList: [port2], signal: kill.signal }),

@@ -14,6 +14,9 @@ export interface NodeThreadTask {
   params: JsonObject;
   inputs: Record<string, JsonValue>;
   env: Record<string, string>;
+  /** The instance's matrix values; empty when the task has no matrix. */
+  matrix: Record<string, string | number | boolean>;
+  matrixIndex?: number;
   traceparent?: string;
   /** Carries {@link ThreadMessage}s out and {@link MainMessage}s in; transferred, not cloned. */
   port: MessagePort;
@@ -31,7 +34,29 @@ export type NodeThreadResult =
 export type ThreadMessage =
   | { type: 'started'; at: number }
   | { type: 'log'; stream: LogLine['stream']; line: string; at: number; level?: LogLevel }
-  | { type: 'end' };
+  | { type: 'end' }
+  | ContextCall;
 
-/** Main to thread: abort the task's signal with a `DOMException` of this name. */
-export type MainMessage = { type: 'abort'; name: 'TimeoutError' | 'AbortError'; message: string };
+/**
+ * A `ctx.context` call, answered by a {@link ContextReply} with the same `id`. A `set`'s value travels
+ * as JSON text: the thread serialises it (refusing what is not JSON), the main thread checks its size.
+ */
+export type ContextCall = { type: 'context'; id: number } & ContextOperation;
+
+/** What a {@link ContextCall} asks for. */
+export type ContextOperation =
+  | { op: 'get'; key: string }
+  | { op: 'set'; key: string; json: string }
+  | { op: 'keys' };
+
+/** The answer to a {@link ContextCall}: `value` for `get` (absent: no such key), `keys` for `keys`. */
+export type ContextReply =
+  | { type: 'context'; id: number; ok: true; value?: JsonValue; keys?: string[] }
+  | { type: 'context'; id: number; ok: false; error: Failure };
+
+/**
+ * Main to thread: abort the task's signal with a `DOMException` of this name, or answer a context call.
+ */
+export type MainMessage =
+  | { type: 'abort'; name: 'TimeoutError' | 'AbortError'; message: string }
+  | ContextReply;

@@ -7,6 +7,7 @@ import {
   isSkipSignal,
   type LogLevel,
   type NodeTaskContext,
+  type RunContext,
   SKIP_TASK_NAME,
   SkipTask,
   type TaskLogger,
@@ -15,6 +16,7 @@ import { toJsonOutput } from './json-output.js';
 import { captureConsole } from './node-console-capture.js';
 import { loadTaskModule } from './node-module-loader.js';
 import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
+import { createThreadRunContext } from './node-thread-context.js';
 import type { LogLine } from './types.js';
 
 /** Runs the task's exported function and returns its JSON output or its failure; never throws. */
@@ -22,8 +24,10 @@ export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThr
   const { port } = task;
   const send = (message: ThreadMessage): void => port.postMessage(message);
   const controller = new AbortController();
+  const runContext = createThreadRunContext(task.taskId, send);
   port.on('message', (message: MainMessage) => {
     if (message.type === 'abort') controller.abort(new DOMException(message.message, message.name));
+    else if (message.type === 'context') runContext.onReply(message);
   });
   send({ type: 'started', at: Date.now() });
   const emit = (stream: LogLine['stream'], text: string, level?: LogLevel): void => {
@@ -36,7 +40,7 @@ export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThr
   };
   captureConsole((stream, text) => emit(stream, text));
   try {
-    return await callTask(task, createContext(task, controller.signal, emit));
+    return await callTask(task, createContext(task, controller.signal, emit, runContext.context));
   } catch (error) {
     // Recognised here: the SkipTask's mark would not survive the trip to the main thread.
     if (isSkipSignal(error)) return { ok: false, error: skipFailure(error), skipped: true };
@@ -86,6 +90,7 @@ function createContext(
   task: NodeThreadTask,
   signal: AbortSignal,
   emit: (stream: LogLine['stream'], text: string, level?: LogLevel) => void,
+  context: RunContext,
 ): NodeTaskContext {
   const at =
     (level: LogLevel) =>
@@ -103,12 +108,15 @@ function createContext(
     taskId: task.taskId,
     attempt: task.attempt,
     env: task.env,
+    matrix: task.matrix,
     signal,
     log,
+    context,
     skip(reason) {
       throw new SkipTask(reason);
     },
   };
   if (task.traceparent !== undefined) ctx.traceparent = task.traceparent;
+  if (task.matrixIndex !== undefined) ctx.matrixIndex = task.matrixIndex;
   return ctx;
 }

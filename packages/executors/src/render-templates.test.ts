@@ -65,7 +65,13 @@ describe('templateScope', () => {
       run: { id: 'run-1', logical_date: '2026-01-02T03:04:05.000Z' },
       task: { id: 'extract' },
       attempt: 3,
+      matrix: {},
     });
+  });
+
+  it("exposes a matrix instance's values as matrix", () => {
+    const request = shellRequest('true', { id: 'load[1]', matrix: { region: 'eu', n: 2 }, matrixIndex: 1 });
+    expect(templateScope(request).matrix).toEqual({ region: 'eu', n: 2 });
   });
 });
 
@@ -240,6 +246,30 @@ describe('renderTaskTemplates', () => {
     expect(request.task).toMatchObject({ command: 'echo {{ params.name }} {{ task.id }}' });
   });
 
+  it('renders matrix values as single quoted words in a command and raw in env values', () => {
+    const request = shellRequest(
+      './load.sh {{ matrix.region }} {{ matrix.size }} {{ matrix.dry }}',
+      {
+        id: 'load[3]',
+        env: { LABEL: '{{ matrix.region }}-{{ matrix.size }}' },
+        matrix: { region: "eu west's; rm -rf /", size: 10, dry: false },
+        matrixIndex: 3,
+      },
+      { taskId: 'load[3]' },
+    );
+    expect(renderTaskTemplates(request)).toMatchObject({
+      command: "./load.sh 'eu west'\\''s; rm -rf /' '10' 'false'",
+      env: { LABEL: "eu west's; rm -rf /-10" },
+    });
+  });
+
+  it('says which matrix key has no value', () => {
+    const request = shellRequest('echo {{ matrix.zone }}', { matrix: { region: 'eu' } });
+    expect(() => renderTaskTemplates(request)).toThrow(
+      "task 'extract', field 'command': {{ matrix.zone }} has no value: matrix has no field 'zone'",
+    );
+  });
+
   it('names the task, the field and the path in its error', () => {
     const request = nodeRequest({ env: { FILE: '{{ inputs.extract.files[3] }}' } });
     expect(() => renderTaskTemplates(request)).toThrow(
@@ -269,6 +299,31 @@ describe('createExecutor with templates', () => {
     expect(result.outcome).toBe('succeeded');
     expect(result.logTail).toContain('greeting: the $(world)');
     expect(result.output).toEqual({ who: 'the $(world)' });
+  });
+
+  it('gives a shell matrix instance its values as words and as TRIBUTARY_MATRIX', async () => {
+    executor = createExecutor();
+    const request = shellRequest(
+      'printf \'%s|\' {{ matrix.region }} {{ matrix.n }}; echo; echo "$TRIBUTARY_MATRIX_INDEX $TRIBUTARY_MATRIX"',
+      { id: 'load[1]', matrix: { region: 'us $(east)', n: 2 }, matrixIndex: 1 },
+      { taskId: 'load[1]' },
+    );
+    const result = await executor.execute(request);
+    expect(result.outcome).toBe('succeeded');
+    expect(result.logTail).toEqual(['us $(east)|2|', '1 {"region":"us $(east)","n":2}']);
+  });
+
+  it('gives a node matrix instance ctx.matrix and ctx.matrixIndex, and other tasks an empty matrix', async () => {
+    executor = createExecutor({ maxThreads: 1 });
+    const instance = nodeRequest({
+      id: 'score[1]',
+      export: 'describeMatrix',
+      matrix: { w: 10 },
+      matrixIndex: 1,
+    });
+    expect((await executor.execute(instance)).output).toEqual({ matrix: { w: 10 }, matrixIndex: 1 });
+    const plain = nodeRequest({ export: 'describeMatrix' });
+    expect((await executor.execute(plain)).output).toEqual({ matrix: {}, matrixIndex: null });
   });
 
   it('gives a node task its rendered env', async () => {

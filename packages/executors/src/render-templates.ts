@@ -18,7 +18,7 @@ import {
 } from '@tributary/spec';
 import type { ExecutionRequest } from './types.js';
 
-/** The values names resolve against: `params`, `inputs`, `run`, `task` and `attempt`. */
+/** The values names resolve against: `params`, `inputs`, `run`, `task`, `attempt` and `matrix`. */
 export type TemplateScope = JsonObject;
 
 /** Turns a value into the text spliced in place of its template. */
@@ -49,7 +49,10 @@ export class TemplateError extends Error {
   }
 }
 
-/** The scope of one attempt. `run.logical_date` is ISO 8601 in UTC (`2026-01-02T03:04:05.000Z`). */
+/**
+ * The scope of one attempt. `run.logical_date` is ISO 8601 in UTC (`2026-01-02T03:04:05.000Z`);
+ * `matrix` is the values of a matrix instance (empty for other tasks).
+ */
 export function templateScope(request: ExecutionRequest): TemplateScope {
   return {
     params: request.params,
@@ -57,6 +60,7 @@ export function templateScope(request: ExecutionRequest): TemplateScope {
     run: { id: request.runId, logical_date: new Date(request.logicalDate).toISOString() },
     task: { id: request.taskId },
     attempt: request.attempt,
+    matrix: request.task.matrix ?? {},
   };
 }
 

@@ -31,6 +31,14 @@ describe('buildShellEnv', () => {
     });
   });
 
+  it('names the input of a matrix instance with its brackets as _, and sets the matrix variables', () => {
+    expect(inputVariableName('load[0]')).toBe('TRIBUTARY_INPUT_LOAD_0_');
+    const request = shellRequest('true', { id: 'load[2]', matrix: { region: 'eu', n: 1 }, matrixIndex: 2 });
+    const env = buildShellEnv({}, request, {});
+    expect(env).toMatchObject({ TRIBUTARY_MATRIX: '{"region":"eu","n":1}', TRIBUTARY_MATRIX_INDEX: '2' });
+    expect(buildShellEnv({}, shellRequest('true'), {})).not.toHaveProperty('TRIBUTARY_MATRIX');
+  });
+
   it('sets TRACEPARENT only when the attempt is traced', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     expect(buildShellEnv({}, shellRequest('true', {}, { traceparent }), {}).TRACEPARENT).toBe(traceparent);

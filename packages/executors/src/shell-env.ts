@@ -1,6 +1,11 @@
+import type { JsonObject } from '@tributary/core';
 import type { ExecutionRequest } from './types.js';
 
-/** `extract-v2` -> `TRIBUTARY_INPUT_EXTRACT_V2`. Ids differing only in punctuation share a name. */
+/**
+ * `extract-v2` -> `TRIBUTARY_INPUT_EXTRACT_V2`, and a matrix instance `load[0]` -> `TRIBUTARY_INPUT_LOAD_0_`
+ * (each character that is not a letter or digit becomes `_`, brackets included). Ids differing only in
+ * punctuation share a name; `TRIBUTARY_INPUTS` holds every input by its exact id.
+ */
 export function inputVariableName(taskId: string): string {
   return `TRIBUTARY_INPUT_${taskId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
@@ -8,11 +13,15 @@ export function inputVariableName(taskId: string): string {
 /**
  * A shell task's environment: the base environment, then the task's own `env`, then the
  * `TRIBUTARY_*` variables (which a task cannot shadow), then `TRACEPARENT` when the attempt is traced.
+ * `TRIBUTARY_CONTEXT` is `context` as JSON: the run context when the task started, read-only (a shell
+ * task cannot set keys). A matrix instance also gets `TRIBUTARY_MATRIX` (its values as JSON) and
+ * `TRIBUTARY_MATRIX_INDEX`.
  */
 export function buildShellEnv(
   base: Readonly<Record<string, string | undefined>>,
   request: ExecutionRequest,
   taskEnv: Record<string, string>,
+  context: JsonObject = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(base)) if (value !== undefined) env[name] = value;
@@ -22,6 +31,9 @@ export function buildShellEnv(
   env.TRIBUTARY_ATTEMPT = String(request.attempt);
   env.TRIBUTARY_PARAMS = JSON.stringify(request.params);
   env.TRIBUTARY_INPUTS = JSON.stringify(request.inputs);
+  if (request.task.matrix !== undefined) env.TRIBUTARY_MATRIX = JSON.stringify(request.task.matrix);
+  if (request.task.matrixIndex !== undefined) env.TRIBUTARY_MATRIX_INDEX = String(request.task.matrixIndex);
+  env.TRIBUTARY_CONTEXT = JSON.stringify(context);
   for (const [taskId, output] of Object.entries(request.inputs)) {
     env[inputVariableName(taskId)] = JSON.stringify(output);
   }

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type Failure, toFailure } from '@tributary/core';
+import { type Failure, type JsonObject, toFailure } from '@tributary/core';
 import { SKIP_TASK_NAME } from '@tributary/sdk';
 import { SENSOR_NOT_YET_EXIT_CODE, type ShellTaskModel } from '@tributary/spec';
 import { createLineSplitter } from './line-splitter.js';
 import { createLogSink, type LogSink } from './log-sink.js';
 import { groupExists, killGroup, signalGroup } from './process-group.js';
+import { readWholeContext } from './run-context.js';
 import { buildShellEnv } from './shell-env.js';
 import { parseShellOutput } from './shell-output.js';
 import { type AttemptStopper, createAttemptStopper, stopResult } from './stopper.js';
@@ -38,7 +39,20 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
         logTail: logs.tail(),
       });
       if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
-      const attempt = startShell(request, task, logs, options, executeOptions.signal);
+      let context: JsonObject = {};
+      try {
+        if (executeOptions.context !== undefined) context = await readWholeContext(executeOptions.context);
+      } catch (error) {
+        const failure = toFailure(error);
+        return finish({
+          outcome: 'failed',
+          error: {
+            ...failure,
+            message: `task '${request.taskId}' could not read the run context: ${failure.message}`,
+          },
+        });
+      }
+      const attempt = startShell(request, task, logs, options, executeOptions.signal, context);
       running.set(attempt.stopper, attempt.done);
       try {
         const ending = await attempt.done;
@@ -63,11 +77,12 @@ function startShell(
   logs: LogSink,
   options: Required<ExecutorOptions>,
   signal: AbortSignal | undefined,
+  context: JsonObject,
 ): { stopper: AttemptStopper; done: Promise<Ending> } {
   // detached: the shell leads a new process group, so one kill(-pid) reaches every process it starts.
   const child = spawn('/bin/sh', ['-c', task.command], {
     cwd: request.bundleDir,
-    env: buildShellEnv(options.baseEnv, request, task.env),
+    env: buildShellEnv(options.baseEnv, request, task.env, context),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

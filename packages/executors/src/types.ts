@@ -57,6 +57,24 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Called for every log line as it is produced. */
   onLog?: (line: LogLine) => void;
+  /**
+   * The run's shared key-value store, behind a node task's `ctx.context` and a shell task's
+   * `TRIBUTARY_CONTEXT` snapshot. When absent, `ctx.context` calls reject and `TRIBUTARY_CONTEXT` is `{}`.
+   */
+  context?: RunContextStore;
+}
+
+/**
+ * Where a run's context lives: a Map for a local run, a NATS KV bucket on the cluster. Callers pass
+ * keys already checked by `assertContextKey` and values already within the size limit.
+ */
+export interface RunContextStore {
+  /** The key's value, or undefined when it was never set. */
+  get(key: string): Promise<JsonValue | undefined>;
+  /** Sets or replaces the key's value. */
+  set(key: string, value: JsonValue): Promise<void>;
+  /** Every key set in the run. */
+  keys(): Promise<string[]>;
 }
 
 /** Runs task attempts of every kind. */

@@ -1,4 +1,4 @@
-import type { Failure, JsonValue, RunState, TaskState } from '@tributary/core';
+import type { Failure, JsonObject, JsonValue, RunState, TaskState } from '@tributary/core';
 
 /**
  * Progress of one run, as the CLI renders it. Both the local runner and a remote `trigger --wait`
@@ -60,4 +60,6 @@ export interface TaskSummary {
 export interface RunSummary {
   run: { id: string; dag: string; state: RunState; startedAt: number; finishedAt: number };
   tasks: Record<string, TaskSummary>;
+  /** The run context at the end: every key the run's tasks set (`ctx.context`), keys sorted. */
+  context: JsonObject;
 }

@@ -8,7 +8,7 @@ import {
   type RunSnapshot,
   type TaskChange,
 } from '@tributary/engine';
-import type { ExecutionResult, TaskExecutor } from '@tributary/executors';
+import { createMemoryContextStore, type ExecutionResult, type TaskExecutor } from '@tributary/executors';
 import type { DagModel, TaskModel } from '@tributary/spec';
 import type { RunEvent, RunSummary, TaskStateEvent } from './events.js';
 import { checkOutputSize } from './output-limit.js';
@@ -65,6 +65,8 @@ export class LocalRun {
   private readonly executions = new Map<string, Execution>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly endings = new Map<string, AttemptEnding>();
+  /** The run context every attempt of this run shares (`ctx.context`). */
+  private readonly context = createMemoryContextStore();
   private startedAt = 0;
   private finalState: RunState | undefined;
   private listenerError: unknown;
@@ -243,6 +245,7 @@ export class LocalRun {
         {
           signal,
           onLog: (log) => this.emit({ type: 'log', task: taskId, attempt, ...log }),
+          context: this.context,
         },
       );
     } catch (error) {
@@ -344,6 +347,7 @@ export class LocalRun {
         finishedAt,
       },
       tasks,
+      context: this.context.snapshot(),
     };
   }
 }

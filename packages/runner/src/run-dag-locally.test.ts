@@ -226,3 +226,39 @@ it('fails a task whose output is over outputMaxBytes with OutputTooLarge, and it
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+describe('the run context of a local run', () => {
+  it('carries what one task set to the tasks downstream, and ends up in the summary', async () => {
+    const path = await dagFolder({
+      'dag.yaml': `
+name: context_test
+tasks:
+  count: { kind: node, module: ./count.mjs }
+  report: { kind: node, module: ./report.mjs, needs: [count] }
+  echo: { kind: shell, needs: [count], command: 'printf "%s\\n" "$TRIBUTARY_CONTEXT"' }
+`,
+      'count.mjs':
+        "export const run = async (ctx) => { await ctx.context.set('rows', 42); await ctx.context.set('source', { table: 'events' }); };\n",
+      'report.mjs':
+        "export const run = async (ctx) => ({ rows: await ctx.context.get('rows'), keys: await ctx.context.keys() });\n",
+    });
+    const summary = await runDagLocally({ path, onEvent: () => {} });
+    expect(summary.run.state).toBe('succeeded');
+    expect(summary.tasks.report?.output).toEqual({ rows: 42, keys: ['rows', 'source'] });
+    expect(summary.tasks.echo?.output).toEqual({ rows: 42, source: { table: 'events' } });
+    expect(summary.context).toEqual({ rows: 42, source: { table: 'events' } });
+  });
+
+  it('starts empty for every run', async () => {
+    const path = await dagFolder({
+      'dag.yaml': 'name: context_empty\ntasks:\n  keys: { kind: node, module: ./keys.mjs }\n',
+      'keys.mjs':
+        "export const run = async (ctx) => { const keys = await ctx.context.keys(); await ctx.context.set('ran', true); return keys; };\n",
+    });
+    const first = await runDagLocally({ path, onEvent: () => {} });
+    const second = await runDagLocally({ path, onEvent: () => {} });
+    expect(first.tasks.keys?.output).toEqual([]);
+    expect(second.tasks.keys?.output).toEqual([]);
+    expect(second.context).toEqual({ ran: true });
+  });
+});

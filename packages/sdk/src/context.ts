@@ -12,6 +12,21 @@ export interface TaskLogger {
 }
 
 /**
+ * The run context: a key-value store shared by every task of one run (`ctx.context`). One task sets a
+ * value, any task that runs later in the same run reads it. Keys are 1-128 characters of
+ * `[A-Za-z0-9_.-]`; values are JSON of at most 1 MiB. Shell tasks see a read-only snapshot of the whole
+ * context, taken when they start, as JSON in `TRIBUTARY_CONTEXT`.
+ */
+export interface RunContext {
+  /** The key's value, or undefined when no task set it. Rejects for an invalid key. */
+  get(key: string): Promise<JsonValue | undefined>;
+  /** Sets (or replaces) the key's value. Rejects for an invalid key or a value over 1 MiB. */
+  set(key: string, value: JsonValue): Promise<void>;
+  /** Every key set so far in this run, sorted. */
+  keys(): Promise<string[]>;
+}
+
+/**
  * What a node task's exported function receives:
  * `export async function run(ctx: NodeTaskContext) { ... }`.
  */
@@ -24,9 +39,18 @@ export interface NodeTaskContext {
   attempt: number;
   /** The task's own `env` entries (not the worker's environment). */
   env: Record<string, string>;
+  /**
+   * In an instance of a task with a `matrix`, its values (`{ region: 'eu', weight: 10 }`); empty in
+   * other tasks.
+   */
+  matrix: Record<string, string | number | boolean>;
+  /** In an instance of a matrix task, its index (the `n` of `load[n]`); absent in other tasks. */
+  matrixIndex?: number;
   /** Aborted on timeout (reason: a `TimeoutError` DOMException) or cancel (an `AbortError`). */
   signal: AbortSignal;
   log: TaskLogger;
+  /** The run's shared key-value store (see {@link RunContext}). */
+  context: RunContext;
   /** W3C traceparent of the attempt's span, to parent the task's own spans. */
   traceparent?: string;
   /**

@@ -16,7 +16,8 @@
  * ```
  *
  * - {@link NodeTaskContext} is what a node task's exported function receives: params, upstream
- *   inputs, ids, the task's `env`, an `AbortSignal` for timeout and cancel, `log` and `skip`.
+ *   inputs, ids, the task's `env`, an `AbortSignal` for timeout and cancel, `log`, `skip` and
+ *   `context`, the {@link RunContext} the run's tasks share.
  * - {@link SkipTask}, thrown from task code (or `ctx.skip(reason)`), ends the task `skipped` rather
  *   than failed; the reason is kept with the task. A shell task skips by exiting with its
  *   `skip_exit_code` (99 unless set).
@@ -27,6 +28,6 @@
  *
  * @packageDocumentation
  */
-export type { LogLevel, NodeTaskContext, TaskLogger } from './context.js';
+export type { LogLevel, NodeTaskContext, RunContext, TaskLogger } from './context.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { DEFAULT_SKIP_REASON, isSkipSignal, SKIP_TASK_NAME, SkipTask } from './skip.js';

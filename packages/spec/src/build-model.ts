@@ -1,6 +1,7 @@
 import type { JsonObject } from '@tributary/core';
 import { DEFAULT_TRIGGER_RULE } from '@tributary/core';
 import { DEFAULT_EXPORT, DEFAULT_POOL } from './fields.js';
+import { expandMatrix, type MatrixValues, matrixInstanceId } from './matrix.js';
 import {
   type DagModel,
   DEFAULT_SKIP_EXIT_CODE,
@@ -84,12 +85,48 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
   };
 }
 
-/** Compiles a problem-free spec into its model: defaults applied, durations in ms, tasks in order. */
+/** The instance ids of each matrix task, by its spec id. */
+type InstanceIds = ReadonlyMap<string, readonly string[]>;
+
+/** A task's needs with every matrix task replaced by all its instances, deduplicated, in order. */
+function expandNeeds(needs: readonly string[], instances: InstanceIds): string[] {
+  return [...new Set(needs.flatMap((id) => instances.get(id) ?? [id]))];
+}
+
+/**
+ * A built task as the model holds it: once, or for a matrix task once per combination of its values,
+ * in product order, each with its instance id (`load[0]`), values and index.
+ */
+function expandTask(task: RawTask, built: TaskModel, instances: InstanceIds): TaskModel[] {
+  const expanded = { ...built, needs: expandNeeds(built.needs, instances) };
+  const matrix = task.fields.matrix as MatrixValues | undefined;
+  if (matrix === undefined) return [expanded];
+  return expandMatrix(matrix).map((values, index) => ({
+    ...expanded,
+    id: matrixInstanceId(task.id, index),
+    env: { ...expanded.env },
+    matrix: values,
+    matrixIndex: index,
+  }));
+}
+
+/**
+ * Compiles a problem-free spec into its model: defaults applied, durations in ms, matrix tasks
+ * expanded into their instances, tasks in order.
+ */
 export function buildModel(spec: ReadSpec, specFile: string): DagModel {
+  const instances = new Map(
+    spec.tasks.flatMap((task) => {
+      const matrix = task.fields.matrix as MatrixValues | undefined;
+      if (matrix === undefined) return [];
+      const ids = expandMatrix(matrix).map((_, index) => matrixInstanceId(task.id, index));
+      return [[task.id, ids] as const];
+    }),
+  );
   const model: DagModel = {
     name: spec.name,
     paramsSchema: spec.paramsSchema,
-    tasks: spec.tasks.map((task) => buildTask(task, spec.defaults)),
+    tasks: spec.tasks.flatMap((task) => expandTask(task, buildTask(task, spec.defaults), instances)),
     specFile,
     dagrunTimeoutMs: spec.dagrunTimeoutMs,
     maxActiveTasks: spec.maxActiveTasks,

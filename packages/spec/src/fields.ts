@@ -1,5 +1,11 @@
 import { TRIGGER_RULES } from '@tributary/core';
-import { DEFAULT_SQL_MAX_ROWS, SENSOR_NOT_YET_EXIT_CODE, TASK_KINDS, type TaskKind } from './model.js';
+import {
+  DEFAULT_SQL_MAX_ROWS,
+  MAX_MATRIX_INSTANCES,
+  SENSOR_NOT_YET_EXIT_CODE,
+  TASK_KINDS,
+  type TaskKind,
+} from './model.js';
 
 /**
  * The shape of every field a spec may hold, declared once: the structure checks read values by
@@ -29,6 +35,7 @@ export type ValueType =
   | 'connection'
   | 'statement'
   | 'maxRows'
+  | 'matrix'
   | 'params'
   | 'defaults'
   | 'tasks';
@@ -47,6 +54,13 @@ export type FieldTable = Readonly<Record<string, FieldSpec>>;
 export const DAG_NAME_PATTERN = '^[a-z][a-z0-9_-]*$';
 /** `extract`, `loadOrders`, `step-2`. */
 export const TASK_ID_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
+/**
+ * A `needs` entry: a task id, or one instance of a matrix task (`load[1]`), which only expansion
+ * creates.
+ */
+export const NEED_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*(\\[(0|[1-9][0-9]*)\\])?$';
+/** Matrix keys are read as `matrix.<key>` in templates, so they are identifiers. */
+export const MATRIX_KEY_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const POOL_PATTERN = '^[A-Za-z0-9_-]+$';
 /** Param names are used as `params.<name>` in templates, so they are identifiers. */
 export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -114,6 +128,14 @@ const COMMON_TASK_FIELDS: FieldTable = {
   },
   pool: { type: 'pool', description: `The worker pool that runs the task. Default "${DEFAULT_POOL}".` },
   env: { type: 'env', description: 'Extra environment variables (shell) or ctx.env entries (node).' },
+  matrix: {
+    type: 'matrix',
+    description:
+      'Runs the task once per combination of these values (a mapping of keys to non-empty lists of ' +
+      'strings, numbers or booleans; the first key varies slowest). The instances are load[0], ' +
+      'load[1], ...; each reads its values as {{ matrix.<key> }}. needs: [load] waits for all of them. ' +
+      `At most ${MAX_MATRIX_INSTANCES} instances; not on a branch task.`,
+  },
 };
 
 /**

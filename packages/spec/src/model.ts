@@ -76,7 +76,21 @@ export interface TaskModelBase {
   pool: string;
   /** Extra environment variables (shell) or `ctx.env` entries (node); always empty for sql tasks. */
   env: Record<string, string>;
+  /**
+   * Set on each instance of a task with a `matrix`: this instance's value of every matrix key
+   * (`{ region: 'eu', size: 'small' }`). The spec's `load` becomes `load[0]`, `load[1]`, ... in the
+   * model; `{{ matrix.<key> }}` templates, `ctx.matrix` and `TRIBUTARY_MATRIX` read these values.
+   */
+  matrix?: Record<string, MatrixValue>;
+  /** Set with `matrix`: the instance's place in the cartesian product, the `n` of its id `load[n]`. */
+  matrixIndex?: number;
 }
+
+/** One value of a matrix key: a scalar, as written in the spec. */
+export type MatrixValue = string | number | boolean;
+
+/** The most instances one matrix task may expand to. */
+export const MAX_MATRIX_INSTANCES = 256;
 
 /** A JavaScript or TypeScript module from the bundle that exports `run(ctx)`. */
 export interface NodeTaskModel extends TaskModelBase {

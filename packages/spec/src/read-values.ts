@@ -6,12 +6,14 @@ import {
   DAG_NAME_PATTERN,
   ENV_NAME_PATTERN,
   EXPORT_NAME_PATTERN,
+  MATRIX_KEY_PATTERN,
   MAX_SQL_ROWS,
   POOL_PATTERN,
   SENSOR_FIELDS,
   type ValueType,
 } from './fields.js';
-import { type SensorModel, TASK_KINDS } from './model.js';
+import { type MatrixValues, matrixSize } from './matrix.js';
+import { MAX_MATRIX_INSTANCES, type MatrixValue, type SensorModel, TASK_KINDS } from './model.js';
 import { mapEntries, report, resolve, type SpecContext, type Where } from './positions.js';
 import { readFields } from './read-fields.js';
 import { didYouMean } from './suggest.js';
@@ -31,6 +33,7 @@ export type FieldValue =
   | NeedRef[]
   | Record<string, string>
   | SensorModel
+  | MatrixValues
   | undefined;
 
 /** Sensor defaults, as Airflow's: poke every minute for up to a week. */
@@ -269,6 +272,70 @@ function readEnv(ctx: SpecContext, node: Node | undefined, where: Where): Record
   return ok ? env : undefined;
 }
 
+function readMatrixValue(ctx: SpecContext, node: Node | undefined, where: Where): MatrixValue | undefined {
+  const value = scalarOf(node);
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  // JSON, which carries the model, has no Infinity or NaN.
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  report(ctx, node, `a matrix value must be a string, number or boolean (got ${describeNode(node)})`, where);
+  return undefined;
+}
+
+function readMatrixList(ctx: SpecContext, node: Node | undefined, where: Where): MatrixValue[] | undefined {
+  if (!isSeq(node) || node.items.length === 0) {
+    const got = isSeq(node) ? 'an empty list' : describeNode(node);
+    report(ctx, node, `must be a non-empty list of values, e.g. [eu, us] (got ${got})`, where);
+    return undefined;
+  }
+  const values: MatrixValue[] = [];
+  let ok = true;
+  for (const item of node.items) {
+    const value = readMatrixValue(ctx, resolve(ctx, item) ?? node, where);
+    if (value === undefined) ok = false;
+    else values.push(value);
+  }
+  return ok ? values : undefined;
+}
+
+/** A task's `matrix`: keys to non-empty lists of scalars, expanding to at most MAX_MATRIX_INSTANCES. */
+function readMatrix(ctx: SpecContext, node: Node | undefined, where: Where): MatrixValues | undefined {
+  if (!isMap(node) || node.items.length === 0) {
+    const got = isMap(node) ? 'an empty mapping' : describeNode(node);
+    report(
+      ctx,
+      node,
+      `must be a mapping of keys to lists of values, e.g. { region: [eu, us] } (got ${got})`,
+      where,
+    );
+    return undefined;
+  }
+  const values: MatrixValues = {};
+  let ok = true;
+  for (const entry of mapEntries(ctx, node, 'matrix key', where)) {
+    const at = { ...where, field: `${where.field}.${entry.key}` };
+    if (!new RegExp(MATRIX_KEY_PATTERN).test(entry.key)) {
+      const message = `invalid matrix key '${entry.key}' (use letters, digits and _, not starting with a digit: it is read as {{ matrix.${entry.key} }})`;
+      report(ctx, entry.keyNode, message, at);
+      ok = false;
+    }
+    const list = readMatrixList(ctx, entry.value ?? entry.keyNode, at);
+    if (list === undefined) ok = false;
+    else values[entry.key] = list;
+  }
+  if (!ok) return undefined;
+  const size = matrixSize(values);
+  if (size > MAX_MATRIX_INSTANCES) {
+    const product = Object.values(values)
+      .map((list) => list.length)
+      .join(' x ');
+    const task = where.taskId === undefined ? 'the task' : `task '${where.taskId}'`;
+    const message = `the matrix of ${task} expands to ${size} instances (${product}), more than the ${MAX_MATRIX_INSTANCES} allowed`;
+    report(ctx, node, message, where);
+    return undefined;
+  }
+  return values;
+}
+
 /**
  * Reads one field value of a simple type, reporting every problem with it. Mapping-valued
  * sections (`params`, `defaults`, `tasks`) have their own readers.
@@ -328,6 +395,8 @@ export function readValue(
       });
     case 'maxRows':
       return readMaxRows(ctx, node, where);
+    case 'matrix':
+      return readMatrix(ctx, node, where);
     case 'module':
     case 'command':
     case 'statement':

@@ -7,7 +7,9 @@ import {
   ENV_NAME_PATTERN,
   EXPORT_NAME_PATTERN,
   type FieldTable,
+  MATRIX_KEY_PATTERN,
   MAX_SQL_ROWS,
+  NEED_PATTERN,
   PARAM_NAME_PATTERN,
   POOL_PATTERN,
   SENSOR_FIELDS,
@@ -27,8 +29,8 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
   kind: { type: 'string', enum: [...TASK_KINDS] },
   needs: {
     oneOf: [
-      { type: 'string', pattern: TASK_ID_PATTERN },
-      { type: 'array', items: { type: 'string', pattern: TASK_ID_PATTERN } },
+      { type: 'string', pattern: NEED_PATTERN },
+      { type: 'array', items: { type: 'string', pattern: NEED_PATTERN } },
     ],
   },
   count: { type: 'integer', minimum: 0 },
@@ -54,6 +56,16 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
   connection: { type: 'string', pattern: CONNECTION_NAME_PATTERN },
   statement: { type: 'string', minLength: 1 },
   maxRows: { type: 'integer', minimum: 1, maximum: MAX_SQL_ROWS },
+  matrix: {
+    type: 'object',
+    minProperties: 1,
+    propertyNames: { pattern: MATRIX_KEY_PATTERN },
+    additionalProperties: {
+      type: 'array',
+      minItems: 1,
+      items: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    },
+  },
   params: {
     type: 'object',
     propertyNames: { pattern: PARAM_NAME_PATTERN },

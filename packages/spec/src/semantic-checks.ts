@@ -1,5 +1,6 @@
 import { posix, win32 } from 'node:path';
 import { findCycles } from './cycles.js';
+import { type MatrixValues, matrixInstanceId, matrixSize, parseInstanceRef } from './matrix.js';
 import { report, type SpecContext } from './positions.js';
 import type { RawTask } from './read-tasks.js';
 import type { NeedRef } from './read-values.js';
@@ -8,16 +9,57 @@ import { checkTemplates } from './template-checks.js';
 
 const needsOf = (task: RawTask): NeedRef[] => (task.fields.needs as NeedRef[] | undefined) ?? [];
 
-/** Reports `needs` entries that name no task, each with a suggestion when one is close. */
+/** The task a `needs` entry points at: `load[1]` points at `load`. */
+const neededTask = (id: string): string => parseInstanceRef(id)?.taskId ?? id;
+
+/** Why a `needs` entry naming one instance (`load[1]`) of a known task is wrong, if it is. */
+function instanceNeedProblem(id: string, tasks: ReadonlyMap<string, RawTask>): string | undefined {
+  const ref = parseInstanceRef(id);
+  const target = ref === undefined ? undefined : tasks.get(ref.taskId);
+  if (ref === undefined || target === undefined) return undefined;
+  const matrix = target.fields.matrix as MatrixValues | undefined;
+  // A matrix that failed to read was reported already; its instances cannot be checked.
+  if (matrix === undefined) {
+    return target.nodes.has('matrix')
+      ? undefined
+      : `needs '${id}', but '${ref.taskId}' has no matrix, so it has no instances: write '${ref.taskId}'`;
+  }
+  const size = matrixSize(matrix);
+  if (ref.index < size) return undefined;
+  const last = matrixInstanceId(ref.taskId, size - 1);
+  return `needs '${id}', but '${ref.taskId}' has ${size} instance${size === 1 ? '' : 's'} (${matrixInstanceId(ref.taskId, 0)} to ${last})`;
+}
+
+/**
+ * Reports `needs` entries that name no task, each with a suggestion when one is close, and entries
+ * naming a matrix instance that does not exist.
+ */
 function checkNeedsExist(ctx: SpecContext, tasks: readonly RawTask[]): void {
   const ids = tasks.map((task) => task.id);
-  const known = new Set(ids);
+  const byId = new Map(tasks.map((task) => [task.id, task]));
   for (const task of tasks) {
+    const where = { field: `tasks.${task.id}.needs`, taskId: task.id };
     for (const need of needsOf(task)) {
-      if (known.has(need.id)) continue;
-      const message = `needs '${need.id}', which is not a task in this DAG${didYouMean(need.id, ids)}`;
-      report(ctx, need.node, message, { field: `tasks.${task.id}.needs`, taskId: task.id });
+      const target = neededTask(need.id);
+      if (byId.has(target)) {
+        const problem = instanceNeedProblem(need.id, byId);
+        if (problem !== undefined) report(ctx, need.node, problem, where);
+        continue;
+      }
+      const message = `needs '${need.id}', which is not a task in this DAG${didYouMean(target, ids)}`;
+      report(ctx, need.node, message, where);
     }
+  }
+}
+
+/** A matrix fans a task out into instances; a branch's output names single tasks to follow. */
+function checkMatrices(ctx: SpecContext, tasks: readonly RawTask[]): void {
+  for (const task of tasks) {
+    if (!task.nodes.has('matrix') || task.fields.branch !== true) continue;
+    report(ctx, task.nodes.get('matrix'), 'a branch task cannot have a matrix', {
+      field: `tasks.${task.id}.matrix`,
+      taskId: task.id,
+    });
   }
 }
 
@@ -28,14 +70,14 @@ function checkCycles(ctx: SpecContext, tasks: readonly RawTask[]): void {
     tasks.map((task) => [
       task.id,
       needsOf(task)
-        .map((need) => need.id)
+        .map((need) => neededTask(need.id))
         .filter((id) => byId.has(id)),
     ]),
   );
   for (const cycle of findCycles(graph)) {
     const first = byId.get(cycle[0] ?? '') as RawTask;
     const closing = cycle.at(-2);
-    const entry = needsOf(first).find((need) => need.id === closing);
+    const entry = needsOf(first).find((need) => neededTask(need.id) === closing);
     report(ctx, entry?.node ?? first.keyNode, `cycle: ${cycle.join(' -> ')}`, {
       field: `tasks.${first.id}.needs`,
       taskId: first.id,
@@ -84,7 +126,7 @@ function checkModules(
  * condition, not a choice, so a task cannot be both.
  */
 function checkBranches(ctx: SpecContext, tasks: readonly RawTask[]): void {
-  const hasDownstream = new Set(tasks.flatMap((task) => needsOf(task).map((need) => need.id)));
+  const hasDownstream = new Set(tasks.flatMap((task) => needsOf(task).map((need) => neededTask(need.id))));
   for (const task of tasks) {
     if (task.fields.branch !== true) continue;
     const where = { field: `tasks.${task.id}.branch`, taskId: task.id };
@@ -99,7 +141,8 @@ function checkBranches(ctx: SpecContext, tasks: readonly RawTask[]): void {
 }
 
 /**
- * The checks that need the whole DAG: needs that name no task, cycles, module paths, branches, templates.
+ * The checks that need the whole DAG: needs that name no task, cycles, module paths, branches, matrices,
+ * templates.
  */
 export function checkSemantics(
   ctx: SpecContext,
@@ -110,5 +153,6 @@ export function checkSemantics(
   checkCycles(ctx, tasks);
   checkModules(ctx, tasks, files);
   checkBranches(ctx, tasks);
+  checkMatrices(ctx, tasks);
   checkTemplates(ctx, tasks);
 }

@@ -33,6 +33,10 @@ interface NameScope {
   taskIds: readonly string[];
   /** The upstream task ids whose outputs `inputs.<id>` may read; undefined in `defaults`. */
   needs: readonly string[] | undefined;
+  /** Tasks with a `matrix`: their outputs exist only per instance, so templates cannot read them. */
+  matrixTasks: ReadonlySet<string>;
+  /** The task's matrix keys; undefined when it has no matrix, and in `defaults`. */
+  matrixKeys: ReadonlySet<string> | undefined;
 }
 
 const ROOTS = Object.keys(TEMPLATE_ROOTS) as TemplateRoot[];
@@ -68,6 +72,11 @@ function paramNames(ctx: SpecContext): Set<string> {
   return keysOf(childOf(ctx, ctx.doc.contents ?? undefined, 'params'));
 }
 
+/** The keys of a task's `matrix` as written (so a matrix with a bad value still counts), if it has one. */
+function matrixKeysOf(task: RawTask): Set<string> | undefined {
+  return task.nodes.has('matrix') ? keysOf(task.nodes.get('matrix')) : undefined;
+}
+
 const needsOf = (task: RawTask): string[] =>
   ((task.fields.needs as NeedRef[] | undefined) ?? []).map((need) => need.id);
 
@@ -98,6 +107,33 @@ function inputProblem(name: TemplateName, id: string, scope: NameScope, taskId: 
   return `${reads}, which task '${taskId}' does not need: add '${id}' to its needs`;
 }
 
+/** Why `inputs.<id>` of a matrix task cannot be templated: the id names no single output. */
+function matrixInputProblem(name: TemplateName, id: string): string {
+  return (
+    `${name.source}: '${id}' is a matrix task, run as ${id}[0], ${id}[1], ..., and templates cannot ` +
+    `read their outputs; read them in the task's code, as ctx.inputs['${id}[0]'] (node) or from the ` +
+    'TRIBUTARY_INPUTS JSON (shell)'
+  );
+}
+
+/** Why `matrix.<key>` names nothing in a task with `keys` (undefined: no matrix), or undefined. */
+function matrixProblem(
+  name: TemplateName,
+  keys: ReadonlySet<string> | undefined,
+  taskId: string | undefined,
+): string | undefined {
+  const [, key, ...rest] = name.path;
+  const task = taskId === undefined ? 'this task' : `task '${taskId}'`;
+  if (keys === undefined) return `${name.source}: ${task} has no matrix, so matrix names nothing`;
+  if (typeof key !== 'string') return `${name.source}: name a key, as matrix.<key>`;
+  if (!keys.has(key)) {
+    const known = [...keys].join(', ');
+    return `unknown matrix key '${key}' in ${name.source}${didYouMean(key, keys)} (${task} has: ${known})`;
+  }
+  if (rest.length > 0) return `${name.source}: matrix.${key} is a single value and has no fields`;
+  return undefined;
+}
+
 /** Every problem with one name in a field whose task (if any) has `scope`. */
 function nameProblem(name: TemplateName, scope: NameScope, taskId: string | undefined): string | undefined {
   const [root, second] = name.path;
@@ -106,6 +142,9 @@ function nameProblem(name: TemplateName, scope: NameScope, taskId: string | unde
     return `unknown name '${word}' in ${name.source}${didYouMean(word, ROOTS)} (${TEMPLATE_HINT})`;
   }
   if (root === 'run' || root === 'task' || root === 'attempt') return fixedRootProblem(name, root);
+  // In `defaults`, matrix names are checked against each task that inherits the value (checkDefaultsEnv).
+  if (root === 'matrix')
+    return scope.needs === undefined ? undefined : matrixProblem(name, scope.matrixKeys, taskId);
   if (typeof second !== 'string') {
     const what = root === 'params' ? 'params.<name>' : 'inputs.<task>';
     return `${name.source}: name what to read, as ${what}`;
@@ -115,6 +154,7 @@ function nameProblem(name: TemplateName, scope: NameScope, taskId: string | unde
     const none = scope.params.size === 0 ? ' (it declares no params)' : '';
     return `${name.source}: '${second}' is not a param of this DAG${didYouMean(second, scope.params)}${none}`;
   }
+  if (scope.matrixTasks.has(second)) return matrixInputProblem(name, second);
   // In `defaults`, inputs are checked against each task that inherits the value (checkDefaultsEnv).
   if (scope.needs === undefined || scope.needs.includes(second)) return undefined;
   return inputProblem(name, second, scope, taskId);
@@ -146,6 +186,27 @@ function checkValue(
   return names;
 }
 
+/** A `matrix.<key>` in `defaults.env.<name>` must name a key of every task that inherits the value. */
+function checkInheritedMatrix(
+  ctx: SpecContext,
+  entry: StringEntry,
+  name: TemplateName,
+  heirs: readonly RawTask[],
+): void {
+  const field = `defaults.env.${entry.key}`;
+  const [, key] = name.path;
+  if (typeof key !== 'string') {
+    report(ctx, entry.node, `${name.source}: name a key, as matrix.<key>`, { field });
+    return;
+  }
+  const missing = heirs.filter((task) => !matrixKeysOf(task)?.has(key)).map((task) => `'${task.id}'`);
+  if (missing.length === 0) return;
+  const message =
+    `${name.source} reads matrix key '${key}', which ${missing.join(', ')} (inheriting ${field}) ` +
+    `do not have: give them that matrix key, or set env.${entry.key} on them`;
+  report(ctx, entry.node, message, { field });
+}
+
 /**
  * `defaults.env` values are templated for each task that inherits them, so `inputs.<id>` there must be
  * among the needs of every such task.
@@ -161,7 +222,11 @@ function checkDefaultsEnv(ctx: SpecContext, tasks: readonly RawTask[], scope: Na
     );
     for (const name of names) {
       const [root, id] = name.path;
-      if (root !== 'inputs' || typeof id !== 'string') continue;
+      if (root === 'matrix') {
+        checkInheritedMatrix(ctx, entry, name, heirs);
+        continue;
+      }
+      if (root !== 'inputs' || typeof id !== 'string' || scope.matrixTasks.has(id)) continue;
       if (!scope.taskIds.includes(id)) {
         report(ctx, entry.node, inputProblem(name, id, scope, undefined), { field });
         continue;
@@ -185,13 +250,21 @@ const TEMPLATED_FIELDS: Readonly<Record<'shell' | 'sql', { field: string; mispla
 /**
  * Checks the templates of every templatable field: each shell task's `command`, each sql task's
  * `statement`, and the `env` values of every task and of `defaults`. Names must exist: declared params,
- * the outputs of tasks in `needs`, `run.id`, `run.logical_date`, `task.id`, `attempt`.
+ * the outputs of tasks in `needs` (not of matrix tasks, whose outputs are per instance), `run.id`,
+ * `run.logical_date`, `task.id`, `attempt`, and in a matrix task `matrix.<key>` of its own keys.
  */
 export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): void {
   const params = paramNames(ctx);
   const taskIds = tasks.map((task) => task.id);
+  const matrixTasks = new Set(tasks.filter((task) => task.nodes.has('matrix')).map((task) => task.id));
   for (const task of tasks) {
-    const scope: NameScope = { params, taskIds, needs: needsOf(task) };
+    const scope: NameScope = {
+      params,
+      taskIds,
+      needs: needsOf(task),
+      matrixTasks,
+      matrixKeys: matrixKeysOf(task),
+    };
     const { kind } = task.fields;
     const templated = kind === 'shell' || kind === 'sql' ? TEMPLATED_FIELDS[kind] : undefined;
     const node = templated === undefined ? undefined : task.nodes.get(templated.field);
@@ -204,5 +277,5 @@ export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): voi
       checkValue(ctx, entry.value, entry.node, where, scope);
     }
   }
-  checkDefaultsEnv(ctx, tasks, { params, taskIds, needs: undefined });
+  checkDefaultsEnv(ctx, tasks, { params, taskIds, needs: undefined, matrixTasks, matrixKeys: undefined });
 }

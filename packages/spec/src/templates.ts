@@ -48,6 +48,7 @@ export const TEMPLATE_ROOTS = {
   run: ['id', 'logical_date'],
   task: ['id'],
   attempt: [],
+  matrix: 'any',
 } as const satisfies Record<string, 'any' | readonly string[]>;
 
 /** The root names, for messages and suggestions. */
@@ -56,7 +57,7 @@ export type TemplateRoot = keyof typeof TEMPLATE_ROOTS;
 /** What a template may hold, for error messages. */
 export const TEMPLATE_HINT =
   'a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), ' +
-  'run.id, run.logical_date, task.id or attempt';
+  'run.id, run.logical_date, task.id, attempt, or matrix.<key> in a matrix task';
 
 const ESCAPE_HINT = "write '\\{{' for a literal '{{'";
 

@@ -244,7 +244,7 @@ export class RunLoop {
       if (input.kind !== 'start_queued') continue;
       for (const id of input.runIds) {
         const run = loaded.get(id);
-        if (!run || run.snapshot.state !== 'queued' || !this.#takeSlot(run.version, running)) continue;
+        if (run?.snapshot.state !== 'queued' || !this.#takeSlot(run.version, running)) continue;
         run.snapshot.state = 'running';
         this.#deps.runs.add(run);
         const started = applyEvent(run.version.plan, run.snapshot, { type: 'run_started', at: batch.now });

@@ -173,7 +173,11 @@ async function execute(
   };
   const startedAt = Date.now();
   try {
-    return await context.executor.execute(request, { signal });
+    // The run context lives in NATS KV, shared by every worker running a task of this run.
+    return await context.executor.execute(request, {
+      signal,
+      context: context.bus.context.forRun(key.runId),
+    });
   } catch (error) {
     // Executors report a task's own errors as results; a throw is an executor bug. The attempt still ends.
     context.logger.error('executor threw', { ...key, error });

@@ -1,3 +1,4 @@
+import type { JsonObject } from '@tributary/core';
 import type { Run } from '@tributary/proto';
 import { millisFromTimestamp, runStateFromProto, taskStateFromProto } from '@tributary/proto';
 import { withClient } from '../client.js';
@@ -30,7 +31,21 @@ export function formatRunStatus(run: Run, now: number = Date.now()): string {
     task.error?.message ?? '',
   ]);
   const table = formatTable(['TASK', 'STATE', 'ATTEMPT', 'WORKER', 'DURATION', 'ERROR'], rows);
-  return `${header.join('\n')}\n\n${table}`;
+  const context = formatContext(run.context);
+  return `${header.join('\n')}\n\n${table}${context === undefined ? '' : `\n${context}`}`;
+}
+
+/** Longest value shown in the context table; `--json` has the whole of it. */
+const CONTEXT_VALUE_WIDTH = 80;
+
+/** The run context as a KEY/VALUE table of compact JSON, or undefined when the run set no keys. */
+function formatContext(context: JsonObject | undefined): string | undefined {
+  if (context === undefined || Object.keys(context).length === 0) return undefined;
+  const rows = Object.entries(context).map(([key, value]) => {
+    const json = JSON.stringify(value);
+    return [key, json.length > CONTEXT_VALUE_WIDTH ? `${json.slice(0, CONTEXT_VALUE_WIDTH - 1)}…` : json];
+  });
+  return formatTable(['CONTEXT KEY', 'VALUE'], rows);
 }
 
 /** `tributary status <run id>`: where a run is, task by task. */

@@ -67,6 +67,7 @@ export function runToJson(run: Run): JsonObject {
     task_counts: { ...run.taskCounts },
   };
   if (run.tasks.length > 0) json.tasks = run.tasks.map(taskToJson);
+  if (run.context !== undefined) json.context = run.context;
   return json;
 }
 

@@ -108,3 +108,30 @@ export function countingSensor(ctx: NodeTaskContext): unknown {
   if (pokes < (ctx.params.after as number)) return false;
   return ctx.params.value ?? true;
 }
+
+/** Sets two keys of the run context, then reads them back with a missing one and the key list. */
+export async function usesContext(ctx: NodeTaskContext) {
+  await ctx.context.set('rows', 42);
+  await ctx.context.set('meta.source', { from: ctx.taskId });
+  return {
+    rows: (await ctx.context.get('rows')) ?? null,
+    source: (await ctx.context.get('meta.source')) ?? null,
+    missing: (await ctx.context.get('nope')) === undefined,
+    keys: await ctx.context.keys(),
+  };
+}
+
+/**
+ * Sets `params.key` to `params.value`, or to a string of `params.size` characters. A rejected call
+ * fails the task with the rejection's message.
+ */
+export async function setsContext(ctx: NodeTaskContext): Promise<string> {
+  const { key, value, size } = ctx.params;
+  await ctx.context.set(String(key), typeof size === 'number' ? 'x'.repeat(size) : (value ?? null));
+  return 'set';
+}
+
+/** A matrix instance's values and index, as the task sees them. */
+export function describeMatrix(ctx: NodeTaskContext) {
+  return { matrix: ctx.matrix, matrixIndex: ctx.matrixIndex ?? null };
+}

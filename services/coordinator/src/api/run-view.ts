@@ -1,4 +1,5 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import type { RunContextBucket } from '@tributary/bus';
 import type { AttemptState, JsonValue, RunState, TaskState } from '@tributary/core';
 import {
   type AttemptRow,
@@ -24,11 +25,26 @@ import type { ActiveRun } from '../active-runs.js';
 
 type TaskInit = MessageInitShape<typeof TaskInstanceSchema>;
 
-/** A run with every task and attempt, read from Postgres (the truth); null when there is none. */
-export async function readRunView(db: Database, runId: string): Promise<Run | null> {
+/**
+ * A run with every task and attempt, read from Postgres (the truth), and its run context (at most
+ * `RUN_CONTEXT_READ_LIMIT` keys) from NATS KV when `contexts` is given; null when there is no such run.
+ * A context that cannot be read (NATS unavailable) leaves `context` unset rather than failing the view.
+ */
+export async function readRunView(
+  db: Database,
+  runId: string,
+  contexts?: Pick<RunContextBucket, 'read'>,
+): Promise<Run | null> {
   const row = await getRunRow(db, runId);
   if (!row) return null;
-  const [tasks, attempts] = await Promise.all([getTaskInstanceRows(db, runId), getAttemptRows(db, runId)]);
+  const [tasks, attempts, context] = await Promise.all([
+    getTaskInstanceRows(db, runId),
+    getAttemptRows(db, runId),
+    contexts?.read(runId).then(
+      (view) => view.values,
+      () => undefined,
+    ),
+  ]);
   const attemptsByTask = new Map<string, AttemptRow[]>();
   for (const attempt of attempts) {
     const list = attemptsByTask.get(attempt.taskId) ?? [];
@@ -40,6 +56,7 @@ export async function readRunView(db: Database, runId: string): Promise<Run | nu
   return create(RunSchema, {
     ...runHeader(row),
     taskCounts: counts,
+    ...(context !== undefined ? { context } : {}),
     tasks: tasks.map(
       (task): TaskInit => ({
         taskId: task.taskId,

@@ -77,12 +77,12 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       const outcome = await loop.trigger({ runId: randomUUID(), version, params: checked.params, requestId });
       const run = outcome.run
         ? newRunView(outcome.run.state, requestId, outcome.run.createdAt)
-        : await readRunView(db, outcome.runId);
+        : await readRunView(db, outcome.runId, deps.bus.context);
       return { run: run ?? undefined, created: outcome.created };
     },
 
     async getRun(request) {
-      return { run: await mustReadRun(db, request.runId) };
+      return { run: await mustReadRun(db, deps.bus.context, request.runId) };
     },
 
     async listRuns(request) {
@@ -108,7 +108,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       const queue = new AsyncQueue<RunNotification>(signal);
       const unsubscribe = hub.subscribe(request.runId, (notification) => queue.push(notification));
       try {
-        const snapshot = await mustReadRun(db, request.runId);
+        const snapshot = await mustReadRun(db, deps.bus.context, request.runId);
         yield { event: { case: 'snapshot', value: snapshot } } satisfies WatchEvent;
         if (isTerminalRunState(runStateFromProto(snapshot.state!))) {
           yield { event: { case: 'finished', value: snapshot } };
@@ -118,7 +118,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
           if (notification.type === 'task') {
             yield { event: { case: 'task', value: notification.event } };
           } else {
-            const finished = await mustReadRun(db, request.runId);
+            const finished = await mustReadRun(db, deps.bus.context, request.runId);
             // A clear may have made the run run again since it finished: then the stream goes on with
             // the cleared tasks' events, which the subscription has kept.
             if (!isTerminalRunState(runStateFromProto(finished.state))) continue;
@@ -136,7 +136,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       const existing = await runs.load(request.runId);
       if (!existing) throw new TributaryError(Code.NotFound, `run ${request.runId} not found`);
       await loop.cancel(request.runId, request.reason || 'cancelled through the API');
-      return { run: await mustReadRun(db, request.runId) };
+      return { run: await mustReadRun(db, deps.bus.context, request.runId) };
     },
 
     async clearTasks(request) {
@@ -149,7 +149,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
         downstream: request.downstream,
         failedOnly: request.failedOnly,
       });
-      return { run: await mustReadRun(db, request.runId), clearedTaskIds: cleared };
+      return { run: await mustReadRun(db, deps.bus.context, request.runId), clearedTaskIds: cleared };
     },
   };
 }
@@ -179,9 +179,9 @@ function checkRunId(runId: string): void {
   if (!UUID.test(runId)) throw invalid('run_id', `'${runId}' is not a run id (a UUID)`);
 }
 
-async function mustReadRun(db: Database, runId: string) {
+async function mustReadRun(db: Database, contexts: Bus['context'], runId: string) {
   checkRunId(runId);
-  const run = await readRunView(db, runId);
+  const run = await readRunView(db, runId, contexts);
   if (!run) throw new TributaryError(Code.NotFound, `run ${runId} not found`);
   return run;
 }

@@ -1,0 +1,39 @@
+import { create } from '@bufbuild/protobuf';
+import type { JsonObject } from '@tributary/core';
+import { RunSchema, RunState, TaskState } from '@tributary/proto';
+import { describe, expect, it } from 'vitest';
+import { runToJson } from '../render/run-view.js';
+import { formatRunStatus } from './status.js';
+
+const run = (context?: JsonObject) =>
+  create(RunSchema, {
+    id: 'run-1',
+    dag: 'context_dag',
+    dagVersion: 1,
+    state: RunState.SUCCEEDED,
+    tasks: [{ taskId: 'count', state: TaskState.SUCCEEDED, attempt: 1 }],
+    ...(context === undefined ? {} : { context }),
+  });
+
+describe('tributary status', () => {
+  it('prints the run context under the tasks, one key a line, values as compact JSON', () => {
+    const text = formatRunStatus(run({ rows: 42, source: { table: 'events' }, long: 'x'.repeat(100) }), 0);
+    const lines = text.split('\n');
+    const at = lines.findIndex((line) => line.startsWith('CONTEXT KEY'));
+    expect(at).toBeGreaterThan(lines.findIndex((line) => line.startsWith('count')));
+    expect(lines[at + 1]).toMatch(/^rows\s+42$/);
+    expect(lines[at + 2]).toMatch(/^source\s+\{"table":"events"\}$/);
+    // Long values are cut to 80 characters in the table.
+    expect(lines[at + 3]).toMatch(new RegExp(`^long\\s+"${'x'.repeat(78)}…$`));
+  });
+
+  it('prints no context section when the run set no keys', () => {
+    expect(formatRunStatus(run({}), 0)).not.toContain('CONTEXT');
+    expect(formatRunStatus(run(), 0)).not.toContain('CONTEXT');
+  });
+
+  it('puts the whole context in --json when the server sent one', () => {
+    expect(runToJson(run({ rows: 42 })).context).toEqual({ rows: 42 });
+    expect(runToJson(run())).not.toHaveProperty('context');
+  });
+});
