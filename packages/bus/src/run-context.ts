@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { Code, encodeJson, type JsonObject, type JsonValue, TributaryError } from '@tributary/core';
-import type { RunContextBucket, RunContextView } from './types.js';
+import type { RunContextBucket } from './types.js';
 
 /** Most keys {@link RunContextBucket.read} returns: a run view stays bounded however many were set. */
 export const RUN_CONTEXT_READ_LIMIT = 1000;
@@ -30,9 +30,7 @@ export function createRunContextBucket(open: () => Promise<KV>): RunContextBucke
       assertRunId(runId);
       return {
         async get(key) {
-          const kv = await open();
-          const entry = await wrap(runId, key, 'read', () => kv.get(`${runId}.${key}`));
-          return entry === null || entry.operation !== 'PUT' ? undefined : parse(runId, key, entry.value);
+          return readKey(await open(), runId, key);
         },
         async set(key, value) {
           const kv = await open();
@@ -47,24 +45,27 @@ export function createRunContextBucket(open: () => Promise<KV>): RunContextBucke
       assertRunId(runId);
       const kv = await open();
       const { keys, truncated } = await listKeys(kv, runId, limit);
-      const entries = await Promise.all(
-        keys.map(async (key) => {
-          const entry = await wrap(runId, key, 'read', () => kv.get(`${runId}.${key}`));
-          return [
-            key,
-            entry === null || entry.operation !== 'PUT' ? undefined : parse(runId, key, entry.value),
-          ];
-        }),
-      );
+      const read = await Promise.all(keys.map((key) => readKey(kv, runId, key)));
       const values: JsonObject = {};
-      for (const [key, value] of entries) if (value !== undefined) values[key as string] = value as JsonValue;
-      const view: RunContextView = { values, truncated };
-      return view;
+      for (const [index, key] of keys.entries()) {
+        const value = read[index];
+        if (value !== undefined) values[key] = value;
+      }
+      return { values, truncated };
     },
   };
 }
 
-/** The run's keys (without the run id), sorted; at most `limit` of them. */
+/** One key's value; undefined when it was never set (or deleted by hand). */
+async function readKey(kv: KV, runId: string, key: string): Promise<JsonValue | undefined> {
+  const entry = await wrap(runId, key, 'read', () => kv.get(`${runId}.${key}`));
+  return entry === null || entry.operation !== 'PUT' ? undefined : parse(runId, key, entry.value);
+}
+
+/**
+ * The run's keys (without the run id), sorted; at most `limit` of them, the first the bucket lists
+ * (which is by last update, not by name).
+ */
 async function listKeys(
   kv: KV,
   runId: string,
@@ -109,10 +110,13 @@ async function wrap<T>(runId: string, key: string, what: 'read' | 'set', call: (
   try {
     return await call();
   } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
     throw new TributaryError(
       Code.Unavailable,
-      `cannot ${what} context key '${key}' of run ${runId}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
+      `cannot ${what} context key '${key}' of run ${runId}: ${reason}`,
+      {
+        cause: error,
+      },
     );
   }
 }

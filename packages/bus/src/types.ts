@@ -139,7 +139,10 @@ export interface RunContextStoreOnBus {
 
 /** A run's context as read for a run view. */
 export interface RunContextView {
-  /** The keys and their values, at most the limit asked for (the first keys in sorted order). */
+  /**
+   * The keys and their values: at most the limit asked for (which keys, when there are more, is
+   * unspecified).
+   */
   values: JsonObject;
   /** Whether the run has more keys than were read. */
   truncated: boolean;

@@ -121,7 +121,14 @@ describe('translateWatchResponse', () => {
         a: { state: 'succeeded', attempts: 1, output: null },
         b: { state: 'upstream_failed', attempts: 0 },
       },
+      context: {},
     });
+  });
+
+  it('gives the summary the context of the finished run', () => {
+    const finished: Run = { ...run(RunState.SUCCEEDED, []), context: { rows: 42 } };
+    const step = translateWatchResponse(response({ case: 'finished', value: finished }));
+    expect(step.summary?.context).toEqual({ rows: 42 });
   });
 
   it('ignores a message kind it does not know', () => {

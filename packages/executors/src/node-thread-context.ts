@@ -11,18 +11,17 @@ export interface ThreadRunContext {
   onReply(reply: ContextReply): void;
 }
 
+type Answer = Extract<ContextReply, { ok: true }>;
+
 /** A {@link RunContext} whose calls are answered by the main thread. */
 export function createThreadRunContext(
   taskId: string,
   send: (message: ThreadMessage) => void,
 ): ThreadRunContext {
   let nextId = 1;
-  const pending = new Map<
-    number,
-    { resolve(reply: ContextReply & { ok: true }): void; reject(e: Error): void }
-  >();
+  const pending = new Map<number, { resolve(reply: Answer): void; reject(error: Error): void }>();
   const call = (operation: ContextOperation) =>
-    new Promise<ContextReply & { ok: true }>((resolve, reject) => {
+    new Promise<Answer>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
       send({ type: 'context', id, ...operation });

@@ -28,7 +28,13 @@ describe('buildShellEnv', () => {
       TRIBUTARY_PARAMS: '{"a":1}',
       TRIBUTARY_INPUTS: '{"up":[1]}',
       TRIBUTARY_INPUT_UP: '[1]',
+      TRIBUTARY_CONTEXT: '{}',
     });
+  });
+
+  it('puts the run context given to it in TRIBUTARY_CONTEXT as JSON', () => {
+    const env = buildShellEnv({}, shellRequest('true'), { TRIBUTARY_CONTEXT: 'forged' }, { rows: 42 });
+    expect(env.TRIBUTARY_CONTEXT).toBe('{"rows":42}');
   });
 
   it('names the input of a matrix instance with its brackets as _, and sets the matrix variables', () => {

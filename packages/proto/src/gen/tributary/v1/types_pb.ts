@@ -309,8 +309,9 @@ export type Run = Message<"tributary.v1.Run"> & {
   taskCounts: { [key: string]: number };
 
   /**
-   * The run context: the key-value store the run's tasks share (ctx.context), at most 1000 keys (the
-   * first in sorted order). Unset in listings, and when the coordinator could not read it from NATS.
+   * The run context: the key-value store the run's tasks share (ctx.context), at most 1000 keys (which
+   * ones, when a run set more, is unspecified). Unset in listings, and when the coordinator could not
+   * read it from NATS.
    *
    * @generated from field: google.protobuf.Struct context = 11;
    */
