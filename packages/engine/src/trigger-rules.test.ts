@@ -43,20 +43,23 @@ describe('the trigger-rule table', () => {
 
   it('is the table docs/trigger-rules.md shows', () => {
     const doc = readFileSync(join(import.meta.dirname, '../../../docs/trigger-rules.md'), 'utf8');
-    const short = { run: 'run', upstream_failed: 'upstream_failed', skipped: 'skipped' } as const;
+    // Rows as trimmed cells, whatever padding the formatter gave the table.
+    const rows = doc
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
+    expect(rows).toContainEqual(['rule', ...UPSTREAM_MIXES]);
     for (const rule of TRIGGER_RULES) {
-      const line = doc
-        .split('\n')
-        .filter((text) => text.startsWith(`| \`${rule}\` |`))
-        .at(-1);
-      expect(line, `docs row for ${rule}`).toBeDefined();
-      const cells = line!
-        .split('|')
-        .slice(2, -1)
-        .map((cell) => cell.trim());
-      expect(cells).toEqual(TRIGGER_RULE_TABLE[rule].map((cell) => short[cell]));
+      // The truth table is the last table with a row per rule.
+      const row = rows.filter((cells) => cells[0] === `\`${rule}\``).at(-1);
+      expect(row, `docs row for ${rule}`).toBeDefined();
+      expect(row!.slice(1)).toEqual(TRIGGER_RULE_TABLE[rule]);
     }
-    expect(doc).toContain(`| rule | ${UPSTREAM_MIXES.join(' | ')} |`);
   });
 });
 
