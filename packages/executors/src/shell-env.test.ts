@@ -32,6 +32,15 @@ describe('buildShellEnv', () => {
     });
   });
 
+  it("keeps the worker's sql connection URLs out of shell tasks, unless the task sets one itself", () => {
+    const base = { PATH: '/bin', TRIBUTARY_CONNECTION_WAREHOUSE: 'postgres://u:secret@db/w' };
+    const env = buildShellEnv(base, shellRequest('true'), {});
+    expect(env.TRIBUTARY_CONNECTION_WAREHOUSE).toBeUndefined();
+    expect(env.PATH).toBe('/bin');
+    const own = buildShellEnv(base, shellRequest('true'), { TRIBUTARY_CONNECTION_WAREHOUSE: 'mine' });
+    expect(own.TRIBUTARY_CONNECTION_WAREHOUSE).toBe('mine');
+  });
+
   it('puts the run context given to it in TRIBUTARY_CONTEXT as JSON', () => {
     const env = buildShellEnv({}, shellRequest('true'), { TRIBUTARY_CONTEXT: 'forged' }, { rows: 42 });
     expect(env.TRIBUTARY_CONTEXT).toBe('{"rows":42}');

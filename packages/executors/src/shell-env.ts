@@ -1,4 +1,5 @@
 import type { JsonObject } from '@tributary/core';
+import { CONNECTION_ENV_PREFIX } from './connections.js';
 import type { ExecutionRequest } from './types.js';
 
 /**
@@ -15,7 +16,8 @@ export function inputVariableName(taskId: string): string {
  * `TRIBUTARY_*` variables (which a task cannot shadow), then `TRACEPARENT` when the attempt is traced.
  * `TRIBUTARY_CONTEXT` is `context` as JSON: the run context when the task started, read-only (a shell
  * task cannot set keys). A matrix instance also gets `TRIBUTARY_MATRIX` (its values as JSON) and
- * `TRIBUTARY_MATRIX_INDEX`.
+ * `TRIBUTARY_MATRIX_INDEX`. The base environment's sql connection URLs (`TRIBUTARY_CONNECTION_*`,
+ * passwords included) are left out: they are for sql tasks, not for every command a DAG runs.
  */
 export function buildShellEnv(
   base: Readonly<Record<string, string | undefined>>,
@@ -24,7 +26,9 @@ export function buildShellEnv(
   context: JsonObject = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(base)) if (value !== undefined) env[name] = value;
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && !name.startsWith(CONNECTION_ENV_PREFIX)) env[name] = value;
+  }
   Object.assign(env, taskEnv);
   env.TRIBUTARY_RUN_ID = request.runId;
   env.TRIBUTARY_TASK_ID = request.taskId;
