@@ -12,18 +12,27 @@ export function inputVariableName(taskId: string): string {
 }
 
 /**
+ * The longest JSON value put in one variable. Linux refuses to start a process with a variable over
+ * 128 KiB (E2BIG); larger inputs are read from `TRIBUTARY_INPUTS_FILE` instead.
+ */
+export const MAX_ENV_JSON_LENGTH = 64 * 1024;
+
+/**
  * A shell task's environment: the base environment, then the task's own `env`, then the
  * `TRIBUTARY_*` variables (which a task cannot shadow), then `TRACEPARENT` when the attempt is traced.
  * `TRIBUTARY_CONTEXT` is `context` as JSON: the run context when the task started, read-only (a shell
  * task cannot set keys). A matrix instance also gets `TRIBUTARY_MATRIX` (its values as JSON) and
  * `TRIBUTARY_MATRIX_INDEX`. The base environment's sql connection URLs (`TRIBUTARY_CONNECTION_*`,
  * passwords included) are left out: they are for sql tasks, not for every command a DAG runs.
+ * `TRIBUTARY_INPUTS_FILE`, when given, names a file holding every input as JSON; an input (or all of
+ * them, `TRIBUTARY_INPUTS`) longer than {@link MAX_ENV_JSON_LENGTH} as JSON is only in that file.
  */
 export function buildShellEnv(
   base: Readonly<Record<string, string | undefined>>,
   request: ExecutionRequest,
   taskEnv: Record<string, string>,
   context: JsonObject = {},
+  inputsFile?: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(base)) {
@@ -34,12 +43,16 @@ export function buildShellEnv(
   env.TRIBUTARY_TASK_ID = request.taskId;
   env.TRIBUTARY_ATTEMPT = String(request.attempt);
   env.TRIBUTARY_PARAMS = JSON.stringify(request.params);
-  env.TRIBUTARY_INPUTS = JSON.stringify(request.inputs);
+  const setJson = (name: string, json: string) => {
+    if (json.length <= MAX_ENV_JSON_LENGTH) env[name] = json;
+  };
+  setJson('TRIBUTARY_INPUTS', JSON.stringify(request.inputs));
+  if (inputsFile !== undefined) env.TRIBUTARY_INPUTS_FILE = inputsFile;
   if (request.task.matrix !== undefined) env.TRIBUTARY_MATRIX = JSON.stringify(request.task.matrix);
   if (request.task.matrixIndex !== undefined) env.TRIBUTARY_MATRIX_INDEX = String(request.task.matrixIndex);
   env.TRIBUTARY_CONTEXT = JSON.stringify(context);
   for (const [taskId, output] of Object.entries(request.inputs)) {
-    env[inputVariableName(taskId)] = JSON.stringify(output);
+    setJson(inputVariableName(taskId), JSON.stringify(output));
   }
   if (request.traceparent !== undefined) env.TRACEPARENT = request.traceparent;
   return env;

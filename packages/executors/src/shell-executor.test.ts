@@ -40,6 +40,19 @@ describe('shell executor', () => {
     expect(result).toMatchObject({ outcome: 'succeeded', output: null });
   });
 
+  it('gives inputs too large for one environment variable through TRIBUTARY_INPUTS_FILE', async () => {
+    const big = 'x'.repeat(200 * 1024);
+    const command = [
+      'test -z "$TRIBUTARY_INPUT_BIG" || exit 3',
+      'test -n "$TRIBUTARY_INPUT_SMALL" || exit 4',
+      'wc -c < "$TRIBUTARY_INPUTS_FILE" | tr -d " "',
+    ].join('\n');
+    const result = await execute(shellRequest(command, {}, { inputs: { big, small: 1 } }));
+    expect(result.error).toBeUndefined();
+    expect(result.outcome).toBe('succeeded');
+    expect(result.output).toBe(JSON.stringify({ big, small: 1 }).length);
+  });
+
   it('runs in the bundle folder', async () => {
     const result = await execute(shellRequest('test -f node-tasks.ts && echo true'));
     expect(result.output).toBe(true);

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Failure, type JsonObject, toFailure } from '@tributary/core';
 import { SKIP_TASK_NAME } from '@tributary/sdk';
 import { SENSOR_NOT_YET_EXIT_CODE, type ShellTaskModel } from '@tributary/spec';
@@ -52,7 +55,10 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
           },
         });
       }
-      const attempt = startShell(request, task, logs, options, executeOptions.signal, context);
+      const scratch = await mkdtemp(join(tmpdir(), 'tributary-attempt-'));
+      const inputsFile = join(scratch, 'inputs.json');
+      await writeFile(inputsFile, JSON.stringify(request.inputs));
+      const attempt = startShell(request, task, logs, options, executeOptions.signal, context, inputsFile);
       running.set(attempt.stopper, attempt.done);
       try {
         const ending = await attempt.done;
@@ -62,6 +68,7 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
       } finally {
         attempt.stopper.dispose();
         running.delete(attempt.stopper);
+        await rm(scratch, { recursive: true, force: true });
       }
     },
     async close() {
@@ -78,11 +85,12 @@ function startShell(
   options: Required<ExecutorOptions>,
   signal: AbortSignal | undefined,
   context: JsonObject,
+  inputsFile: string,
 ): { stopper: AttemptStopper; done: Promise<Ending> } {
   // detached: the shell leads a new process group, so one kill(-pid) reaches every process it starts.
   const child = spawn('/bin/sh', ['-c', task.command], {
     cwd: request.bundleDir,
-    env: buildShellEnv(options.baseEnv, request, task.env, context),
+    env: buildShellEnv(options.baseEnv, request, task.env, context, inputsFile),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
