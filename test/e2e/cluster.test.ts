@@ -267,4 +267,16 @@ describe('a DAG on coordinator and workers', () => {
       expect(started).toBeGreaterThanOrEqual(millisFromTimestamp(finished[i - 1]!.finishedAt!));
     }
   });
+
+  it('cancels a queued run without starting it', async () => {
+    const first = (await cluster.client.triggerRun({ dag: 'one-at-a-time' })).run!.id;
+    const queued = (await cluster.client.triggerRun({ dag: 'one-at-a-time' })).run!.id;
+    expect(runStateFromProto((await cluster.client.getRun(queued)).state)).toBe('queued');
+    const cancelled = await cluster.client.cancelRun(queued, 'not needed');
+    expect(runStateFromProto(cancelled.state)).toBe('cancelled');
+    expect(cancelled.tasks.map((task) => taskStateFromProto(task.state))).toEqual(['cancelled']);
+    expect(cancelled.tasks[0]!.attempts).toHaveLength(0);
+    const { finished } = await watchToEnd(first);
+    expect(runStateFromProto(finished.state)).toBe('succeeded');
+  });
 });
