@@ -38,8 +38,11 @@ const COORDINATOR_ENV = {
 /** How to start a cluster. */
 export interface ClusterOptions {
   workers: number;
-  /** Extra environment of the workers, given the cluster's database URL (e.g. sql connections). */
-  workerEnv?: (databaseUrl: string) => Record<string, string>;
+  /**
+   * Extra environment of the workers, given the cluster's database URL (e.g. sql connections) and the
+   * coordinator's API address (every worker gets it as TRIBUTARY_SERVER anyway, for dag tasks).
+   */
+  workerEnv?: (databaseUrl: string, address: string) => Record<string, string>;
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
@@ -65,7 +68,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       [CLI, 'worker', '--pool', 'default', '--concurrency', '4', '--nats-url', nats.url],
       {
         name: `worker-${workers.length + 1}`,
-        env: { TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500', ...options.workerEnv?.(databaseUrl) },
+        env: {
+          TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500',
+          // dag tasks trigger and follow their child runs through the coordinator's API.
+          TRIBUTARY_SERVER: address,
+          ...options.workerEnv?.(databaseUrl, address),
+        },
       },
     );
     await worker.waitForOutput(/worker started/, 30_000);

@@ -31,6 +31,11 @@ export interface TaskOutcome {
 export interface Backend {
   readonly name: string;
   run(dagDir: string, params?: JsonObject): Promise<RunOutcome>;
+  /**
+   * Makes a DAG folder known without running it, e.g. the child a dag task triggers. The local runner
+   * finds children among the sibling folders of the DAG it runs, so only the cluster deploys.
+   */
+  deploy(dagDir: string): Promise<void>;
 }
 
 /** The sql connection every back-end offers to the examples: the suite's own Postgres database. */
@@ -51,6 +56,7 @@ export function localBackend(warehouseUrl: string): Backend {
       }
       return { state: summary.run.state, tasks, context: summary.context };
     },
+    async deploy() {},
   };
 }
 
@@ -71,13 +77,15 @@ export async function clusterBackend(): Promise<ClusterBackend> {
   const backend: ClusterBackend = {
     name: 'cluster',
     cluster,
+    async deploy(dagDir) {
+      if (deployed.has(dagDir)) return;
+      await cluster.client.deployDagFolder(dagDir);
+      deployed.add(dagDir);
+    },
     async run(dagDir, params = {}) {
       const { model, problems } = await loadDagFolder(dagDir);
       if (model === undefined) throw new Error(`invalid DAG ${dagDir}: ${problems[0]?.message ?? '?'}`);
-      if (!deployed.has(dagDir)) {
-        await cluster.client.deployDagFolder(dagDir);
-        deployed.add(dagDir);
-      }
+      await backend.deploy(dagDir);
       const { run: started } = await cluster.client.triggerRun({ dag: model.name, params });
       const finished = await watchToEnd(cluster, started!.id);
       backend.lastRun = finished;

@@ -3,6 +3,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Code } from '@tributary/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triggerRuleConformanceDag } from '../../packages/engine/src/testing/trigger-rule-table.js';
 import { REPO_ROOT } from '../e2e/cluster.js';
@@ -192,5 +193,56 @@ describe.each(backends)('task semantics on the $name', ({ start }) => {
     expect(outcome.tasks['score[1]']?.output).toEqual({ weight: 10, index: 1, score: 30 });
     expect(outcome.tasks.check_first?.output).toEqual({ region: 'eu', size: 'small', label: 'eu-small' });
     expect(outcome.tasks.report?.output).toEqual({ labels, totalScore: 33 });
+  });
+
+  it('triggers a child DAG by name with params, ends as it ends, and links the child to its parent', async () => {
+    await backend.deploy(example('trigger-dag-child'));
+    const happy = await backend.run(example('trigger-dag'), { rows: 5 });
+    expect(happy.state).toBe('succeeded');
+    const load = happy.tasks.load;
+    expect(load).toMatchObject({
+      state: 'succeeded',
+      output: { run_id: expect.any(String), state: 'succeeded' },
+    });
+    // Downstream tasks read the child's run id and state like any output.
+    expect(happy.tasks.report?.output).toEqual(load?.output);
+    expect(happy.tasks.audit?.output).toEqual({ run_id: expect.any(String) });
+
+    const failing = await backend.run(example('trigger-dag'), { fail_child: true });
+    expect(failing.state).toBe('failed');
+    expect(failing.tasks.load).toMatchObject({
+      state: 'failed',
+      error: { type: 'ChildRunFailed', retryable: true },
+    });
+    expect(failing.tasks.load?.error?.message).toMatch(
+      /^task 'load': child run [0-9a-f-]{36} of DAG 'trigger-dag-child' ended failed$/,
+    );
+    expect(failing.tasks.report?.state).toBe('upstream_failed');
+
+    const cluster = (backend as Partial<ClusterBackend>).cluster;
+    if (cluster === undefined) return;
+    // The child run records the run and task that triggered it, and ran with the rendered params.
+    const parent = (backend as ClusterBackend).lastRun;
+    const childId = /child run (\S+) of/.exec(failing.tasks.load?.error?.message ?? '')?.[1] ?? '';
+    const child = await cluster.client.getRun(childId);
+    expect(child).toMatchObject({ dag: 'trigger-dag-child', parentRunId: parent?.id, parentTaskId: 'load' });
+    const happyChild = await cluster.client.getRun(
+      (load?.output as { run_id: string } | undefined)?.run_id ?? '',
+    );
+    expect(happyChild.tasks[0]?.output).toBeDefined();
+    expect(happyChild.params).toMatchObject({ table: 'orders', rows: 5, fail: false });
+    // A parent that does not exist is refused before any run is created.
+    const orphan = '00000000-0000-4000-8000-000000000000';
+    const refused = await cluster.client
+      .triggerRun({
+        dag: 'trigger-dag-child',
+        params: { table: 't', rows: 1 },
+        parent: { runId: orphan, taskId: 'x' },
+      })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: Code.InvalidArgument,
+      message: `parent_run_id run ${orphan} not found`,
+    });
   });
 });

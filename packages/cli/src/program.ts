@@ -70,6 +70,10 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
       '--secrets-file <file>',
       "sql tasks' connection URLs, as connections: { name: url } (default: $TRIBUTARY_SECRETS_FILE)",
     )
+    .option(
+      '--dags-dir <dir>',
+      "where dag tasks find the DAGs they trigger, by each subfolder's spec name (default: the DAG folder's parent)",
+    )
     .action((path: string, options) => act(() => runCommand(path, options, io(), env)));
   program
     .command('validate <path...>')
@@ -103,9 +107,16 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .option('--concurrency <n>', 'attempts this worker runs at once', positiveInteger)
     .option('--nats-url <url>', 'the NATS server URL')
     .option('--secrets-file <file>', 'sql connection URLs by name (default: $TRIBUTARY_SECRETS_FILE)')
+    .option(
+      '--server <host:port>',
+      "the coordinator's API address, for dag tasks' child runs (default: $TRIBUTARY_SERVER, else 127.0.0.1:7070)",
+    )
     .action((options) =>
       act(async () => {
-        await workerCommand(options, env);
+        // `tributary --server x worker` sets the program's option; `worker --server x` this command's.
+        const server =
+          (options.server as string | undefined) ?? (program.opts().server as string | undefined);
+        await workerCommand({ ...options, ...(server === undefined ? {} : { server }) }, env);
         return EXIT_OK;
       }),
     );

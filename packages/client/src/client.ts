@@ -43,6 +43,8 @@ export interface TriggerRunOptions {
   requestId?: string;
   /** @default 0 (the latest version) */
   version?: number;
+  /** The dag task that triggers the run (its run must exist); the run records it as its parent. */
+  parent?: { runId: string; taskId: string };
 }
 
 /** What {@link TributaryClient.listRuns} takes. */
@@ -131,6 +133,8 @@ export function createClient(options: Partial<ClientOptions> = {}): TributaryCli
         params: request.params,
         requestId: request.requestId ?? '',
         version: request.version ?? 0,
+        parentRunId: request.parent?.runId ?? '',
+        parentTaskId: request.parent?.taskId ?? '',
       });
     },
     async getRun(runId) {

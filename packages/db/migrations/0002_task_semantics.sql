@@ -21,3 +21,9 @@ CREATE INDEX runs_deadline_due ON runs (deadline_at) WHERE state = 'running' AND
 -- max_active_runs: runs wait `queued` until a slot frees; the start sweep looks for them per DAG.
 CREATE INDEX runs_queued ON runs (dag, created_at) WHERE state = 'queued';
 CREATE INDEX runs_running_by_dag ON runs (dag) WHERE state = 'running';
+
+-- dag tasks: the run and task that triggered a run (Airflow's TriggerDagRunOperator); null otherwise.
+-- No foreign key: runs are never deleted one by one, and the API checks the parent exists.
+ALTER TABLE runs ADD COLUMN parent_run_id uuid;
+ALTER TABLE runs ADD COLUMN parent_task_id text;
+CREATE INDEX runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;

@@ -49,6 +49,8 @@ export const runs = pgTable('runs', {
   createdAt: timestamptz('created_at').notNull(),
   finishedAt: timestamptz('finished_at'),
   deadlineAt: timestamptz('deadline_at'),
+  parentRunId: uuid('parent_run_id'),
+  parentTaskId: text('parent_task_id'),
 });
 
 export const taskInstances = pgTable(

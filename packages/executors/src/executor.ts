@@ -1,4 +1,5 @@
 import { Code, TributaryError } from '@tributary/core';
+import { createDagExecutor } from './dag-executor.js';
 import { createNodeExecutor } from './node-executor.js';
 import { compileExecutorOptions } from './options.js';
 import { renderTaskTemplates, TemplateError, templateFailure } from './render-templates.js';
@@ -16,7 +17,8 @@ import type {
 /**
  * An executor for every task kind, dispatching on `task.kind`. Node tasks run in a piscina thread
  * pool created on the first node task; shell tasks run as `/bin/sh -c` in their own process group;
- * sql tasks run their statement on a connection of their own, resolved by `options.connections`.
+ * sql tasks run their statement on a connection of their own, resolved by `options.connections`; dag
+ * tasks trigger (and wait for) a child run through `options.dags`.
  * Sensors are poked through the same kind executors (see {@link runSensor}).
  * Throws an `InvalidArgument` error naming the field when an option is invalid.
  */
@@ -25,6 +27,7 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
   const node = createNodeExecutor(compiled);
   const shell = createShellExecutor(compiled);
   const sql = createSqlExecutor(compiled);
+  const dag = createDagExecutor(compiled);
   const closing = new AbortController();
   const runOnce = (request: ExecutionRequest, executeOptions: ExecuteOptions): Promise<ExecutionResult> => {
     const { task } = request;
@@ -35,6 +38,8 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
         return shell.execute(request, task, executeOptions);
       case 'sql':
         return sql.execute(request, task, executeOptions);
+      case 'dag':
+        return dag.execute(request, task, executeOptions);
       default:
         return Promise.resolve(unsupportedKind(task));
     }
@@ -60,7 +65,7 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
     async close() {
       // First: a sensor between pokes must not start another poke once the kind executors are closing.
       closing.abort();
-      await Promise.all([node.close(), shell.close(), sql.close()]);
+      await Promise.all([node.close(), shell.close(), sql.close(), dag.close()]);
     },
   };
 }
@@ -72,7 +77,7 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
 function renderTemplates(request: ExecutionRequest): ExecutionRequest | ExecutionResult {
   // A kind this build does not know fails as such, whatever its templates say.
   const { kind } = request.task;
-  if (kind !== 'node' && kind !== 'shell' && kind !== 'sql') return request;
+  if (kind !== 'node' && kind !== 'shell' && kind !== 'sql' && kind !== 'dag') return request;
   try {
     return { ...request, task: renderTaskTemplates(request) };
   } catch (error) {

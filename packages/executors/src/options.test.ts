@@ -12,8 +12,12 @@ describe('compileExecutorOptions', () => {
   it('keeps the options given', () => {
     const baseEnv = { PATH: '/bin' };
     const connections = (name: string) => (name === 'w' ? 'postgres://h/db' : undefined);
-    const options = { maxThreads: 3, killGraceMs: 0, logTailLines: 0, baseEnv, connections };
+    const options = { maxThreads: 3, killGraceMs: 0, logTailLines: 0, baseEnv, connections, dags: null };
     expect(compileExecutorOptions(options)).toEqual(options);
+  });
+
+  it('configures no DAG trigger by default: dag tasks fail DagTriggerNotConfigured', () => {
+    expect(compileExecutorOptions().dags).toBeNull();
   });
 
   it('configures no sql connection by default', () => {

@@ -10,6 +10,7 @@ export const DEFAULT_EXECUTOR_OPTIONS: Required<ExecutorOptions> = {
   // The live object, not a copy: a worker that edits its environment before starting tasks is honoured.
   baseEnv: process.env,
   connections: () => undefined,
+  dags: null,
 };
 
 /** Fills defaults and validates; throws an `InvalidArgument` error naming the bad field. */
@@ -20,6 +21,7 @@ export function compileExecutorOptions(options: ExecutorOptions = {}): Required<
     logTailLines: options.logTailLines ?? DEFAULT_EXECUTOR_OPTIONS.logTailLines,
     baseEnv: options.baseEnv ?? DEFAULT_EXECUTOR_OPTIONS.baseEnv,
     connections: options.connections ?? DEFAULT_EXECUTOR_OPTIONS.connections,
+    dags: options.dags ?? DEFAULT_EXECUTOR_OPTIONS.dags,
   };
   requireInteger('maxThreads', compiled.maxThreads, 1);
   requireInteger('killGraceMs', compiled.killGraceMs, 0);

@@ -214,8 +214,8 @@ export function templateFailure(error: TemplateError): Failure {
 }
 
 /**
- * The request's task with its templated fields rendered: a shell task's `command` (as shell words) and
- * the `env` values of every kind (raw). A sql task's statement is rendered by the sql executor, with
+ * The request's task with its templated fields rendered: a shell task's `command` (as shell words), a
+ * dag task's string `params` (see {@link renderParamValue}) and the `env` values of every kind (raw). A sql task's statement is rendered by the sql executor, with
  * {@link renderSqlStatement}, since it becomes a statement and values rather than text. Throws a
  * {@link TemplateError} naming the task and field.
  */
@@ -233,5 +233,29 @@ export function renderTaskTemplates(request: ExecutionRequest): TaskModel {
       renderField(task.id, `env.${name}`, () => renderTemplate(value, scope, quoteEnvValue)),
     ]),
   );
+  if (task.kind === 'dag') {
+    const params = Object.fromEntries(
+      Object.entries(task.params).map(([name, value]) => [
+        name,
+        typeof value === 'string'
+          ? renderField(task.id, `params.${name}`, () => renderParamValue(value, scope))
+          : value,
+      ]),
+    );
+    return { ...task, env, params };
+  }
   return task.kind === 'shell' ? { ...task, env, command: command as string } : { ...task, env };
+}
+
+/**
+ * A dag task's string param: rendered like an env value, except that a value that is one template alone
+ * keeps the JSON type of what it names (`'{{ inputs.count.n }}'` passes the number, which the child's
+ * params schema may require).
+ */
+export function renderParamValue(text: string, scope: TemplateScope): JsonValue {
+  if (!text.includes('{{')) return text;
+  const parsed = parseOrThrow(text);
+  const [only, ...rest] = parsed.parts;
+  if (only?.kind === 'name' && rest.length === 0) return resolveTemplateName(only, scope);
+  return render(parsed, scope, quoteEnvValue);
 }

@@ -1,4 +1,4 @@
-import type { Failure, JsonObject, JsonValue } from '@tributary/core';
+import type { Failure, JsonObject, JsonValue, RunState } from '@tributary/core';
 import type { LogLevel } from '@tributary/sdk';
 import type { TaskModel } from '@tributary/spec';
 
@@ -110,6 +110,46 @@ export interface ExecutorOptions {
    * @default no connections
    */
   connections?: ConnectionResolver;
+  /**
+   * Starts and watches the child runs of dag tasks: through the API on a worker, in process for
+   * `tributary run`. Null fails every dag task with `DagTriggerNotConfigured` (not retryable).
+   * @default null
+   */
+  dags?: DagTrigger | null;
+}
+
+/** The task attempt that triggers a child run; the child run records it as its parent. */
+export interface DagRunParent {
+  runId: string;
+  taskId: string;
+  attempt: number;
+}
+
+/** What a dag task asks for: a run of `dag` with `params`. */
+export interface DagTriggerRequest {
+  /** The child DAG's name. */
+  dag: string;
+  params: JsonObject;
+  /**
+   * `<runId>.<taskId>.<attempt>`: triggering twice with the same id starts one run, so a redelivered
+   * attempt finds the child it started, while a retry (a new attempt) starts a new one.
+   */
+  requestId: string;
+  parent: DagRunParent;
+}
+
+/**
+ * Starts child runs for dag tasks and follows them. Rejections are `TributaryError`s: `NotFound` (no
+ * such DAG), `InvalidArgument` (bad params) and `FailedPrecondition` fail the task for good; other
+ * codes (`Unavailable`...) let it retry.
+ */
+export interface DagTrigger {
+  /** Starts the child run (idempotent by `requestId`) and returns its id. */
+  trigger(request: DagTriggerRequest, signal: AbortSignal): Promise<{ runId: string }>;
+  /** Resolves with the child's final state (`succeeded`, `failed` or `cancelled`). */
+  wait(runId: string, signal: AbortSignal): Promise<RunState>;
+  /** Cancels the child run; a run that already ended stays as it is. */
+  cancel(runId: string, reason: string): Promise<void>;
 }
 
 /** A connection name (`warehouse`) to its Postgres URL; undefined when it is not configured. */

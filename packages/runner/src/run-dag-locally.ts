@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import { type ConnectionResolver, createExecutor, type TaskExecutor } from '@tributary/executors';
 import type { RunEvent, RunSummary } from './events.js';
-import { loadLocalDag } from './load.js';
+import { type LocalDag, loadLocalDag } from './load.js';
+import { createLocalDagTrigger, type LocalDagTrigger } from './local-dag-trigger.js';
 import { LocalRun } from './local-run.js';
 import { resolveOutputMaxBytes } from './output-limit.js';
 
@@ -36,6 +38,22 @@ export interface LocalRunOptions {
    * @default no connections: sql tasks fail with `ConnectionNotConfigured`
    */
   connections?: ConnectionResolver;
+  /**
+   * Where dag tasks find the DAGs they trigger: each subfolder's spec `name` is matched. Child runs run
+   * in this process, with the same executor, and this call resolves only once they all ended. Ignored
+   * when `executor` is given (its own `dags` trigger decides).
+   * @default the DAG folder's parent, so that sibling folders can trigger each other
+   */
+  dagsDir?: string;
+  /** The run's id. @default a random UUID */
+  runId?: string;
+}
+
+/** Settings every run of one local invocation shares, children included. */
+interface SharedRun {
+  concurrency: number;
+  outputMaxBytes: number;
+  executor: TaskExecutor;
 }
 
 /**
@@ -57,37 +75,66 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
     );
   }
   const outputMaxBytes = resolveOutputMaxBytes(options.outputMaxBytes);
-  const { dag, dir, params } = await loadLocalDag(options.path, options.params ?? {});
-  const executor =
-    options.executor ??
-    createExecutor({
-      maxThreads: Math.min(concurrency, availableParallelism()),
-      ...(options.connections === undefined ? {} : { connections: options.connections }),
-    });
+  const loaded = await loadLocalDag(options.path, options.params ?? {});
+  const runId = options.runId ?? randomUUID();
+  if (options.executor !== undefined) {
+    const shared = { concurrency, outputMaxBytes, executor: options.executor };
+    return runLoaded(loaded, runId, shared, options.signal, options.onEvent);
+  }
+  // Children run with the executor that runs their parent's dag task, so the trigger needs it and it
+  // needs the trigger: the trigger reads it once a child starts, after both exist.
+  let shared: SharedRun | undefined;
+  const trigger: LocalDagTrigger = createLocalDagTrigger({
+    dagsDir: resolve(options.dagsDir ?? dirname(loaded.dir)),
+    rootChain: [loaded.dag.name],
+    run: (child) => runLoaded(child.dag, child.runId, shared as SharedRun, child.signal, undefined),
+  });
+  const executor = createExecutor({
+    maxThreads: Math.min(concurrency, availableParallelism()),
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
+    dags: trigger,
+  });
+  shared = { concurrency, outputMaxBytes, executor };
+  const onAbort = () => trigger.cancelAll(abortReason(options.signal));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const run = new LocalRun({
-      runId: randomUUID(),
-      dag,
-      bundleDir: dir,
-      params,
-      concurrency,
-      outputMaxBytes,
-      executor,
-      onEvent: options.onEvent ?? (() => {}),
-    });
-    const { signal } = options;
-    const onAbort = () => run.cancel(abortReason(signal));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const finished = run.run();
-      // Checked after starting so that an already-aborted signal still yields a (cancelled) summary.
-      if (signal?.aborted) onAbort();
-      return await finished;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    const summary = await runLoaded(loaded, runId, shared, options.signal, options.onEvent);
+    // Runs triggered without `wait` may still be going: they end before the executor closes.
+    await trigger.settled();
+    return summary;
   } finally {
-    if (options.executor === undefined) await executor.close();
+    options.signal?.removeEventListener('abort', onAbort);
+    await executor.close();
+  }
+}
+
+/** Runs one loaded DAG to its end with the shared executor, which stays open. */
+async function runLoaded(
+  loaded: LocalDag,
+  runId: string,
+  shared: SharedRun,
+  signal: AbortSignal | undefined,
+  onEvent: ((event: RunEvent) => void) | undefined,
+): Promise<RunSummary> {
+  const run = new LocalRun({
+    runId,
+    dag: loaded.dag,
+    bundleDir: loaded.dir,
+    params: loaded.params,
+    concurrency: shared.concurrency,
+    outputMaxBytes: shared.outputMaxBytes,
+    executor: shared.executor,
+    onEvent: onEvent ?? (() => {}),
+  });
+  const onAbort = () => run.cancel(abortReason(signal));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const finished = run.run();
+    // Checked after starting so that an already-aborted signal still yields a (cancelled) summary.
+    if (signal?.aborted) onAbort();
+    return await finished;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 

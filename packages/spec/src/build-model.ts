@@ -69,6 +69,17 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
       maxRows: (fields.max_rows as number | undefined) ?? DEFAULT_SQL_MAX_ROWS,
     };
   }
+  if (base.kind === 'dag') {
+    return {
+      ...base,
+      // A dag task starts no process either.
+      env: {},
+      kind: 'dag',
+      dag: fields.dag as string,
+      params: (fields.params as JsonObject | undefined) ?? {},
+      wait: (fields.wait as boolean | undefined) ?? true,
+    };
+  }
   if (base.kind === 'node') {
     return {
       ...base,

@@ -36,6 +36,7 @@ export type ValueType =
   | 'statement'
   | 'maxRows'
   | 'matrix'
+  | 'dagParams'
   | 'params'
   | 'defaults'
   | 'tasks';
@@ -165,6 +166,32 @@ const SQL_TASK_FIELDS: FieldTable = {
   },
 };
 
+/**
+ * Fields of a dag task. Like a sql task it starts no process (no `env`) and its output, the child run's
+ * id and state, says neither "not yet" nor which task to follow (no `sensor`, no `branch`).
+ */
+const DAG_TASK_FIELDS: FieldTable = {
+  ...omit(COMMON_TASK_FIELDS, ['env', 'sensor', 'branch']),
+  dag: {
+    type: 'dagName',
+    required: true,
+    description: 'The name of the DAG to trigger (its spec name, not its folder).',
+  },
+  params: {
+    type: 'dagParams',
+    description:
+      "The child run's parameters, checked against its params schema. String values may hold templates " +
+      '({{ params.x }}, {{ inputs.extract.path }}, ...), rendered like env values; a value that is one ' +
+      'template alone keeps the type of what it names.',
+  },
+  wait: {
+    type: 'boolean',
+    description:
+      'Wait for the child run: the task succeeds when it succeeds and fails otherwise. With false the task ' +
+      'succeeds once the run is triggered. Default true.',
+  },
+};
+
 /** Fields of each task kind, common ones included. */
 export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
   node: {
@@ -192,6 +219,7 @@ export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
     },
   },
   sql: SQL_TASK_FIELDS,
+  dag: DAG_TASK_FIELDS,
 };
 
 /** Fields of a task's `sensor` mapping. */

@@ -74,7 +74,7 @@ export interface TaskModelBase {
   timeoutMs: number | null;
   /** The worker pool that runs this task. @default "default" */
   pool: string;
-  /** Extra environment variables (shell) or `ctx.env` entries (node); always empty for sql tasks. */
+  /** Extra environment variables (shell) or `ctx.env` entries (node); always empty for sql and dag tasks. */
   env: Record<string, string>;
   /**
    * Set on each instance of a task with a `matrix`: this instance's value of every matrix key
@@ -127,6 +127,23 @@ export interface SqlTaskModel extends TaskModelBase {
   maxRows: number;
 }
 
-export type TaskModel = NodeTaskModel | ShellTaskModel | SqlTaskModel;
+/**
+ * Triggers a run of another DAG (Airflow's TriggerDagRunOperator) and, with `wait`, ends as that run
+ * ends. The output is `{ run_id, state }` (`{ run_id }` without `wait`).
+ */
+export interface DagTaskModel extends TaskModelBase {
+  kind: 'dag';
+  /** The name of the DAG to trigger. */
+  dag: string;
+  /**
+   * The child run's parameters. Top-level string values are templates, rendered like `env` values; a
+   * value that is one template alone keeps the JSON type of what it names.
+   */
+  params: JsonObject;
+  /** Wait for the child run and end as it ends; false succeeds once it is triggered. @default true */
+  wait: boolean;
+}
+
+export type TaskModel = NodeTaskModel | ShellTaskModel | SqlTaskModel | DagTaskModel;
 export type TaskKind = TaskModel['kind'];
-export const TASK_KINDS: readonly TaskKind[] = ['node', 'shell', 'sql'];
+export const TASK_KINDS: readonly TaskKind[] = ['node', 'shell', 'sql', 'dag'];

@@ -11,7 +11,7 @@ describe('task structure checks', () => {
   it('reports an unknown task kind at its value, naming the kinds there are', () => {
     expect(problemsOf(withTask('{ kind: sparkk }'))).toEqual([
       {
-        message: "unknown task kind 'sparkk' (expected one of: node, shell, sql)",
+        message: "unknown task kind 'sparkk' (expected one of: node, shell, sql, dag)",
         position: at(3, 14),
         taskId: 'a',
         field: 'tasks.a.kind',

@@ -1,4 +1,4 @@
-import { TRIGGER_RULES } from '@tributary/core';
+import { type JsonObject, type JsonValue, TRIGGER_RULES } from '@tributary/core';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { DURATION_HINT, parseDuration } from './durations.js';
 import {
@@ -8,6 +8,7 @@ import {
   EXPORT_NAME_PATTERN,
   MATRIX_KEY_PATTERN,
   MAX_SQL_ROWS,
+  PARAM_NAME_PATTERN,
   POOL_PATTERN,
   SENSOR_FIELDS,
   type ValueType,
@@ -34,6 +35,7 @@ export type FieldValue =
   | Record<string, string>
   | SensorModel
   | MatrixValues
+  | JsonObject
   | undefined;
 
 /** Sensor defaults, as Airflow's: poke every minute for up to a week. */
@@ -336,6 +338,51 @@ function readMatrix(ctx: SpecContext, node: Node | undefined, where: Where): Mat
   return values;
 }
 
+/** A YAML value as JSON, or undefined (reported) when it holds something JSON cannot (NaN, Infinity). */
+function readJsonValue(ctx: SpecContext, node: Node | undefined, where: Where): JsonValue | undefined {
+  if (node === undefined) return null;
+  if (isMap(node) || isSeq(node)) {
+    const value: unknown = node.toJS(ctx.doc);
+    if (isJson(value)) return value;
+  } else {
+    const value = scalarOf(node);
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  report(ctx, node, `must be a JSON value: a string, finite number, boolean, null, list or mapping`, where);
+  return undefined;
+}
+
+function isJson(value: unknown): value is JsonValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJson);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value).every(isJson);
+}
+
+/** A dag task's `params`: parameter names (identifiers) to JSON values. */
+function readDagParams(ctx: SpecContext, node: Node | undefined, where: Where): JsonObject | undefined {
+  if (node === undefined || scalarOf(node) === null) return {};
+  if (!isMap(node)) {
+    report(ctx, node, `must be a mapping of parameter names to values (got ${describeNode(node)})`, where);
+    return undefined;
+  }
+  const params: JsonObject = {};
+  let ok = true;
+  for (const entry of mapEntries(ctx, node, 'parameter', where)) {
+    const at = { ...where, field: `${where.field}.${entry.key}` };
+    if (!new RegExp(PARAM_NAME_PATTERN).test(entry.key)) {
+      report(ctx, entry.keyNode, `invalid parameter name '${entry.key}' (use letters, digits and _)`, at);
+      ok = false;
+    }
+    const value = readJsonValue(ctx, entry.value, at);
+    if (value === undefined) ok = false;
+    else params[entry.key] = value;
+  }
+  return ok ? params : undefined;
+}
+
 /**
  * Reads one field value of a simple type, reporting every problem with it. Mapping-valued
  * sections (`params`, `defaults`, `tasks`) have their own readers.
@@ -397,6 +444,8 @@ export function readValue(
       return readMaxRows(ctx, node, where);
     case 'matrix':
       return readMatrix(ctx, node, where);
+    case 'dagParams':
+      return readDagParams(ctx, node, where);
     case 'module':
     case 'command':
     case 'statement':

@@ -27,6 +27,7 @@ describe('DAG_SPEC_SCHEMA', () => {
       ...Object.keys(definitions.nodeTask?.properties ?? {}),
       ...Object.keys(definitions.shellTask?.properties ?? {}),
       ...Object.keys(definitions.sqlTask?.properties ?? {}),
+      ...Object.keys(definitions.dagTask?.properties ?? {}),
     ]);
     expect([...taskFields].sort()).toEqual(Object.keys(ANY_TASK_FIELDS).sort());
     for (const schema of [DAG_SPEC_SCHEMA as Schema, ...Object.values(definitions)]) {

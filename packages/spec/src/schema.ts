@@ -66,6 +66,10 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
       items: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
     },
   },
+  dagParams: {
+    type: 'object',
+    propertyNames: { pattern: PARAM_NAME_PATTERN },
+  },
   params: {
     type: 'object',
     propertyNames: { pattern: PARAM_NAME_PATTERN },

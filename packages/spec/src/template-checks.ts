@@ -216,9 +216,12 @@ function checkDefaultsEnv(ctx: SpecContext, tasks: readonly RawTask[], scope: Na
   for (const entry of stringEntries(ctx, childOf(ctx, defaults, 'env'))) {
     const field = `defaults.env.${entry.key}`;
     const names = checkValue(ctx, entry.value, entry.node, { field }, scope);
-    // sql tasks have no env, so they inherit nothing (build-model leaves their env empty).
+    // sql and dag tasks have no env, so they inherit nothing (build-model leaves their env empty).
     const heirs = tasks.filter(
-      (task) => task.fields.kind !== 'sql' && !keysOf(task.nodes.get('env')).has(entry.key),
+      (task) =>
+        task.fields.kind !== 'sql' &&
+        task.fields.kind !== 'dag' &&
+        !keysOf(task.nodes.get('env')).has(entry.key),
     );
     for (const name of names) {
       const [root, id] = name.path;
@@ -249,7 +252,7 @@ const TEMPLATED_FIELDS: Readonly<Record<'shell' | 'sql', { field: string; mispla
 
 /**
  * Checks the templates of every templatable field: each shell task's `command`, each sql task's
- * `statement`, and the `env` values of every task and of `defaults`. Names must exist: declared params,
+ * `statement`, the `env` values of every task and of `defaults`, and each dag task's string `params`. Names must exist: declared params,
  * the outputs of tasks in `needs` (not of matrix tasks, whose outputs are per instance), `run.id`,
  * `run.logical_date`, `task.id`, `attempt`, and in a matrix task `matrix.<key>` of its own keys.
  */
@@ -274,6 +277,12 @@ export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): voi
     }
     for (const entry of stringEntries(ctx, task.nodes.get('env'))) {
       const where = { field: `tasks.${task.id}.env.${entry.key}`, taskId: task.id };
+      checkValue(ctx, entry.value, entry.node, where, scope);
+    }
+    // A dag task's top-level string params are rendered like env values (render-templates in executors).
+    const paramsNode = kind === 'dag' ? task.nodes.get('params') : undefined;
+    for (const entry of stringEntries(ctx, paramsNode)) {
+      const where = { field: `tasks.${task.id}.params.${entry.key}`, taskId: task.id };
       checkValue(ctx, entry.value, entry.node, where, scope);
     }
   }

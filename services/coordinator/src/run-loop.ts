@@ -35,6 +35,8 @@ export interface NewRunRequest {
   version: LoadedVersion;
   params: JsonObject;
   requestId: string | null;
+  /** The run and task of the dag task that triggered this run, when one did. */
+  parent?: { runId: string; taskId: string };
 }
 
 /** What a trigger resolved to: the new run, or the earlier run with the same request id. */
@@ -312,6 +314,8 @@ export class RunLoop {
         dagVersion: version.version,
         params: run.params,
         requestId: request.requestId,
+        parentRunId: request.parent?.runId ?? null,
+        parentTaskId: request.parent?.taskId ?? null,
         createdAt: batch.now,
         deadlineAt: null,
         state: 'queued',
@@ -327,6 +331,8 @@ export class RunLoop {
       dagVersion: version.version,
       params: run.params,
       requestId: request.requestId,
+      parentRunId: request.parent?.runId ?? null,
+      parentTaskId: request.parent?.taskId ?? null,
       createdAt: batch.now,
       deadlineAt: run.snapshot.deadlineAt ?? null,
       state: 'running',

@@ -142,6 +142,22 @@ describe('workerOptionsFromEnv', () => {
     ).toMatch(/^outputMaxBytes must be/);
   });
 
+  it('reads the coordinator address for dag tasks from TRIBUTARY_SERVER or --server, and checks it', () => {
+    expect(workerOptionsFromEnv({}, {}).server).toBe('127.0.0.1:7070');
+    expect(workerOptionsFromEnv({ TRIBUTARY_SERVER: 'coordinator:7070' }, {}).server).toBe(
+      'coordinator:7070',
+    );
+    expect(workerOptionsFromEnv({ TRIBUTARY_SERVER: 'a:1' }, { server: '[::1]:7071' }).server).toBe(
+      '[::1]:7071',
+    );
+    expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_SERVER: 'http://coordinator' }, {}))).toBe(
+      'TRIBUTARY_SERVER (server) must be a host:port address such as 127.0.0.1:7070, got "http://coordinator"',
+    );
+    expect(messageOf(() => compileWorkerOptions({ server: 'host:70000' }))).toBe(
+      'server must be a host:port address such as 127.0.0.1:7070, got "host:70000"',
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(workerOptionsFromEnv({ NATS_URL: '' }, {}).natsUrl).toBe('nats://127.0.0.1:4222');
   });

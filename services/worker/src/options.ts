@@ -38,6 +38,11 @@ export interface WorkerOptions {
    * at start; `TRIBUTARY_CONNECTION_<NAME>` variables win over it. @default none
    */
   secretsFile: string | undefined;
+  /**
+   * The coordinator's gRPC address (`host:port`), through which dag tasks trigger and follow their child
+   * runs. @default '127.0.0.1:7070'
+   */
+  server: string;
 }
 
 /** What {@link compileWorkerOptions} accepts: numbers may also come as digit strings (CLI flags). */
@@ -58,6 +63,7 @@ export interface WorkerOptionsInput {
   /** Bytes, or a size with a unit such as `64MiB`. */
   outputMaxBytes: number | string;
   secretsFile: string;
+  server: string;
 }
 
 /** The defaults of every option but `workerId` (unique per process) and `cacheDir` (from the OS). */
@@ -72,6 +78,7 @@ export const DEFAULT_WORKER_OPTIONS = {
   taskAckWaitMs: 30_000,
   outputInlineLimitBytes: MIB,
   outputMaxBytes: DEFAULT_OUTPUT_MAX_BYTES,
+  server: '127.0.0.1:7070',
 } as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -89,6 +96,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof WorkerOptionsInput>([
   'outputInlineLimitBytes',
   'outputMaxBytes',
   'secretsFile',
+  'server',
 ]);
 
 /**
@@ -140,13 +148,14 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
       input.secretsFile === undefined || input.secretsFile.trim() === ''
         ? undefined
         : resolve(input.secretsFile),
+    server: serverAddress(input.server ?? DEFAULT_WORKER_OPTIONS.server),
   };
 }
 
 /**
  * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
  * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`,
- * `TRIBUTARY_SECRETS_FILE`) and flags;
+ * `TRIBUTARY_SECRETS_FILE`, `TRIBUTARY_SERVER`) and flags;
  * flags win. Empty environment variables count as unset.
  * @throws TributaryError `InvalidArgument` naming the field, and the variable when the value came from one.
  */
@@ -163,6 +172,7 @@ export function workerOptionsFromEnv(
   if (env.TRIBUTARY_OUTPUT_INLINE_LIMIT) fromEnv.outputInlineLimitBytes = env.TRIBUTARY_OUTPUT_INLINE_LIMIT;
   if (env.TRIBUTARY_OUTPUT_MAX_BYTES) fromEnv.outputMaxBytes = env.TRIBUTARY_OUTPUT_MAX_BYTES;
   if (env.TRIBUTARY_SECRETS_FILE) fromEnv.secretsFile = env.TRIBUTARY_SECRETS_FILE;
+  if (env.TRIBUTARY_SERVER) fromEnv.server = env.TRIBUTARY_SERVER;
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
   const merged = { ...fromEnv, ...definedFlags };
   try {
@@ -181,6 +191,7 @@ const ENV_VARIABLES: Partial<Record<keyof WorkerOptionsInput, string>> = {
   outputInlineLimitBytes: 'TRIBUTARY_OUTPUT_INLINE_LIMIT',
   outputMaxBytes: 'TRIBUTARY_OUTPUT_MAX_BYTES',
   secretsFile: 'TRIBUTARY_SECRETS_FILE',
+  server: 'TRIBUTARY_SERVER',
 };
 
 /** `outputMaxBytes must be …` becomes `TRIBUTARY_OUTPUT_MAX_BYTES (outputMaxBytes) must be …`. */
@@ -225,6 +236,18 @@ function pools(value: unknown): string[] {
     name(`pools[${index}]`, pool);
   });
   return [...new Set(list as string[])];
+}
+
+/** `host:port` (`[::1]:7070` for IPv6), with a port from 1 to 65535: what gRPC dials. */
+function serverAddress(value: unknown): string {
+  const text = typeof value === 'string' ? value.trim() : value;
+  const match =
+    typeof text === 'string' ? /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text) : null;
+  const port = match === null ? 0 : Number(match[2]);
+  if (match === null || port < 1 || port > 65535) {
+    invalid(`server must be a host:port address such as 127.0.0.1:7070, got ${JSON.stringify(value)}`);
+  }
+  return text as string;
 }
 
 function byteSize(field: string, value: unknown): number {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Bus, connectBus } from '@tributary/bus';
+import { createClient, type TributaryClient } from '@tributary/client';
 import { createJsonLogger, type Logger } from '@tributary/core';
 import { type ConnectionResolver, createExecutor, type TaskExecutor } from '@tributary/executors';
 import { timestamp } from '@tributary/proto';
+import { createApiDagTrigger } from './api-dag-trigger.js';
 import { AttemptRegistry } from './attempts.js';
 import { createBundleCache } from './bundle-cache.js';
 import type { WorkerOptions } from './options.js';
@@ -53,12 +55,15 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {})
     await bus.close();
     throw error;
   }
+  // Connects lazily: a worker that never runs a dag task never dials the coordinator.
+  const api = createClient({ address: options.server });
   const executor = createExecutor({
     maxThreads: options.concurrency,
     killGraceMs: options.killGraceMs,
     ...(deps.connections === undefined ? {} : { connections: deps.connections }),
+    dags: createApiDagTrigger(api),
   });
-  return new Worker(options, bus, executor, logger);
+  return new Worker(options, bus, executor, logger, api);
 }
 
 class Worker implements RunningWorker {
@@ -79,6 +84,8 @@ class Worker implements RunningWorker {
     private readonly bus: Bus,
     private readonly executor: TaskExecutor,
     private readonly logger: Logger,
+    /** The coordinator's API, for dag tasks; closed after the executor, whose dag tasks use it. */
+    private readonly api: TributaryClient,
   ) {
     const context: TaskContext = {
       bus,
@@ -181,6 +188,7 @@ class Worker implements RunningWorker {
     this.heartbeat(true);
     this.unsubscribeCancels();
     await this.executor.close();
+    this.api.close();
     await this.bus.close();
     this.logger.info('worker stopped');
     this.resolveDone();

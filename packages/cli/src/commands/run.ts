@@ -20,6 +20,11 @@ export interface RunCommandOptions {
    * `TRIBUTARY_CONNECTION_<NAME>` variables. @default $TRIBUTARY_SECRETS_FILE, else none
    */
   secretsFile?: string;
+  /**
+   * `--dags-dir d`: where dag tasks find the DAGs they trigger (each subfolder, by its spec name).
+   * @default the DAG folder's parent
+   */
+  dagsDir?: string;
 }
 
 /** The exit code for a finished run: 0 only when it succeeded. */
@@ -59,6 +64,7 @@ export async function runCommand(
       params,
       connections,
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.dagsDir === undefined ? {} : { dagsDir: options.dagsDir }),
       signal: io.interrupt(),
       onEvent: (event) => renderer.event(event),
     });

@@ -16,6 +16,19 @@ const run = (context?: JsonObject) =>
   });
 
 describe('tributary status', () => {
+  it('names the parent run and task of a run a dag task triggered, and no parent otherwise', () => {
+    const child = create(RunSchema, { ...run(), parentRunId: 'run-0', parentTaskId: 'trigger_child' });
+    const lines = formatRunStatus(child, 0).split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'run      run-1',
+      'dag      context_dag (version 1)',
+      'parent   run-0/trigger_child',
+    ]);
+    expect(runToJson(child).parent).toEqual({ run_id: 'run-0', task_id: 'trigger_child' });
+    expect(formatRunStatus(run(), 0)).not.toContain('parent');
+    expect(runToJson(run()).parent).toBeNull();
+  });
+
   it('prints the run context under the tasks, one key a line, values as compact JSON', () => {
     const text = formatRunStatus(run({ rows: 42, source: { table: 'events' }, long: 'x'.repeat(100) }), 0);
     const lines = text.split('\n');

@@ -22,6 +22,8 @@ export function formatRunStatus(run: Run, now: number = Date.now()): string {
     `created  ${createdAt === undefined ? '-' : new Date(createdAt).toISOString()}`,
     `duration ${formatSpan(createdAt, millisFromTimestamp(run.finishedAt), now)}`,
   ];
+  // A run a dag task triggered names it, so that one can walk up to the run that started it.
+  if (run.parentRunId !== '') header.splice(2, 0, `parent   ${run.parentRunId}/${run.parentTaskId}`);
   const rows = run.tasks.map((task) => [
     task.taskId,
     taskStateFromProto(task.state),

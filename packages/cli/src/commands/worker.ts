@@ -6,6 +6,8 @@ export interface WorkerCommandOptions {
   natsUrl?: string;
   /** sql connection URLs by name (YAML or JSON); `TRIBUTARY_CONNECTION_<NAME>` variables win. */
   secretsFile?: string;
+  /** The coordinator's API address, through which dag tasks trigger child runs. @default $TRIBUTARY_SERVER */
+  server?: string;
 }
 
 /** Splits repeated, comma-separated `--pool` values into distinct pool names, in order. */
@@ -25,6 +27,7 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }),
       ...(options.secretsFile === undefined ? {} : { secretsFile: options.secretsFile }),
+      ...(options.server === undefined ? {} : { server: options.server }),
     },
     env,
   );

@@ -62,6 +62,7 @@ export function runToJson(run: Run): JsonObject {
     state: runStateFromProto(run.state),
     params: run.params ?? {},
     request_id: run.requestId === '' ? null : run.requestId,
+    parent: run.parentRunId === '' ? null : { run_id: run.parentRunId, task_id: run.parentTaskId },
     created_at: iso(millisFromTimestamp(run.createdAt)),
     finished_at: iso(millisFromTimestamp(run.finishedAt)),
     task_counts: { ...run.taskCounts },

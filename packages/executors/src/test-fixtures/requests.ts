@@ -1,6 +1,6 @@
 // Builders for execution requests in tests: every field filled, overridable.
 import { fileURLToPath } from 'node:url';
-import type { NodeTaskModel, ShellTaskModel, SqlTaskModel } from '@tributary/spec';
+import type { DagTaskModel, NodeTaskModel, ShellTaskModel, SqlTaskModel } from '@tributary/spec';
 import type { ExecutionRequest } from '../types.js';
 
 /** This folder: the "bundle" the fixtures' node modules are loaded from. */
@@ -86,6 +86,25 @@ export function sqlRequest(
     maxRows: 1000,
     ...task,
   };
+  return {
+    runId: 'run-1',
+    taskId: model.id,
+    attempt: 1,
+    bundleDir: FIXTURES_DIR,
+    params: {},
+    inputs: {},
+    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
+    ...request,
+    task: model,
+  };
+}
+
+export function dagRequest(
+  dag: string,
+  task: Partial<DagTaskModel> = {},
+  request: Partial<Omit<ExecutionRequest, 'task'>> = {},
+): ExecutionRequest {
+  const model: DagTaskModel = { ...base, id: 'trigger', kind: 'dag', dag, params: {}, wait: true, ...task };
   return {
     runId: 'run-1',
     taskId: model.id,

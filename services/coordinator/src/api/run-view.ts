@@ -85,7 +85,12 @@ export async function listRunViews(db: Database, rows: readonly RunRow[]): Promi
 }
 
 /** A run just created by the run loop, from memory: no database round trip on the trigger path. */
-export function newRunView(run: ActiveRun, requestId: string | null, createdAt: number): Run {
+export function newRunView(
+  run: ActiveRun,
+  requestId: string | null,
+  createdAt: number,
+  parent?: { runId: string; taskId: string },
+): Run {
   const counts: Record<string, number> = {};
   const tasks = run.version.model.tasks.map((task): TaskInit => {
     const state = run.snapshot.tasks[task.id]!;
@@ -100,6 +105,8 @@ export function newRunView(run: ActiveRun, requestId: string | null, createdAt: 
     params: run.params,
     requestId: requestId ?? '',
     createdAt: timestamp(createdAt),
+    parentRunId: parent?.runId ?? '',
+    parentTaskId: parent?.taskId ?? '',
     tasks,
     taskCounts: counts,
   });
@@ -115,6 +122,8 @@ function runHeader(row: RunRow) {
     requestId: row.requestId ?? '',
     createdAt: timestamp(row.createdAt.getTime()),
     ...optionalTime('finishedAt', row.finishedAt),
+    parentRunId: row.parentRunId ?? '',
+    parentTaskId: row.parentTaskId ?? '',
   };
 }
 

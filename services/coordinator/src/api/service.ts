@@ -3,7 +3,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import type { Bus } from '@tributary/bus';
 import { Code, isTerminalRunState, type Problem, TributaryError } from '@tributary/core';
-import { type Database, listDagSummaries, listRunRows } from '@tributary/db';
+import { type Database, getRunRow, listDagSummaries, listRunRows } from '@tributary/db';
 import {
   type DagVersion,
   DagVersionSchema,
@@ -74,9 +74,16 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
         });
       }
       const requestId = request.requestId === '' ? null : request.requestId;
-      const outcome = await loop.trigger({ runId: randomUUID(), version, params: checked.params, requestId });
+      const parent = await checkParent(db, request.parentRunId, request.parentTaskId);
+      const outcome = await loop.trigger({
+        runId: randomUUID(),
+        version,
+        params: checked.params,
+        requestId,
+        ...(parent === undefined ? {} : { parent }),
+      });
       const run = outcome.run
-        ? newRunView(outcome.run.state, requestId, outcome.run.createdAt)
+        ? newRunView(outcome.run.state, requestId, outcome.run.createdAt, parent)
         : await readRunView(db, outcome.runId, deps.bus.context);
       return { run: run ?? undefined, created: outcome.created };
     },
@@ -184,6 +191,23 @@ async function mustReadRun(db: Database, contexts: Bus['context'], runId: string
   const run = await readRunView(db, runId, contexts);
   if (!run) throw new TributaryError(Code.NotFound, `run ${runId} not found`);
   return run;
+}
+
+/**
+ * The parent of a run a dag task triggers: both fields or neither, and the run must exist (a child must
+ * not point at nothing).
+ */
+async function checkParent(
+  db: Database,
+  parentRunId: string,
+  parentTaskId: string,
+): Promise<{ runId: string; taskId: string } | undefined> {
+  if (parentRunId === '' && parentTaskId === '') return undefined;
+  if (parentRunId === '') throw invalid('parent_run_id', 'is required with parent_task_id');
+  if (parentTaskId === '') throw invalid('parent_task_id', 'is required with parent_run_id');
+  if (!UUID.test(parentRunId)) throw invalid('parent_run_id', `'${parentRunId}' is not a run id (a UUID)`);
+  if (!(await getRunRow(db, parentRunId))) throw invalid('parent_run_id', `run ${parentRunId} not found`);
+  return { runId: parentRunId, taskId: parentTaskId };
 }
 
 function invalid(field: string, message: string): TributaryError {
