@@ -15,29 +15,16 @@ import {
   updateTaskInstances,
   upsertAttempts,
 } from '@tributary/db';
-import {
-  applyEvent,
-  type ClearSelection,
-  createRunSnapshot,
-  type EngineEvent,
-  selectTasksToClear,
-} from '@tributary/engine';
+import { applyEvent, type ClearSelection, type EngineEvent, selectTasksToClear } from '@tributary/engine';
 import type { WorkerEvent } from '@tributary/proto';
-import type { ActiveRun, ActiveRuns, LoadedVersion } from './active-runs.js';
+import type { ActiveRun, ActiveRuns } from './active-runs.js';
+import { createRun, type NewRunRequest, RunSlots, requestConflict, startQueuedRun } from './new-runs.js';
 import { recordTransition, type TransitionContext } from './record-transition.js';
 import { type PendingDispatch, TickBatch } from './tick-batch.js';
 import type { WatchHub } from './watch-hub.js';
 import { translateWorkerEvent } from './worker-events.js';
 
-/** A run to create. */
-export interface NewRunRequest {
-  runId: string;
-  version: LoadedVersion;
-  params: JsonObject;
-  requestId: string | null;
-  /** The run and task of the dag task that triggered this run, when one did. */
-  parent?: { runId: string; taskId: string };
-}
+export type { NewRunRequest } from './new-runs.js';
 
 /** What a trigger resolved to: the new run, or the earlier run with the same request id. */
 export interface TriggerOutcome {
@@ -61,9 +48,6 @@ type Input =
   | { kind: 'clear'; runId: string; selection: ClearSelection; settle: Settle<string[]> }
   | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> }
   | { kind: 'start_queued'; runIds: readonly string[]; settle: Settle<void> };
-
-/** Runs of each DAG running now, counted at the start of a tick and kept up to date within it. */
-type RunningCounts = Map<string, number>;
 
 /** Runs the tick's inputs name, as loaded before it applies anything; null for a run that does not exist. */
 type LoadedRuns = ReadonlyMap<string, ActiveRun | null>;
@@ -174,9 +158,9 @@ export class RunLoop {
     const answers: (() => void)[] = [];
     try {
       const loaded = await this.#preload(inputs);
-      const running = await this.#countRunning(inputs, loaded);
-      await this.#applyTriggers(batch, inputs, answers, running);
-      this.#startQueued(batch, inputs, answers, loaded, running);
+      const slots = await this.#countRunning(inputs, loaded);
+      await this.#applyTriggers(batch, inputs, answers, slots);
+      this.#startQueued(batch, inputs, answers, loaded, slots);
       for (const input of inputs) this.#applyInput(batch, input, answers, loaded);
       const outboxIds = batch.isEmpty ? [] : await this.#persist(batch);
       this.#afterCommit(batch, outboxIds);
@@ -211,7 +195,7 @@ export class RunLoop {
    * How many runs of each DAG with a `maxActiveRuns` are running, for the DAGs this tick may start runs
    * of. The loop is the only writer of run states, so the count stays exact through the tick.
    */
-  async #countRunning(inputs: readonly Input[], loaded: LoadedRuns): Promise<RunningCounts> {
+  async #countRunning(inputs: readonly Input[], loaded: LoadedRuns): Promise<RunSlots> {
     const dags = new Set<string>();
     for (const input of inputs) {
       if (input.kind === 'trigger' && input.request.version.model.maxActiveRuns != null)
@@ -222,17 +206,7 @@ export class RunLoop {
           if (run) dags.add(run.version.dag);
         }
     }
-    return countRunningRuns(this.#deps.db.sql, [...dags]);
-  }
-
-  /** Whether a run of `version` may start now; counts it as running when it may. */
-  #takeSlot(version: LoadedVersion, running: RunningCounts): boolean {
-    const limit = version.model.maxActiveRuns;
-    if (limit == null) return true;
-    const count = running.get(version.dag) ?? 0;
-    if (count >= limit) return false;
-    running.set(version.dag, count + 1);
-    return true;
+    return new RunSlots(await countRunningRuns(this.#deps.db.sql, [...dags]));
   }
 
   #startQueued(
@@ -240,18 +214,15 @@ export class RunLoop {
     inputs: readonly Input[],
     answers: (() => void)[],
     loaded: LoadedRuns,
-    running: RunningCounts,
+    slots: RunSlots,
   ): void {
     for (const input of inputs) {
       if (input.kind !== 'start_queued') continue;
       for (const id of input.runIds) {
         const run = loaded.get(id);
-        if (run?.snapshot.state !== 'queued' || !this.#takeSlot(run.version, running)) continue;
-        run.snapshot.state = 'running';
+        if (run?.snapshot.state !== 'queued' || !slots.take(run.version)) continue;
+        startQueuedRun(batch, run);
         this.#deps.runs.add(run);
-        const started = applyEvent(run.version.plan, run.snapshot, { type: 'run_started', at: batch.now });
-        batch.startedRuns.push({ id, deadlineAt: run.snapshot.deadlineAt ?? null });
-        recordTransition(batch, run, started, {});
       }
       answers.push(() => input.settle.resolve());
     }
@@ -261,7 +232,7 @@ export class RunLoop {
     batch: TickBatch,
     inputs: readonly Input[],
     answers: (() => void)[],
-    running: RunningCounts,
+    slots: RunSlots,
   ): Promise<void> {
     const triggers = inputs.filter(
       (input): input is Extract<Input, { kind: 'trigger' }> => input.kind === 'trigger',
@@ -281,64 +252,14 @@ export class RunLoop {
         );
         continue;
       }
-      const run = this.#createRun(batch, request, this.#takeSlot(request.version, running));
+      const run = createRun(batch, request, slots.take(request.version));
+      if (run.snapshot.state === 'running') this.#deps.runs.add(run);
       if (request.requestId)
         earlier.set(request.requestId, { runId: run.id, dag: run.version.dag, params: run.params });
       answers.push(() =>
         settle.resolve({ runId: run.id, created: true, run: { state: run, createdAt: batch.now } }),
       );
     }
-  }
-
-  /** Creates a run: started at once, or `queued` when its DAG's `maxActiveRuns` is reached. */
-  #createRun(batch: TickBatch, request: NewRunRequest, start: boolean): ActiveRun {
-    const { version } = request;
-    const run: ActiveRun = {
-      id: request.runId,
-      version,
-      params: request.params,
-      snapshot: { ...createRunSnapshot(version.plan), seed: request.runId },
-      meta: new Map(),
-      logicalDate: batch.now,
-    };
-    batch.touchedRuns.add(run.id);
-    version.model.tasks.forEach((task, position) => {
-      batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
-    });
-    if (!start) {
-      // Not cached: a queued run has nothing to apply until the start sweep picks it.
-      run.snapshot.state = 'queued';
-      batch.newRuns.push({
-        id: run.id,
-        dag: version.dag,
-        dagVersion: version.version,
-        params: run.params,
-        requestId: request.requestId,
-        parentRunId: request.parent?.runId ?? null,
-        parentTaskId: request.parent?.taskId ?? null,
-        createdAt: batch.now,
-        deadlineAt: null,
-        state: 'queued',
-      });
-      return run;
-    }
-    this.#deps.runs.add(run);
-    const started = applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now });
-    // The run row carries the deadline that `run_started` set; the deadline sweep reads it from there.
-    batch.newRuns.push({
-      id: run.id,
-      dag: version.dag,
-      dagVersion: version.version,
-      params: run.params,
-      requestId: request.requestId,
-      parentRunId: request.parent?.runId ?? null,
-      parentTaskId: request.parent?.taskId ?? null,
-      createdAt: batch.now,
-      deadlineAt: run.snapshot.deadlineAt ?? null,
-      state: 'running',
-    });
-    recordTransition(batch, run, started, {});
-    return run;
   }
 
   #applyInput(batch: TickBatch, input: Input, answers: (() => void)[], loaded: LoadedRuns): void {
@@ -492,36 +413,4 @@ export class RunLoop {
     this.#publishing.add(publishing);
     void publishing.finally(() => this.#publishing.delete(publishing));
   }
-}
-
-function requestConflict(
-  previous: { runId: string; dag: string; params: JsonObject },
-  request: NewRunRequest,
-): TributaryError | null {
-  if (previous.dag !== request.version.dag) {
-    return new TributaryError(
-      Code.AlreadyExists,
-      `request_id '${request.requestId}' was already used for run ${previous.runId} of dag '${previous.dag}', not '${request.version.dag}'`,
-    );
-  }
-  if (JSON.stringify(canonical(previous.params)) !== JSON.stringify(canonical(request.params))) {
-    return new TributaryError(
-      Code.AlreadyExists,
-      `request_id '${request.requestId}' was already used for run ${previous.runId} with different params`,
-    );
-  }
-  return null;
-}
-
-/** JSON with object keys sorted, so that params compare by content. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => [k, canonical(v)]),
-    );
-  }
-  return value;
 }
