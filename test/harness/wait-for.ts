@@ -20,7 +20,10 @@ export const DEFAULT_WAIT_INTERVAL_MS = 50;
  * the last such error is the timeout error's cause, since it usually says why.
  * @throws Error `Timed out after <ms>ms waiting for <description>` after `timeoutMs`.
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitForOptions): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  options: WaitForOptions,
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   const intervalMs = options.intervalMs ?? DEFAULT_WAIT_INTERVAL_MS;
   const deadline = Date.now() + timeoutMs;
@@ -28,7 +31,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitForOptio
   for (;;) {
     try {
       const value = await fn();
-      if (value) return value;
+      if (value) return value as Exclude<T, undefined | null | false | 0 | ''>;
     } catch (error) {
       lastError = error;
     }

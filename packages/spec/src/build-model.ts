@@ -1,6 +1,5 @@
 import type { JsonObject } from '@tributary/core';
-import { DEFAULT_TRIGGER_RULE } from '@tributary/core';
-import { DEFAULT_EXPORT, DEFAULT_POOL } from './fields.js';
+import { DEFAULT_EXPORT } from './fields.js';
 import { expandMatrix, type MatrixValues, matrixInstanceId } from './matrix.js';
 import {
   type DagModel,
@@ -13,6 +12,7 @@ import {
 } from './model.js';
 import type { RawFields, RawTask } from './read-tasks.js';
 import type { NeedRef } from './read-values.js';
+import { taskDefaults } from './task-defaults.js';
 
 /** What {@link buildModel} needs: a spec that was read without any problem. */
 export interface ReadSpec {
@@ -36,21 +36,27 @@ function pickField<T>(task: RawFields, defaults: RawFields, name: string, fallba
 function buildTask(task: RawTask, defaults: RawFields): TaskModel {
   const { fields } = task;
   const needs = (fields.needs as NeedRef[] | undefined) ?? [];
-  const retryBackoff = pickField<RetryBackoff>(fields, defaults, 'retry_backoff', 'fixed');
+  const fallback = taskDefaults();
+  const retryBackoff = pickField<RetryBackoff>(fields, defaults, 'retry_backoff', fallback.retryBackoff);
   const base: TaskModelBase = {
     id: task.id,
     kind: fields.kind as TaskModel['kind'],
     needs: [...new Set(needs.map((need) => need.id))],
-    retries: pickField(fields, defaults, 'retries', 0),
-    retryDelayMs: pickField(fields, defaults, 'retry_delay', 0),
+    retries: pickField(fields, defaults, 'retries', fallback.retries),
+    retryDelayMs: pickField(fields, defaults, 'retry_delay', fallback.retryDelayMs),
     retryBackoff,
-    maxRetryDelayMs: pickField<number | null>(fields, defaults, 'max_retry_delay', null),
-    retryJitter: pickField(fields, defaults, 'retry_jitter', retryBackoff === 'exponential'),
-    triggerRule: pickField(fields, defaults, 'trigger_rule', DEFAULT_TRIGGER_RULE),
-    branch: (fields.branch as boolean | undefined) ?? false,
-    sensor: (fields.sensor as SensorModel | undefined) ?? null,
-    timeoutMs: pickField<number | null>(fields, defaults, 'timeout', null),
-    pool: pickField(fields, defaults, 'pool', DEFAULT_POOL),
+    maxRetryDelayMs: pickField(fields, defaults, 'max_retry_delay', fallback.maxRetryDelayMs),
+    retryJitter: pickField(
+      fields,
+      defaults,
+      'retry_jitter',
+      retryBackoff === 'exponential' || fallback.retryJitter,
+    ),
+    triggerRule: pickField(fields, defaults, 'trigger_rule', fallback.triggerRule),
+    branch: (fields.branch as boolean | undefined) ?? fallback.branch,
+    sensor: (fields.sensor as SensorModel | undefined) ?? fallback.sensor,
+    timeoutMs: pickField(fields, defaults, 'timeout', fallback.timeoutMs),
+    pool: pickField(fields, defaults, 'pool', fallback.pool),
     // Task variables override default ones of the same name; the others are kept.
     env: {
       ...(defaults.env as Record<string, string> | undefined),

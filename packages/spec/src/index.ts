@@ -6,6 +6,7 @@ export * from './model.js';
 export { validateParams } from './params.js';
 export { type DagParseResult, type ParseDagSpecOptions, parseDagSpec } from './parse.js';
 export { DAG_SPEC_SCHEMA } from './schema.js';
+export { type TaskDefaults, taskDefaults } from './task-defaults.js';
 export {
   findMisplacedShellTemplates,
   findMisplacedSqlTemplates,

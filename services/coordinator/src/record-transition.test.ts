@@ -1,6 +1,6 @@
 import { applyEvent, createPlan, createRunSnapshot, type EngineEvent } from '@tributary/engine';
 import { taskStateFromProto } from '@tributary/proto';
-import type { DagModel } from '@tributary/spec';
+import { type DagModel, taskDefaults } from '@tributary/spec';
 import { describe, expect, it } from 'vitest';
 import type { ActiveRun, LoadedVersion } from './active-runs.js';
 import { recordTransition } from './record-transition.js';
@@ -13,18 +13,8 @@ function shellTask(id: string, needs: string[] = []) {
   return {
     id,
     kind: 'shell',
+    ...taskDefaults(),
     needs,
-    retries: 0,
-    retryDelayMs: 0,
-    retryBackoff: 'fixed',
-    maxRetryDelayMs: null,
-    retryJitter: false,
-    triggerRule: 'all_success',
-    branch: false,
-    sensor: null,
-    timeoutMs: null,
-    pool: 'default',
-    env: {},
     command: 'true',
   };
 }

@@ -2,6 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import type { Bus, OutgoingTask, ReceivedWorkerEvent } from '@tributary/bus';
 import type { JsonObject, JsonValue, Logger } from '@tributary/core';
 import { BundleSchema, jsonToValue, type WorkerEvent } from '@tributary/proto';
+import { taskDefaults } from '@tributary/spec';
 import { waitFor } from '../../../packages/bus/src/nats-server.test-util.js';
 
 /** A logger that keeps lines for assertions instead of printing them. */
@@ -31,20 +32,7 @@ export function bundleBytes(files: Record<string, string>): Uint8Array {
 }
 
 // Every field of a compiled TaskModel (packages/spec model.ts), as the coordinator sends it.
-const TASK_DEFAULTS = {
-  needs: [],
-  retries: 0,
-  retryDelayMs: 0,
-  retryBackoff: 'fixed',
-  maxRetryDelayMs: null,
-  retryJitter: false,
-  triggerRule: 'all_success',
-  branch: false,
-  sensor: null,
-  timeoutMs: null,
-  pool: 'default',
-  env: {},
-};
+const TASK_DEFAULTS = taskDefaults() as unknown as JsonObject;
 /** Fields only shell tasks have. */
 const SHELL_DEFAULTS = { skipExitCode: 99 };
 

@@ -7,6 +7,7 @@ describe('summaryToJson', () => {
   it('has exactly the run id, dag and state, and per task its state, attempts and output', () => {
     const json = summaryToJson({
       run: { id: 'r1', dag: 'd', state: 'failed', startedAt: AT, finishedAt: AT + 10 },
+      context: {},
       tasks: {
         a: { state: 'succeeded', attempts: 1, output: { x: 1 } },
         b: { state: 'failed', attempts: 3, error: { message: 'boom', type: 'Error', retryable: true } },
@@ -26,6 +27,7 @@ describe('summaryToJson', () => {
   it('keeps a null output', () => {
     const json = summaryToJson({
       run: { id: 'r', dag: 'd', state: 'succeeded', startedAt: 0, finishedAt: 0 },
+      context: {},
       tasks: { a: { state: 'succeeded', attempts: 1, output: null } },
     });
     expect(json.tasks).toEqual({ a: { state: 'succeeded', attempts: 1, output: null } });
@@ -89,6 +91,7 @@ describe('createJsonRenderer', () => {
     renderer.event({ type: 'run', run: 'r', dag: 'd', state: 'running', at: AT });
     renderer.summary({
       run: { id: 'r', dag: 'd', state: 'succeeded', startedAt: AT, finishedAt: AT },
+      context: {},
       tasks: {},
     });
     const lines = chunks.join('').trimEnd().split('\n');

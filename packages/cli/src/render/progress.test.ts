@@ -24,6 +24,7 @@ function render(color: boolean): string {
   renderer.event({ type: 'task', task: 'report', state: 'upstream_failed', attempt: 0, at: 2 });
   renderer.summary({
     run: { id: 'r1', dag: 'failing', state: 'failed', startedAt: 0, finishedAt: 2500 },
+    context: {},
     tasks: { flaky: { state: 'failed', attempts: 3 }, report: { state: 'upstream_failed', attempts: 0 } },
   });
   return chunks.join('');

@@ -1,25 +1,18 @@
 // Builders for execution requests in tests: every field filled, overridable.
 import { fileURLToPath } from 'node:url';
-import type { DagTaskModel, NodeTaskModel, ShellTaskModel, SqlTaskModel } from '@tributary/spec';
+import {
+  type DagTaskModel,
+  type NodeTaskModel,
+  type ShellTaskModel,
+  type SqlTaskModel,
+  taskDefaults,
+} from '@tributary/spec';
 import type { ExecutionRequest } from '../types.js';
 
 /** This folder: the "bundle" the fixtures' node modules are loaded from. */
 export const FIXTURES_DIR = fileURLToPath(new URL('.', import.meta.url));
 
-const base = {
-  needs: [] as string[],
-  retries: 0,
-  retryDelayMs: 0,
-  retryBackoff: 'fixed',
-  maxRetryDelayMs: null,
-  retryJitter: false,
-  triggerRule: 'all_success',
-  branch: false,
-  sensor: null,
-  timeoutMs: null,
-  pool: 'default',
-  env: {},
-} as const;
+const base = taskDefaults();
 
 export function nodeRequest(
   task: Partial<NodeTaskModel> = {},
