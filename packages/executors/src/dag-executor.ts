@@ -1,6 +1,6 @@
 import { Code, type Failure, formatProblem, type JsonObject, TributaryError } from '@tributary/core';
 import type { DagTaskModel } from '@tributary/spec';
-import { createLogSink, type LogSink } from './log-sink.js';
+import { type AttemptEnding, createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
 import { createAttemptStopper, type StopReason, stopResult } from './stopper.js';
 import type {
   DagTrigger,
@@ -33,8 +33,6 @@ const FINAL_CODES: ReadonlySet<Code> = new Set([
   Code.Unimplemented,
 ]);
 
-type Fields = Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>;
-
 /**
  * Creates the dag executor. Each attempt triggers a run of `task.dag` with the rendered `params`,
  * idempotently by `<runId>.<taskId>.<attempt>`, then (with `wait`) waits for it: a child that succeeds
@@ -48,12 +46,7 @@ export function createDagExecutor(options: Required<ExecutorOptions>): DagExecut
     async execute(request, task, executeOptions = {}) {
       const startedAt = Date.now();
       const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = (fields: Fields): ExecutionResult => ({
-        ...fields,
-        startedAt,
-        finishedAt: Date.now(),
-        logTail: logs.tail(),
-      });
+      const finish = createResultFinisher(logs, startedAt);
       if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
       const trigger = options.dags;
       if (trigger === null) return finish({ outcome: 'failed', error: notConfiguredFailure(request.taskId) });
@@ -101,7 +94,7 @@ async function runAttempt(
   task: DagTaskModel,
   logs: LogSink,
   signals: AttemptSignals,
-): Promise<Fields> {
+): Promise<AttemptEnding> {
   const { runId, taskId, attempt } = request;
   let childId: string;
   try {
@@ -123,7 +116,7 @@ async function runAttempt(
     return { outcome: 'failed', error: triggerFailure(error, taskId, task.dag) };
   }
   logs.push('log', `triggered run ${childId} of DAG '${task.dag}'`, 'info');
-  const stop = async (reason: StopReason): Promise<Fields> => {
+  const stop = async (reason: StopReason): Promise<AttemptEnding> => {
     await cancelChild(trigger, childId, stopMessage(request, reason), logs);
     return stopResult(reason, taskId, task.timeoutMs);
   };

@@ -1,5 +1,5 @@
 import type { LogLevel } from '@tributary/sdk';
-import type { LogLine } from './types.js';
+import type { ExecutionResult, LogLine } from './types.js';
 
 /**
  * Lines longer than this are cut in logs and the tail, so that one runaway line cannot bloat a result
@@ -37,4 +37,23 @@ export function createLogSink(tailLines: number, onLog?: (line: LogLine) => void
     },
     tail: () => [...kept],
   };
+}
+
+/** An attempt's result without what a finisher fills in. */
+export type AttemptEnding = Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>;
+
+/**
+ * Completes an executor's attempt results: the start time (`startedAt`, or `at` when a kind knows a
+ * better one), the end time when called, and the log tail so far.
+ */
+export function createResultFinisher(
+  logs: LogSink,
+  startedAt: number,
+): (ending: AttemptEnding, at?: number) => ExecutionResult {
+  return (ending, at = startedAt) => ({
+    ...ending,
+    startedAt: at,
+    finishedAt: Date.now(),
+    logTail: logs.tail(),
+  });
 }

@@ -2,7 +2,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { toFailure } from '@tributary/core';
 import type { NodeTaskModel } from '@tributary/spec';
-import { createLogSink, type LogSink } from './log-sink.js';
+import { createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
 import { answerContextCall } from './node-context-calls.js';
 import { createNodePool, type NodePool } from './node-pool.js';
 import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
@@ -31,15 +31,7 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
     async execute(request, task, executeOptions = {}) {
       const startedAt = Date.now();
       const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = (
-        fields: Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>,
-        at = startedAt,
-      ) => ({
-        ...fields,
-        startedAt: at,
-        finishedAt: Date.now(),
-        logTail: logs.tail(),
-      });
+      const finish = createResultFinisher(logs, startedAt);
       if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
       const modulePath = resolveModule(request.bundleDir, task.module);
       if (modulePath === undefined) {

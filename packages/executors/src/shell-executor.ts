@@ -6,7 +6,7 @@ import { type Failure, type JsonObject, toFailure } from '@tributary/core';
 import { SKIP_TASK_NAME } from '@tributary/sdk';
 import { SENSOR_NOT_YET_EXIT_CODE, type ShellTaskModel } from '@tributary/spec';
 import { createLineSplitter } from './line-splitter.js';
-import { createLogSink, type LogSink } from './log-sink.js';
+import { createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
 import { groupExists, killGroup, signalGroup } from './process-group.js';
 import { readWholeContext } from './run-context.js';
 import { buildShellEnv } from './shell-env.js';
@@ -35,12 +35,7 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
     async execute(request, task, executeOptions = {}) {
       const startedAt = Date.now();
       const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = (fields: Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>) => ({
-        ...fields,
-        startedAt,
-        finishedAt: Date.now(),
-        logTail: logs.tail(),
-      });
+      const finish = createResultFinisher(logs, startedAt);
       if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
       let context: JsonObject = {};
       try {

@@ -2,7 +2,7 @@ import type { JsonObject } from '@tributary/core';
 import type { LogLevel } from '@tributary/sdk';
 import type { SqlTaskModel } from '@tributary/spec';
 import postgres from 'postgres';
-import { createLogSink, type LogSink } from './log-sink.js';
+import { createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
 import { type RenderedSql, renderSqlStatement, TemplateError, templateFailure } from './render-templates.js';
 import { connectionNotConfiguredFailure, invalidConnectionUrlFailure, sqlFailure } from './sql-errors.js';
 import { rowsToObjects, SQL_TYPES, type SqlColumn, toSqlParameter } from './sql-values.js';
@@ -73,12 +73,7 @@ export function createSqlExecutor(options: Required<ExecutorOptions>): SqlExecut
     async execute(request, task, executeOptions = {}) {
       const startedAt = Date.now();
       const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = (fields: Omit<ExecutionResult, 'startedAt' | 'finishedAt' | 'logTail'>) => ({
-        ...fields,
-        startedAt,
-        finishedAt: Date.now(),
-        logTail: logs.tail(),
-      });
+      const finish = createResultFinisher(logs, startedAt);
       if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
       const url = options.connections(task.connection);
       if (url === undefined) {
