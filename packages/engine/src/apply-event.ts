@@ -21,11 +21,11 @@ import type { EngineEvent, RunSnapshot, Transition } from './types.js';
  */
 export function applyEvent(plan: Plan, run: RunSnapshot, event: EngineEvent): Transition {
   const step: Step = { plan, run, index: indexFor(plan, run), at: event.at, commands: [], changes: [] };
-  // Only a clear may touch a finished run: it makes the run run again.
+  // Only a clear may touch a finished run: it makes the run run again. A queued run (waiting for its
+  // DAG's max_active_runs) has nothing out, so a cancel is all that applies to it.
+  const open = run.state === 'running' || (run.state === 'queued' && event.type === 'run_cancelled');
   const applied =
-    event.type === 'tasks_cleared'
-      ? clearTasks(step, event.taskIds)
-      : run.state === 'running' && dispatchEvent(step, event);
+    event.type === 'tasks_cleared' ? clearTasks(step, event.taskIds) : open && dispatchEvent(step, event);
   if (applied) {
     dispatchReady(step);
     finishIfDone(step);

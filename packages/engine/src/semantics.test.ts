@@ -249,3 +249,17 @@ describe('maxActiveTasks', () => {
     expect(transition.commands).toContainEqual({ type: 'dispatch', taskId: 't2', attempt: 1 });
   });
 });
+
+describe('a queued run', () => {
+  it('takes a cancel, ending every task, and nothing else', async () => {
+    const { createPlan } = await import('./plan.js');
+    const { createRunSnapshot } = await import('./snapshot.js');
+    const plan = createPlan(dagOf(task('a'), task('b', ['a'])));
+    const run = { ...createRunSnapshot(plan), state: 'queued' as const };
+    expect(applyEvent(plan, run, events.succeeded('a')).applied).toBe(false);
+    const cancelled = applyEvent(plan, run, events.cancelled());
+    expect(cancelled.commands).toEqual([{ type: 'finish_run', state: 'cancelled' }]);
+    expect(run.state).toBe('cancelled');
+    expect([run.tasks.a?.state, run.tasks.b?.state]).toEqual(['cancelled', 'cancelled']);
+  });
+});

@@ -280,12 +280,9 @@ export class RunLoop {
         answers.push(() => input.settle.resolve());
         return;
       case 'cancel': {
+        // A queued run is not cached (nothing happens to it until it starts), but it can be cancelled.
         const queued = loaded.get(input.runId);
-        if (queued && queued.snapshot.state === 'queued') {
-          // A queued run has no attempts out: cancelling it ends every task at once, like a running one.
-          queued.snapshot.state = 'running';
-          this.#deps.runs.add(queued);
-        }
+        if (queued?.snapshot.state === 'queued') this.#deps.runs.add(queued);
         const run = this.#deps.runs.get(input.runId);
         const applied = run
           ? this.#applyEngineEvent(

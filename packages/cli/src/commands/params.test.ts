@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseDagSpec } from '@tributary/spec';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type ProcessIo, runCli } from '../program.js';
+import { type CliResult, runCliInProcess } from '../run-cli.test-util.js';
 
 // `tributary params` in process, through the real program, spec loader and local runner.
 
@@ -14,21 +14,8 @@ afterEach(async () => {
   await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: ProcessIo = {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    color: false,
-    interrupt: () => new AbortController().signal,
-  };
-  const code = await runCli(args, io, {});
-  return { code, out, err };
+function cli(...args: string[]): Promise<CliResult> {
+  return runCliInProcess(args);
 }
 
 /** A DAG whose one shell task echoes its params, so the run's output shows what it was given. */

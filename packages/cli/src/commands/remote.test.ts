@@ -12,7 +12,7 @@ import {
   timestamp,
 } from '@tributary/proto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ProcessIo, runCli } from '../program.js';
+import { type CliResult, runCliInProcess } from '../run-cli.test-util.js';
 
 // The client commands against a fake TributaryService on a free port: real gRPC, no coordinator.
 type Impl = ServiceImplementation<typeof TributaryService>;
@@ -52,21 +52,8 @@ async function serve(overrides: Partial<Impl>): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
-async function cli(server: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: ProcessIo = {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    color: false,
-    interrupt: () => new AbortController().signal,
-  };
-  const code = await runCli(['--server', server, ...args], io, {});
-  return { code, out, err };
+function cli(server: string, ...args: string[]): Promise<CliResult> {
+  return runCliInProcess(['--server', server, ...args]);
 }
 
 const RUN = {

@@ -5,6 +5,7 @@ import {
   type NodeTaskModel,
   type ShellTaskModel,
   type SqlTaskModel,
+  type TaskModel,
   taskDefaults,
 } from '@tributary/spec';
 import type { ExecutionRequest } from '../types.js';
@@ -13,6 +14,21 @@ import type { ExecutionRequest } from '../types.js';
 export const FIXTURES_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 const base = taskDefaults();
+
+/** The request to run `model`: one attempt of run `run-1`, from the fixtures folder, overridable. */
+function requestFor(model: TaskModel, request: Partial<Omit<ExecutionRequest, 'task'>>): ExecutionRequest {
+  return {
+    runId: 'run-1',
+    taskId: model.id,
+    attempt: 1,
+    bundleDir: FIXTURES_DIR,
+    params: {},
+    inputs: {},
+    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
+    ...request,
+    task: model,
+  };
+}
 
 export function nodeRequest(
   task: Partial<NodeTaskModel> = {},
@@ -26,17 +42,7 @@ export function nodeRequest(
     export: 'run',
     ...task,
   };
-  return {
-    runId: 'run-1',
-    taskId: model.id,
-    attempt: 1,
-    bundleDir: FIXTURES_DIR,
-    params: {},
-    inputs: {},
-    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
-    ...request,
-    task: model,
-  };
+  return requestFor(model, request);
 }
 
 export function shellRequest(
@@ -52,17 +58,7 @@ export function shellRequest(
     skipExitCode: 99,
     ...task,
   };
-  return {
-    runId: 'run-1',
-    taskId: model.id,
-    attempt: 1,
-    bundleDir: FIXTURES_DIR,
-    params: {},
-    inputs: {},
-    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
-    ...request,
-    task: model,
-  };
+  return requestFor(model, request);
 }
 
 export function sqlRequest(
@@ -79,17 +75,7 @@ export function sqlRequest(
     maxRows: 1000,
     ...task,
   };
-  return {
-    runId: 'run-1',
-    taskId: model.id,
-    attempt: 1,
-    bundleDir: FIXTURES_DIR,
-    params: {},
-    inputs: {},
-    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
-    ...request,
-    task: model,
-  };
+  return requestFor(model, request);
 }
 
 export function dagRequest(
@@ -98,15 +84,5 @@ export function dagRequest(
   request: Partial<Omit<ExecutionRequest, 'task'>> = {},
 ): ExecutionRequest {
   const model: DagTaskModel = { ...base, id: 'trigger', kind: 'dag', dag, params: {}, wait: true, ...task };
-  return {
-    runId: 'run-1',
-    taskId: model.id,
-    attempt: 1,
-    bundleDir: FIXTURES_DIR,
-    params: {},
-    inputs: {},
-    logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
-    ...request,
-    task: model,
-  };
+  return requestFor(model, request);
 }
