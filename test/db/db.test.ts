@@ -116,6 +116,7 @@ describe('the database layer', () => {
           reschedules: 0,
           sensorStartedAt: null,
           attemptBase: 0,
+          mapCount: null,
         })),
       );
       await upsertAttempts(
@@ -184,6 +185,7 @@ describe('the database layer', () => {
       reschedules: 0,
       sensorStartedAt: null,
       attemptBase: 0,
+      mapCount: null,
     });
     await db.sql.begin(async (tx) => {
       await updateTaskInstances(tx, [
@@ -232,6 +234,7 @@ describe('the database layer', () => {
           reschedules: 0,
           sensorStartedAt: null,
           attemptBase: 3,
+          mapCount: null,
         },
       ]);
       await reopenRuns(tx, [{ id: runId, deadlineAt: now + 60_000 }]);

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
@@ -26,7 +28,13 @@ let cluster: Cluster;
 
 beforeAll(async () => {
   cluster = await startCluster({ workers: 2 });
-  for (const dir of [example('diamond'), example('failing'), fixture('slow'), fixture('one-at-a-time')])
+  for (const dir of [
+    example('diamond'),
+    example('failing'),
+    fixture('slow'),
+    fixture('one-at-a-time'),
+    fixture('dag-task-limit'),
+  ])
     await cluster.client.deployDagFolder(dir);
 });
 
@@ -266,6 +274,27 @@ describe('a DAG on coordinator and workers', () => {
       const started = millisFromTimestamp(finished[i]!.tasks[0]!.startedAt!);
       expect(started).toBeGreaterThanOrEqual(millisFromTimestamp(finished[i - 1]!.finishedAt!));
     }
+  });
+
+  it('never has more task instances of a DAG out across its runs than max_active_tasks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-dag-task-limit-'));
+    const ids = await Promise.all(
+      [0, 1, 2].map(
+        async () => (await cluster.client.triggerRun({ dag: 'dag-task-limit', params: { dir } })).run!.id,
+      ),
+    );
+    const finished = await Promise.all(ids.map((id) => watchToEnd(id).then((r) => r.finished)));
+    expect(finished.map((run) => runStateFromProto(run.state))).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    const active = finished.flatMap((run) =>
+      run.tasks.map((task) => (valueToJson(task.output!) as { active: number }).active),
+    );
+    expect(active).toHaveLength(9);
+    // Two workers' worth of slots (4 each) and three runs of three tasks: only the DAG's limit holds them.
+    expect(Math.max(...active)).toBe(2);
   });
 
   it('cancels a queued run without starting it', async () => {

@@ -142,7 +142,7 @@ describe.each(backends)('task semantics on the $name', ({ start }) => {
     expect(outcome.tasks.long_export?.error?.type).toBe('DagRunTimeout');
   });
 
-  it('never has more tasks of a run out at once than max_active_tasks', async () => {
+  it('never has more tasks of a run out at once than max_active_tasks_per_run', async () => {
     const outcome = await backend.run(fixture('limits'));
     expect(outcome.state).toBe('succeeded');
     const active = Object.values(outcome.tasks).map((task) => (task.output as { active: number }).active);
@@ -193,6 +193,32 @@ describe.each(backends)('task semantics on the $name', ({ start }) => {
     expect(outcome.tasks['score[1]']?.output).toEqual({ weight: 10, index: 1, score: 30 });
     expect(outcome.tasks.check_first?.output).toEqual({ region: 'eu', size: 'small', label: 'eu-small' });
     expect(outcome.tasks.report?.output).toEqual({ labels, totalScore: 33 });
+  });
+
+  it('maps a task over a list known only at run time and hands the outputs on in order', async () => {
+    const outcome = await backend.run(example('map'), { count: 3 });
+    expect(outcome.state).toBe('succeeded');
+    const names = ['part-0.csv', 'part-1.csv', 'part-2.csv'];
+    for (const [index, name] of names.entries()) {
+      const lines = (index + 1) * 10;
+      expect(outcome.tasks[`process[${index}]`]).toMatchObject({
+        state: 'succeeded',
+        attempts: 1,
+        output: { name, lines, index },
+      });
+      expect(outcome.tasks[`measure[${index}]`]?.output).toEqual({ name, bytes: lines * 80, index });
+    }
+    expect(outcome.tasks['process[3]']).toBeUndefined();
+    expect(outcome.tasks.process?.state).toBe('succeeded');
+    expect(outcome.tasks.summarise?.output).toEqual({ files: names, lines: 60, bytes: 4800 });
+
+    const empty = await backend.run(example('map'), { count: 0 });
+    expect(empty.state).toBe('succeeded');
+    expect([empty.tasks.process?.state, empty.tasks.measure?.state, empty.tasks.summarise?.state]).toEqual([
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
   });
 
   it('triggers a child DAG by name with params, ends as it ends, and links the child to its parent', async () => {

@@ -9,6 +9,7 @@ export {
   type TributaryErrorOptions,
 } from './error.js';
 export { type Failure, isFailure, toFailure } from './failure.js';
+export { instanceId, parseInstanceId } from './instance-id.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { createJsonLogger, type Logger } from './logger.js';
 export {

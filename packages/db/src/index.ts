@@ -5,6 +5,7 @@ export * from './queries/dags.js';
 export * from './queries/outbox.js';
 export * from './queries/queued-runs.js';
 export * from './queries/runs.js';
+export * from './queries/task-slots.js';
 export * from './queries/tick-writes.js';
 export * from './queries/timers.js';
 export * as schema from './schema.js';

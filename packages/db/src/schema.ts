@@ -72,6 +72,8 @@ export const taskInstances = pgTable(
     reschedules: integer('reschedules').notNull(),
     sensorStartedAt: timestamptz('sensor_started_at'),
     attemptBase: integer('attempt_base').notNull(),
+    mapIndex: integer('map_index'),
+    mapCount: integer('map_count'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.taskId] })],
 );

@@ -1,4 +1,5 @@
 import { clearTasks } from './clear.js';
+import { hasInstance } from './map.js';
 import type { Plan } from './plan.js';
 import { cancelRun, runTimedOut, startRun } from './run-events.js';
 import { indexFor } from './run-index.js';
@@ -11,7 +12,13 @@ import {
   taskStarted,
   taskSucceeded,
 } from './task-events.js';
-import type { EngineEvent, RunSnapshot, Transition } from './types.js';
+import type { EngineEvent, RunSnapshot, TaskSlots, Transition } from './types.js';
+
+/** What the caller may add to an event. */
+export interface ApplyOptions {
+  /** A limit this run shares with other runs (its DAG's `maxActiveTasks` on a cluster). */
+  taskSlots?: TaskSlots | undefined;
+}
 
 /**
  * Applies one event, mutating `run` in place; returns the commands to carry out and the task changes, in
@@ -19,8 +26,21 @@ import type { EngineEvent, RunSnapshot, Transition } from './types.js';
  * after the run finished, a task id the DAG does not have) returns `applied: false` with no commands.
  * Throws `TributaryError(Code.InvalidArgument)` when `run` lacks an entry for a task of `plan`.
  */
-export function applyEvent(plan: Plan, run: RunSnapshot, event: EngineEvent): Transition {
-  const step: Step = { plan, run, index: indexFor(plan, run), at: event.at, commands: [], changes: [] };
+export function applyEvent(
+  plan: Plan,
+  run: RunSnapshot,
+  event: EngineEvent,
+  options: ApplyOptions = {},
+): Transition {
+  const step: Step = {
+    plan,
+    run,
+    index: indexFor(plan, run),
+    at: event.at,
+    commands: [],
+    changes: [],
+    taskSlots: options.taskSlots,
+  };
   // Only a clear may touch a finished run: it makes the run run again. A queued run (waiting for its
   // DAG's max_active_runs) has nothing out, so a cancel is all that applies to it.
   const open = run.state === 'running' || (run.state === 'queued' && event.type === 'run_cancelled');
@@ -43,9 +63,14 @@ function dispatchEvent(step: Step, event: EngineEvent): boolean {
       return runTimedOut(step);
     case 'tasks_cleared':
       return clearTasks(step, event.taskIds);
+    case 'slots_freed': {
+      const before = step.changes.length;
+      dispatchReady(step);
+      return step.changes.length > before;
+    }
     default:
-      // Results come from workers and timers; one naming a task this DAG lacks is ignored, not trusted.
-      if (!step.plan.has(event.taskId)) return false;
+      // Results come from workers and timers; one naming a task this run lacks is ignored, not trusted.
+      if (!hasInstance(step.plan, step.run, event.taskId)) return false;
       return dispatchTaskEvent(step, event);
   }
 }
@@ -71,10 +96,15 @@ function dispatchTaskEvent(step: Step, event: Extract<EngineEvent, { taskId: str
  * Applies events in order and concatenates their transitions (for a batch read from a queue);
  * `applied` is true when at least one event applied.
  */
-export function applyEvents(plan: Plan, run: RunSnapshot, events: readonly EngineEvent[]): Transition {
+export function applyEvents(
+  plan: Plan,
+  run: RunSnapshot,
+  events: readonly EngineEvent[],
+  options: ApplyOptions = {},
+): Transition {
   const batch: Transition = { commands: [], changes: [], applied: false };
   for (const event of events) {
-    const transition = applyEvent(plan, run, event);
+    const transition = applyEvent(plan, run, event, options);
     batch.commands.push(...transition.commands);
     batch.changes.push(...transition.changes);
     batch.applied ||= transition.applied;

@@ -1,4 +1,5 @@
 import { Code, isTerminalTaskState, type Problem, TributaryError } from '@tributary/core';
+import { mapInstanceRef } from './map.js';
 import type { Plan } from './plan.js';
 import { instanceOf, rebuildIndex } from './run-index.js';
 import { decide, dispatchTask, moveTask, releaseDownstream, type Step } from './step.js';
@@ -23,14 +24,13 @@ export interface ClearSelection {
 export function selectTasksToClear(plan: Plan, run: RunSnapshot, selection: ClearSelection): string[] {
   const unknown = selection.taskIds.filter((id) => !plan.has(id));
   if (unknown.length > 0) {
-    const problems: Problem[] = unknown.map((id) => ({ taskId: id, message: `no task '${id}' in the DAG` }));
-    throw new TributaryError(
-      Code.InvalidArgument,
-      `unknown task ${unknown.map((id) => `'${id}'`).join(', ')}`,
-      {
-        problems,
-      },
-    );
+    const problems: Problem[] = unknown.map((id) => ({ taskId: id, message: unknownTaskMessage(plan, id) }));
+    // A mapped instance is not unknown to its user: say what to clear instead.
+    const message =
+      unknown.length === 1 && mapInstanceRef(plan, unknown[0]!) !== undefined
+        ? problems[0]!.message
+        : `unknown task ${unknown.map((id) => `'${id}'`).join(', ')}`;
+    throw new TributaryError(Code.InvalidArgument, message, { problems });
   }
   if (selection.taskIds.length === 0) {
     throw new TributaryError(Code.InvalidArgument, 'name at least one task to clear', {
@@ -67,6 +67,13 @@ export function selectTasksToClear(plan: Plan, run: RunSnapshot, selection: Clea
   });
 }
 
+function unknownTaskMessage(plan: Plan, id: string): string {
+  const ref = mapInstanceRef(plan, id);
+  return ref === undefined
+    ? `no task '${id}' in the DAG`
+    : `'${id}' is an instance of mapped task '${ref.taskId}': clear '${ref.taskId}' to run its instances again`;
+}
+
 /**
  * Resets terminal tasks to run again within the same run, keeping their attempt numbers (so earlier
  * attempts stay in the history) and giving each its retries afresh. A finished run runs again: its
@@ -90,6 +97,8 @@ export function clearTasks(step: Step, taskIds: readonly string[]): boolean {
     delete instance.retryAt;
     delete instance.output;
     delete instance.error;
+    // A mapped task fans out again when it runs: its instances are reused then (see fanOut).
+    delete instance.mapCount;
   }
   if (reopened) {
     run.state = 'running';

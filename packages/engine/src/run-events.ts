@@ -1,5 +1,5 @@
 import type { Failure } from '@tributary/core';
-import { instanceOf } from './run-index.js';
+import { countsActive, instanceOf } from './run-index.js';
 import { decide, dispatchTask, finishRun, moveTask, releaseDownstream, type Step } from './step.js';
 
 /**
@@ -60,12 +60,13 @@ export function runTimedOut(step: Step): boolean {
   return true;
 }
 
+/** Ends every unfinished task instance, the instances of fanned-out tasks included. */
 function stopUnfinishedTasks(step: Step, error?: Failure): void {
-  const { plan, run } = step;
-  for (const id of plan.order) {
+  const { run } = step;
+  for (const id of Object.keys(run.tasks)) {
     const instance = instanceOf(run, id);
     const { state, attempt } = instance;
-    if (state === 'queued' || state === 'running') {
+    if (countsActive(instance)) {
       step.commands.push({ type: 'cancel_attempt', taskId: id, attempt });
     }
     if (

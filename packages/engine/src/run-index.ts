@@ -1,4 +1,5 @@
 import { Code, DEFAULT_TRIGGER_RULE, isTerminalTaskState, TributaryError } from '@tributary/core';
+import { mapInstanceIds } from './map.js';
 import type { Plan } from './plan.js';
 import {
   emptyUpstreamCounts,
@@ -6,7 +7,7 @@ import {
   type UpstreamCounts,
   upstreamOutcome,
 } from './trigger-rules.js';
-import type { RunSnapshot, TaskInstanceState } from './types.js';
+import type { PlanDag, RunSnapshot, TaskInstanceState } from './types.js';
 
 /**
  * Counters that let one event cost only the tasks it touches: per task, how its upstream tasks ended, and
@@ -23,11 +24,13 @@ export interface RunIndex {
   unfinished: number;
   /** Leaf tasks (no downstream) that ended `failed` or `upstream_failed`: any one fails the run. */
   failedLeaves: number;
-  /** Tasks `queued` or `running`: what the run's `maxActiveTasks` limits. */
+  /** Task instances `queued` or `running`: what the run's limit counts (see {@link perRunLimit}). */
   active: number;
+  /** Per fanned-out task that is still running, how many of its instances are not terminal. */
+  mapLeft: Map<string, number>;
   /**
-   * Attempts (task id to attempt number) that could be dispatched but wait for a free slot under
-   * `maxActiveTasks`, oldest first; one entry per task, however often a timer repeats its retry.
+   * Attempts (task id to attempt number) that could be dispatched but wait for a free slot under the
+   * run's limit or the caller's shared one, oldest first; one entry per task, however often a timer repeats its retry.
    * Not stored: a reloaded run finds its ready tasks again (see {@link buildIndex}).
    */
   ready: Map<string, number>;
@@ -68,28 +71,75 @@ function buildIndex(plan: Plan, run: RunSnapshot): RunIndex {
     unfinished: 0,
     failedLeaves: 0,
     active: 0,
+    mapLeft: new Map(),
     ready: new Map(),
   };
   for (const id of plan.order) {
-    const upstream = plan.upstream(id);
-    const counts = emptyUpstreamCounts(upstream.length);
-    for (const up of upstream) {
-      const outcome = upstreamOutcome(instanceOf(run, up).state);
-      if (outcome !== undefined) counts[outcome]++;
-    }
-    index.upstream.set(id, counts);
-    const { state } = instanceOf(run, id);
-    if (!isTerminalTaskState(state)) index.unfinished++;
-    if (isFailedLeaf(plan, id, state)) index.failedLeaves++;
-    if (state === 'queued' || state === 'running') index.active++;
-    // A pending task whose rule already says run was held back by the run's limit: it is ready.
-    const rule = plan.task(id).triggerRule ?? DEFAULT_TRIGGER_RULE;
-    if (state === 'pending' && run.state === 'running' && evaluateTriggerRule(rule, counts) === 'run') {
-      index.ready.set(id, instanceOf(run, id).attempt + 1);
+    index.upstream.set(id, countUpstream(plan, run, id));
+    const instance = instanceOf(run, id);
+    if (instance.mapCount === undefined) {
+      countInstance(plan, run, index, id, id);
+    } else {
+      // A fanned-out task counts as unfinished until its instances are done; they count for the rest.
+      if (!isTerminalTaskState(instance.state)) index.unfinished++;
+      let left = 0;
+      for (const child of mapInstanceIds(run, id)) {
+        countInstance(plan, run, index, child, id);
+        if (!isTerminalTaskState(instanceOf(run, child).state)) left++;
+      }
+      if (instance.state === 'running') index.mapLeft.set(id, left);
     }
   }
   indexes.set(run, index);
   return index;
+}
+
+/** How a task's upstream tasks ended so far; a fanned-out upstream task counts once per instance. */
+function countUpstream(plan: Plan, run: RunSnapshot, id: string): UpstreamCounts {
+  const counts = emptyUpstreamCounts(0);
+  for (const up of plan.upstream(id)) {
+    const instance = instanceOf(run, up);
+    const ids = instance.mapCount === undefined ? [up] : mapInstanceIds(run, up);
+    counts.total += ids.length;
+    for (const counted of ids) {
+      const outcome = upstreamOutcome(instanceOf(run, counted).state);
+      if (outcome !== undefined) counts[outcome]++;
+    }
+  }
+  return counts;
+}
+
+/** Adds one task instance (`planId` is its plan task: itself, or the task it was mapped from). */
+function countInstance(plan: Plan, run: RunSnapshot, index: RunIndex, id: string, planId: string): void {
+  const instance = instanceOf(run, id);
+  const { state } = instance;
+  if (!isTerminalTaskState(state)) index.unfinished++;
+  if (isFailedLeaf(plan, planId, state)) index.failedLeaves++;
+  if (countsActive(instance)) index.active++;
+  if (state !== 'pending' || run.state !== 'running') return;
+  // A pending task whose rule already says run was held back by a limit: it is ready. So is a pending
+  // instance of a task that fanned out. A mapped task is not: it fans out at once, it never waits.
+  const ready =
+    id === planId
+      ? plan.task(id).map == null &&
+        evaluateTriggerRule(plan.task(id).triggerRule ?? DEFAULT_TRIGGER_RULE, index.upstream.get(id)!) ===
+          'run'
+      : instanceOf(run, planId).state === 'running';
+  if (ready) index.ready.set(id, instance.attempt + 1);
+}
+
+/** Whether an instance takes a slot under the limits: queued or running, and not a fanned-out task. */
+export function countsActive(instance: TaskInstanceState): boolean {
+  return (instance.state === 'queued' || instance.state === 'running') && instance.mapCount === undefined;
+}
+
+/**
+ * The limit on one run's active task instances: its own, and no more than the DAG's across its runs
+ * (which the caller enforces across runs, see `TaskSlots`).
+ */
+export function perRunLimit(dag: PlanDag): number | null {
+  const limits = [dag.maxActiveTasksPerRun, dag.maxActiveTasks].filter((n): n is number => n != null);
+  return limits.length === 0 ? null : Math.min(...limits);
 }
 
 /** Whether a task in `state` makes the run fail: a leaf that ended failed or upstream_failed (Airflow). */

@@ -1,5 +1,6 @@
 import type { Failure, TaskState } from '@tributary/core';
 import { readBranchChoice } from './branch.js';
+import { planTaskOf } from './map.js';
 import { retryDelayMs } from './retry-delay.js';
 import { instanceOf } from './run-index.js';
 import { dispatchTask, moveTask, releaseDownstream, type Step } from './step.js';
@@ -18,6 +19,8 @@ function currentAttempt(
   states: readonly TaskState[],
 ): TaskInstanceState | undefined {
   const instance = instanceOf(step.run, event.taskId);
+  // A fanned-out task is never dispatched itself: nothing a worker says about it is true.
+  if (instance.mapCount !== undefined) return undefined;
   return instance.attempt === event.attempt && states.includes(instance.state) ? instance : undefined;
 }
 
@@ -41,7 +44,7 @@ export function taskSucceeded(step: Step, event: TaskEvent<'task_succeeded'>): b
   if (instance === undefined) return false;
   const { taskId } = event;
   instance.output = event.output;
-  if (step.plan.task(taskId).branch !== true) {
+  if (planTaskOf(step.plan, taskId).branch !== true) {
     moveTask(step, taskId, 'succeeded');
     releaseDownstream(step, taskId);
     return true;
@@ -70,14 +73,15 @@ export function taskSucceeded(step: Step, event: TaskEvent<'task_succeeded'>): b
 export function taskFailed(step: Step, event: TaskEvent<'task_failed'>): boolean {
   const instance = currentAttempt(step, event, OUT);
   if (instance === undefined) return false;
-  const task = step.plan.task(event.taskId);
+  const task = planTaskOf(step.plan, event.taskId);
   const tryNumber = instance.attempt - (instance.attemptBase ?? 0) - (instance.reschedules ?? 0);
   // A failure the task marked not retryable (a module that does not load, a template naming nothing, an
   // output over the hard limit, a sensor timeout) would fail the same way again: it is final at once,
   // like Airflow's AirflowFailException.
   if (tryNumber <= task.retries && event.error.retryable !== false) {
     instance.error = event.error;
-    const at = step.at + retryDelayMs(task, tryNumber, step.run.seed ?? '');
+    // The instance's own id, so that the instances of a mapped task spread their jittered retries too.
+    const at = step.at + retryDelayMs({ ...task, id: event.taskId }, tryNumber, step.run.seed ?? '');
     instance.retryAt = at;
     // The next try's sensor time limit starts again from its own first poke, as in Airflow.
     delete instance.sensorStartedAt;
@@ -112,7 +116,7 @@ export function taskSkipped(step: Step, event: TaskEvent<'task_skipped'>): boole
  */
 export function taskRescheduled(step: Step, event: TaskEvent<'task_rescheduled'>): boolean {
   const instance = currentAttempt(step, event, OUT);
-  const sensor = step.plan.task(event.taskId).sensor;
+  const sensor = planTaskOf(step.plan, event.taskId).sensor;
   if (instance === undefined || sensor == null) return false;
   const startedAt = instance.sensorStartedAt ?? step.at;
   if (step.at - startedAt >= sensor.timeoutMs) {

@@ -30,6 +30,19 @@ export interface PlanTask {
   /** The task's output names the direct downstream tasks to follow; the others are skipped. */
   branch?: boolean;
   sensor?: PlanSensor | null;
+  /**
+   * Dynamic fan-out: when the task's rule says run, it becomes one instance per element of the list at
+   * `path` in the output of upstream task `upstream`. Null or absent for an ordinary task.
+   */
+  map?: PlanMap | null;
+}
+
+/** Where a mapped task finds the list it fans out over: a field of an upstream task's output. */
+export interface PlanMap {
+  /** The upstream task (one of the task's `needs`) whose output holds the list. */
+  upstream: string;
+  /** The keys (or list indexes, as strings) leading from that output to the list; empty for the output itself. */
+  path: readonly string[];
 }
 
 /** What the engine needs to know of a DAG. */
@@ -37,8 +50,25 @@ export interface PlanDag {
   tasks: readonly PlanTask[];
   /** Time limit of a run in ms (Airflow's `dagrun_timeout`); null or absent for none. */
   dagrunTimeoutMs?: number | null;
-  /** How many of a run's tasks may be queued or running at once; null or absent for no limit. */
+  /**
+   * How many task instances of the DAG may be queued or running at once across all its runs (Airflow's
+   * `max_active_tasks`); null or absent for no limit. Within one run the engine enforces it as a per-run
+   * limit; across runs the caller does, through {@link TaskSlots}.
+   */
   maxActiveTasks?: number | null;
+  /** How many of one run's task instances may be queued or running at once; null or absent for no limit. */
+  maxActiveTasksPerRun?: number | null;
+}
+
+/**
+ * A limit shared by several runs (a DAG's `maxActiveTasks` across its runs), kept by the caller. The
+ * engine takes a slot for every attempt it dispatches and holds the attempt back in the run's ready
+ * queue when none is free; the caller gives slots back when attempts stop being queued or running, and
+ * then delivers `slots_freed` to runs that may be waiting.
+ */
+export interface TaskSlots {
+  /** Takes a slot for one attempt; false when none is free. */
+  take(): boolean;
 }
 
 /** One task instance as the engine tracks it. */
@@ -64,6 +94,12 @@ export interface TaskInstanceState {
   output?: JsonValue;
   /** The error of the last failed attempt. */
   error?: Failure;
+  /**
+   * Set on a mapped task once it fanned out: how many instances it has (`T[0]` to `T[mapCount - 1]`,
+   * entries of their own in the snapshot). The task itself never runs; it is `running` while any
+   * instance is unfinished and then ends in the state its instances add up to.
+   */
+  mapCount?: number;
 }
 
 /**
@@ -113,7 +149,9 @@ export type EngineEvent =
    * Reset these terminal tasks to run again in the same run (pick them with `selectTasksToClear`). It
    * applies to a finished run too, which then runs again.
    */
-  | { type: 'tasks_cleared'; taskIds: readonly string[]; at: number };
+  | { type: 'tasks_cleared'; taskIds: readonly string[]; at: number }
+  /** Slots of a limit shared with other runs ({@link TaskSlots}) were given back: dispatch what waits. */
+  | { type: 'slots_freed'; at: number };
 
 /** What the caller must carry out after an event. */
 export type Command =
@@ -134,7 +172,13 @@ export type Command =
    */
   | { type: 'finish_run'; state: RunState }
   /** A finished run runs again (tasks were cleared): it is `running`, with no finish time. */
-  | { type: 'reopen_run' };
+  | { type: 'reopen_run' }
+  /**
+   * A mapped task fanned out into `count` instances, `taskId[0]` to `taskId[count - 1]`: the caller
+   * creates the ones it does not have yet (after a clear, earlier instances are reused), before it
+   * records the changes of the same transition.
+   */
+  | { type: 'expand_map'; taskId: string; count: number };
 
 /** One task instance whose state changed, for the caller to persist and report. */
 export interface TaskChange {

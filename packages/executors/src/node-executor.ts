@@ -122,6 +122,10 @@ function runInPool(
     port: port2,
   };
   if (task.matrixIndex !== undefined) threadTask.matrixIndex = task.matrixIndex;
+  if (task.mapIndex !== undefined) {
+    threadTask.mapIndex = task.mapIndex;
+    threadTask.mapItem = task.mapItem ?? null;
+  }
   if (request.traceparent !== undefined) threadTask.traceparent = request.traceparent;
   const done = settle(
     pool.run(threadTask, { transferList: [port2], signal: kill.signal }),

@@ -17,6 +17,10 @@ export interface NodeThreadTask {
   /** The instance's matrix values; empty when the task has no matrix. */
   matrix: Record<string, string | number | boolean>;
   matrixIndex?: number;
+  /** Set in an instance of a mapped task: its index in the list it maps over. */
+  mapIndex?: number;
+  /** Set with `mapIndex`: the instance's element of the list. */
+  mapItem?: JsonValue;
   traceparent?: string;
   /** Carries {@link ThreadMessage}s out and {@link MainMessage}s in; transferred, not cloned. */
   port: MessagePort;

@@ -118,5 +118,9 @@ function createContext(
   };
   if (task.traceparent !== undefined) ctx.traceparent = task.traceparent;
   if (task.matrixIndex !== undefined) ctx.matrixIndex = task.matrixIndex;
+  if (task.mapIndex !== undefined) {
+    ctx.mapIndex = task.mapIndex;
+    ctx.mapItem = task.mapItem ?? null;
+  }
   return ctx;
 }

@@ -18,7 +18,10 @@ import {
 } from '@tributary/spec';
 import type { ExecutionRequest } from './types.js';
 
-/** The values names resolve against: `params`, `inputs`, `run`, `task`, `attempt` and `matrix`. */
+/**
+ * The values names resolve against: `params`, `inputs`, `run`, `task`, `attempt`, `matrix`, and in an
+ * instance of a mapped task `map`.
+ */
 export type TemplateScope = JsonObject;
 
 /** Turns a value into the text spliced in place of its template. */
@@ -51,17 +54,22 @@ export class TemplateError extends Error {
 
 /**
  * The scope of one attempt. `run.logical_date` is ISO 8601 in UTC (`2026-01-02T03:04:05.000Z`);
- * `matrix` is the values of a matrix instance (empty for other tasks).
+ * `matrix` is the values of a matrix instance (empty for other tasks). `map` is `{ index, item }` of an
+ * instance of a mapped task, and absent in other tasks (validation refuses `map.*` there).
  */
 export function templateScope(request: ExecutionRequest): TemplateScope {
-  return {
+  const { task } = request;
+  const scope: TemplateScope = {
     params: request.params,
     inputs: request.inputs,
     run: { id: request.runId, logical_date: new Date(request.logicalDate).toISOString() },
     task: { id: request.taskId },
     attempt: request.attempt,
-    matrix: request.task.matrix ?? {},
+    matrix: task.matrix ?? {},
   };
+  // An item of `undefined` cannot come from a JSON list; null keeps the scope JSON all the same.
+  if (task.mapIndex !== undefined) scope.map = { index: task.mapIndex, item: task.mapItem ?? null };
+  return scope;
 }
 
 function describe(value: JsonValue): string {
@@ -89,7 +97,8 @@ export function resolveTemplateName(name: TemplateName, scope: TemplateScope): J
     }
     const what = typeof segment === 'number' ? `index ${segment}` : `field '${segment}'`;
     let why: string;
-    if (index === 0) why = `'${segment}' is not a template name`;
+    if (index === 0 && segment === 'map') why = 'the task is not an instance of a mapped task';
+    else if (index === 0) why = `'${segment}' is not a template name`;
     else if (parent === 'inputs') why = `there is no output of task '${segment}' (is it in needs?)`;
     else if (Array.isArray(current)) why = `${parent} is a list of ${current.length} and has no ${what}`;
     else if (typeof current === 'object' && current !== null) why = `${parent} has no ${what}`;

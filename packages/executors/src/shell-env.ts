@@ -22,7 +22,10 @@ export const MAX_ENV_JSON_LENGTH = 64 * 1024;
  * `TRIBUTARY_*` variables (which a task cannot shadow), then `TRACEPARENT` when the attempt is traced.
  * `TRIBUTARY_CONTEXT` is `context` as JSON: the run context when the task started, read-only (a shell
  * task cannot set keys). A matrix instance also gets `TRIBUTARY_MATRIX` (its values as JSON) and
- * `TRIBUTARY_MATRIX_INDEX`. The base environment's sql connection URLs (`TRIBUTARY_CONNECTION_*`,
+ * `TRIBUTARY_MATRIX_INDEX`; an instance of a mapped task gets `TRIBUTARY_MAP_INDEX` (decimal) and
+ * `TRIBUTARY_MAP_ITEM` (its element as JSON; like an input, left out when longer than
+ * {@link MAX_ENV_JSON_LENGTH}, so that the process can start: the element is still in the upstream
+ * output, at `TRIBUTARY_MAP_INDEX` of the list that `map.over` names). The base environment's sql connection URLs (`TRIBUTARY_CONNECTION_*`,
  * passwords included) are left out: they are for sql tasks, not for every command a DAG runs.
  * `TRIBUTARY_INPUTS_FILE`, when given, names a file holding every input as JSON; an input (or all of
  * them, `TRIBUTARY_INPUTS`) longer than {@link MAX_ENV_JSON_LENGTH} as JSON is only in that file.
@@ -50,6 +53,10 @@ export function buildShellEnv(
   if (inputsFile !== undefined) env.TRIBUTARY_INPUTS_FILE = inputsFile;
   if (request.task.matrix !== undefined) env.TRIBUTARY_MATRIX = JSON.stringify(request.task.matrix);
   if (request.task.matrixIndex !== undefined) env.TRIBUTARY_MATRIX_INDEX = String(request.task.matrixIndex);
+  if (request.task.mapIndex !== undefined) {
+    env.TRIBUTARY_MAP_INDEX = String(request.task.mapIndex);
+    setJson('TRIBUTARY_MAP_ITEM', JSON.stringify(request.task.mapItem ?? null));
+  }
   env.TRIBUTARY_CONTEXT = JSON.stringify(context);
   for (const [taskId, output] of Object.entries(request.inputs)) {
     setJson(inputVariableName(taskId), JSON.stringify(output));

@@ -54,9 +54,11 @@ export interface TaskSummary {
   attempts: number;
   output?: JsonValue;
   error?: Failure;
+  /** Set on a mapped task that fanned out: how many instances it had (they follow it as `T[0]`, ...). */
+  mapCount?: number;
 }
 
-/** How a run ended, with every task instance in the DAG's declaration order. */
+/** How a run ended, with every task instance in the DAG's declaration order (instances after their task). */
 export interface RunSummary {
   run: { id: string; dag: string; state: RunState; startedAt: number; finishedAt: number };
   tasks: Record<string, TaskSummary>;

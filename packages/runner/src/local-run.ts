@@ -5,11 +5,15 @@ import {
   createPlan,
   createRunSnapshot,
   type EngineEvent,
+  mapInstanceIds,
+  mapInstanceRef,
+  mapItemOf,
+  outputOf,
   type RunSnapshot,
   type TaskChange,
 } from '@tributary/engine';
 import { createMemoryContextStore, type ExecutionResult, type TaskExecutor } from '@tributary/executors';
-import type { DagModel, TaskModel } from '@tributary/spec';
+import { type DagModel, mapInstanceModel, type TaskModel } from '@tributary/spec';
 import type { RunEvent, RunSummary, TaskStateEvent } from './events.js';
 import { checkOutputSize } from './output-limit.js';
 
@@ -146,6 +150,11 @@ export class LocalRun {
       case 'finish_run':
         this.finish(command.state);
         return;
+      // The engine keeps a fanned-out task's instances in the snapshot; there is nothing else to create.
+      case 'expand_map':
+      // A local run is never cleared, so it never reopens.
+      case 'reopen_run':
+        return;
     }
   }
 
@@ -227,7 +236,7 @@ export class LocalRun {
   }
 
   private async attempt(taskId: string, attempt: number, signal: AbortSignal): Promise<ExecutionResult> {
-    const task = this.tasks.get(taskId);
+    const task = this.taskModel(taskId);
     const startedAt = this.now();
     try {
       if (task === undefined) throw new Error(`the engine dispatched unknown task '${taskId}'`);
@@ -289,10 +298,19 @@ export class LocalRun {
     }
   }
 
+  /** The model of a task, or of a mapped task's instance: its task's, with its index and item. */
+  private taskModel(taskId: string): TaskModel | undefined {
+    const ref = mapInstanceRef(this.plan, taskId);
+    if (ref === undefined) return this.tasks.get(taskId);
+    const item = mapItemOf(this.plan, this.snapshot, taskId);
+    const task = this.tasks.get(ref.taskId);
+    return task === undefined || item === undefined ? undefined : mapInstanceModel(task, ref.index, item);
+  }
+
   private inputs(task: TaskModel): Record<string, JsonValue> {
     const inputs: Record<string, JsonValue> = {};
     for (const upstream of task.needs) {
-      const output = this.snapshot.tasks[upstream]?.output;
+      const output = outputOf(this.snapshot, upstream);
       if (output !== undefined) inputs[upstream] = output;
     }
     return inputs;
@@ -329,12 +347,16 @@ export class LocalRun {
 
   private summary(): RunSummary {
     const tasks: RunSummary['tasks'] = {};
-    for (const task of this.setup.dag.tasks) {
-      const instance = this.snapshot.tasks[task.id];
+    // Each fanned-out task is followed by its instances, in order.
+    const ids = this.setup.dag.tasks.flatMap((task) => [task.id, ...mapInstanceIds(this.snapshot, task.id)]);
+    for (const id of ids) {
+      const instance = this.snapshot.tasks[id];
       if (instance === undefined) continue;
-      tasks[task.id] = { state: instance.state, attempts: instance.attempt };
-      if (instance.output !== undefined) tasks[task.id]!.output = instance.output;
-      if (instance.error !== undefined) tasks[task.id]!.error = instance.error;
+      const summary: RunSummary['tasks'][string] = { state: instance.state, attempts: instance.attempt };
+      if (instance.output !== undefined) summary.output = instance.output;
+      if (instance.error !== undefined) summary.error = instance.error;
+      if (instance.mapCount !== undefined) summary.mapCount = instance.mapCount;
+      tasks[id] = summary;
     }
     const { runId, dag } = this.setup;
     const finishedAt = this.snapshot.finishedAt ?? this.now();

@@ -46,6 +46,13 @@ export interface NodeTaskContext {
   matrix: Record<string, string | number | boolean>;
   /** In an instance of a matrix task, its index (the `n` of `load[n]`); absent in other tasks. */
   matrixIndex?: number;
+  /**
+   * In an instance of a mapped task (one with `map: { over: ... }`), its index in the list it maps over
+   * (the `n` of `process[n]`); absent in other tasks.
+   */
+  mapIndex?: number;
+  /** In an instance of a mapped task, its element of the list (`{{ map.item }}`); absent in other tasks. */
+  mapItem?: JsonValue;
   /** Aborted on timeout (reason: a `TimeoutError` DOMException) or cancel (an `AbortError`). */
   signal: AbortSignal;
   log: TaskLogger;

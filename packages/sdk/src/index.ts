@@ -18,6 +18,8 @@
  * - {@link NodeTaskContext} is what a node task's exported function receives: params, upstream
  *   inputs, ids, the task's `env`, an `AbortSignal` for timeout and cancel, `log`, `skip` and
  *   `context`, the {@link RunContext} the run's tasks share.
+ * - In an instance of a matrix task, `ctx.matrix` and `ctx.matrixIndex`; in an instance of a mapped
+ *   task (`map: { over: ... }`), `ctx.mapIndex` and `ctx.mapItem`, its element of the list.
  * - {@link SkipTask}, thrown from task code (or `ctx.skip(reason)`), ends the task `skipped` rather
  *   than failed; the reason is kept with the task. A shell task skips by exiting with its
  *   `skip_exit_code` (99 unless set).

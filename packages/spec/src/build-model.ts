@@ -5,6 +5,7 @@ import {
   type DagModel,
   DEFAULT_SKIP_EXIT_CODE,
   DEFAULT_SQL_MAX_ROWS,
+  type MapModel,
   type RetryBackoff,
   type SensorModel,
   type TaskModel,
@@ -21,6 +22,7 @@ export interface ReadSpec {
   paramsSchema: JsonObject;
   dagrunTimeoutMs: number | null;
   maxActiveTasks: number | null;
+  maxActiveTasksPerRun: number | null;
   maxActiveRuns: number | null;
   defaults: RawFields;
   tasks: RawTask[];
@@ -62,6 +64,7 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
       ...(defaults.env as Record<string, string> | undefined),
       ...(fields.env as Record<string, string> | undefined),
     },
+    map: (fields.map as MapModel | undefined) ?? fallback.map,
   };
   if (typeof fields.description === 'string') base.description = fields.description;
   if (base.kind === 'sql') {
@@ -147,6 +150,7 @@ export function buildModel(spec: ReadSpec, specFile: string): DagModel {
     specFile,
     dagrunTimeoutMs: spec.dagrunTimeoutMs,
     maxActiveTasks: spec.maxActiveTasks,
+    maxActiveTasksPerRun: spec.maxActiveTasksPerRun,
     maxActiveRuns: spec.maxActiveRuns,
   };
   if (spec.description !== undefined) model.description = spec.description;

@@ -36,6 +36,8 @@ export type ValueType =
   | 'statement'
   | 'maxRows'
   | 'matrix'
+  | 'map'
+  | 'mapOver'
   | 'dagParams'
   | 'params'
   | 'defaults'
@@ -62,6 +64,12 @@ export const TASK_ID_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
 export const NEED_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*(\\[(0|[1-9][0-9]*)\\])?$';
 /** Matrix keys are read as `matrix.<key>` in templates, so they are identifiers. */
 export const MATRIX_KEY_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/**
+ * `map.over`: `inputs.<id>` (a task id, or one matrix instance, `load[0]`) then `.<field>` segments,
+ * each a name or a list index (`inputs.list_files.files`, `inputs.scan.batches.0.keys`).
+ */
+export const MAP_OVER_PATTERN =
+  '^inputs\\.[A-Za-z][A-Za-z0-9_-]*(\\[(0|[1-9][0-9]*)\\])?(\\.([A-Za-z_][A-Za-z0-9_-]*|0|[1-9][0-9]*))*$';
 export const POOL_PATTERN = '^[A-Za-z0-9_-]+$';
 /** Param names are used as `params.<name>` in templates, so they are identifiers. */
 export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
@@ -136,6 +144,15 @@ const COMMON_TASK_FIELDS: FieldTable = {
       'strings, numbers or booleans; the first key varies slowest). The instances are load[0], ' +
       'load[1], ...; each reads its values as {{ matrix.<key> }}. needs: [load] waits for all of them. ' +
       `At most ${MAX_MATRIX_INSTANCES} instances; not on a branch task.`,
+  },
+  map: {
+    type: 'map',
+    description:
+      "Dynamic fan-out (Airflow's dynamic task mapping): { over: inputs.<task>.<field>... } names a list in " +
+      'the output of a task in needs; at run time the task runs once per element, as process[0], ' +
+      'process[1], ..., each reading its element as {{ map.item }} and its index as {{ map.index }}. ' +
+      "A task that needs it receives the list of the instances' outputs, in order. Not with matrix, " +
+      'not on a branch task.',
   },
 };
 
@@ -240,6 +257,18 @@ export const SENSOR_FIELDS: FieldTable = {
   },
 };
 
+/** Fields of a task's `map` mapping. */
+export const MAP_FIELDS: FieldTable = {
+  over: {
+    type: 'mapOver',
+    required: true,
+    description:
+      'The list to map over: inputs.<task> then .<field> or .<index> segments, e.g. ' +
+      'inputs.list_files.files; <task> must be in needs and not a matrix task (one of its instances, ' +
+      'load[0], is fine).',
+  },
+};
+
 /** Every field of any kind, for a task whose kind is missing or unknown. */
 export const ANY_TASK_FIELDS: FieldTable = Object.assign({}, ...Object.values(TASK_FIELDS));
 
@@ -272,7 +301,13 @@ export const TOP_FIELDS: FieldTable = {
   max_active_tasks: {
     type: 'limit',
     description:
-      'How many tasks of one run may be queued or running at once; null for no limit. Default none.',
+      'How many task instances of this DAG may be queued or running at once, across all its runs; ' +
+      'null for no limit. Default none.',
+  },
+  max_active_tasks_per_run: {
+    type: 'limit',
+    description:
+      'How many task instances of one run may be queued or running at once; null for no limit. Default none.',
   },
   max_active_runs: {
     type: 'limit',

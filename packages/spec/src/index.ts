@@ -1,6 +1,7 @@
 export { assertValid } from './assert.js';
 export { CONNECTION_NAME_PATTERN, MAX_SQL_ROWS } from './fields.js';
 export { type LoadedDag, loadDagFolder, SPEC_FILE_NAMES } from './load.js';
+export { mapInstanceModel, parseMapOver } from './map.js';
 export { expandMatrix, type MatrixValues, matrixInstanceId, matrixSize, parseInstanceRef } from './matrix.js';
 export * from './model.js';
 export { validateParams } from './params.js';

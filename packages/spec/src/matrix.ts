@@ -4,23 +4,20 @@
  * the combination's index, `load[0]`, `load[1]`, ...: authors cannot write such ids for their own
  * tasks, so an instance never collides with one.
  */
+import { instanceId, parseInstanceId } from '@tributary/core';
 import type { MatrixValue } from './model.js';
 
 /** A matrix as read from the spec: each key with its non-empty list of values, in declaration order. */
 export type MatrixValues = Record<string, MatrixValue[]>;
 
-const INSTANCE_REF = /^(.+)\[(0|[1-9][0-9]*)\]$/;
-
 /** The id of instance `index` of matrix task `taskId`: `load[0]`. */
 export function matrixInstanceId(taskId: string, index: number): string {
-  return `${taskId}[${index}]`;
+  return instanceId(taskId, index);
 }
 
 /** `load[1]` as `{ taskId: 'load', index: 1 }`; undefined for an id without an index. */
 export function parseInstanceRef(id: string): { taskId: string; index: number } | undefined {
-  const match = INSTANCE_REF.exec(id);
-  if (match === null) return undefined;
-  return { taskId: match[1] as string, index: Number(match[2]) };
+  return parseInstanceId(id);
 }
 
 /** How many instances a matrix expands to: the product of its list lengths. */

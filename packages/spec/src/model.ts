@@ -1,4 +1,4 @@
-import type { JsonObject, TriggerRule } from '@tributary/core';
+import type { JsonObject, JsonValue, TriggerRule } from '@tributary/core';
 
 /**
  * The validated, compiled form of a DAG spec. Plain JSON (it is stored in Postgres and carried in
@@ -15,8 +15,13 @@ export interface DagModel {
   specFile: string;
   /** Time limit of a whole run in ms (Airflow's `dagrun_timeout`); null means none. */
   dagrunTimeoutMs: number | null;
-  /** How many tasks of one run may be queued or running at once; null means no limit. */
+  /**
+   * How many task instances of this DAG may be queued or running at once, across all its runs
+   * (Airflow's `max_active_tasks`); null means no limit.
+   */
   maxActiveTasks: number | null;
+  /** How many task instances of one run may be queued or running at once; null means no limit. */
+  maxActiveTasksPerRun: number | null;
   /** How many runs of the DAG may run at once (later ones wait `queued`); null means no limit. */
   maxActiveRuns: number | null;
 }
@@ -84,6 +89,32 @@ export interface TaskModelBase {
   matrix?: Record<string, MatrixValue>;
   /** Set with `matrix`: the instance's place in the cartesian product, the `n` of its id `load[n]`. */
   matrixIndex?: number;
+  /**
+   * Dynamic fan-out: the task runs once per element of the list `map.over` names, which exists only at
+   * run time. The model keeps one task; the engine makes its instances with `mapInstanceModel`.
+   * @default null
+   */
+  map: MapModel | null;
+  /**
+   * Set only on the model of one runtime instance of a mapped task: its place in the list, the `n` of
+   * its id `process[n]` (`{{ map.index }}`, `ctx.mapIndex`, `TRIBUTARY_MAP_INDEX`).
+   */
+  mapIndex?: number;
+  /** Set with `mapIndex`: the instance's element of the list (`{{ map.item }}`, `ctx.mapItem`, `TRIBUTARY_MAP_ITEM`). */
+  mapItem?: JsonValue;
+}
+
+/**
+ * A task's `map`: where the list it fans out over is. `inputs.list_files.files` is upstream
+ * `list_files`, path `['files']`; list indexes in the path are strings too (`inputs.a.b.0` -> `['b', '0']`).
+ */
+export interface MapModel {
+  /** As written in the spec. */
+  over: string;
+  /** The upstream task id after `inputs.` (one of the task's needs; may be a matrix instance, `load[0]`). */
+  upstream: string;
+  /** The segments after the upstream id, as strings. */
+  path: string[];
 }
 
 /** One value of a matrix key: a scalar, as written in the spec. */

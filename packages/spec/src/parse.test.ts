@@ -36,6 +36,7 @@ describe('parseDagSpec', () => {
       triggerRule: 'all_success',
       branch: false,
       sensor: null,
+      map: null,
     };
     const shared = { retries: 2, retryDelayMs: 30_000, timeoutMs: 600_000, pool: 'default', ...semantics };
     expect(model).toEqual({
@@ -44,6 +45,7 @@ describe('parseDagSpec', () => {
       specFile: 'dag.yaml',
       dagrunTimeoutMs: null,
       maxActiveTasks: null,
+      maxActiveTasksPerRun: null,
       maxActiveRuns: null,
       paramsSchema: {
         type: 'object',
@@ -122,6 +124,7 @@ describe('parseDagSpec', () => {
       timeoutMs: null,
       pool: 'default',
       env: {},
+      map: null,
     });
     expect(model?.paramsSchema).toEqual({
       type: 'object',

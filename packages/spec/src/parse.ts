@@ -75,6 +75,7 @@ function readSpec(ctx: SpecContext): ReadSpec | undefined {
   const spec: ReadSpec = {
     name: typeof name === 'string' ? name : '',
     maxActiveTasks: limit('max_active_tasks'),
+    maxActiveTasksPerRun: limit('max_active_tasks_per_run'),
     maxActiveRuns: limit('max_active_runs'),
     paramsSchema: readParams(ctx, fields.get('params')),
     dagrunTimeoutMs: typeof dagrunTimeout === 'number' ? dagrunTimeout : null,

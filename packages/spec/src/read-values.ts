@@ -6,6 +6,7 @@ import {
   DAG_NAME_PATTERN,
   ENV_NAME_PATTERN,
   EXPORT_NAME_PATTERN,
+  MAP_FIELDS,
   MATRIX_KEY_PATTERN,
   MAX_SQL_ROWS,
   PARAM_NAME_PATTERN,
@@ -13,8 +14,15 @@ import {
   SENSOR_FIELDS,
   type ValueType,
 } from './fields.js';
+import { parseMapOver } from './map.js';
 import { type MatrixValues, matrixSize } from './matrix.js';
-import { MAX_MATRIX_INSTANCES, type MatrixValue, type SensorModel, TASK_KINDS } from './model.js';
+import {
+  MAX_MATRIX_INSTANCES,
+  type MapModel,
+  type MatrixValue,
+  type SensorModel,
+  TASK_KINDS,
+} from './model.js';
 import { mapEntries, report, resolve, type SpecContext, type Where } from './positions.js';
 import { readFields } from './read-fields.js';
 import { didYouMean } from './suggest.js';
@@ -34,6 +42,7 @@ export type FieldValue =
   | NeedRef[]
   | Record<string, string>
   | SensorModel
+  | MapModel
   | MatrixValues
   | JsonObject
   | undefined;
@@ -338,6 +347,38 @@ function readMatrix(ctx: SpecContext, node: Node | undefined, where: Where): Mat
   return values;
 }
 
+/** `map.over`: where the list to map over is; which tasks it may name is checked with the whole DAG. */
+function readMapOver(ctx: SpecContext, node: Node | undefined, where: Where): MapModel | undefined {
+  const over = readString(ctx, node, where);
+  if (over === undefined) return undefined;
+  const parsed = parseMapOver(over);
+  if (parsed !== undefined) return parsed;
+  const message =
+    `invalid map.over '${over}': write inputs.<task> then .<field> or .<index> segments, ` +
+    'e.g. inputs.list_files.files or inputs.scan.batches.0';
+  report(ctx, node, message, where);
+  return undefined;
+}
+
+/** A task's `map`: a mapping with exactly `over`. */
+function readMap(ctx: SpecContext, node: Node | undefined, where: Where): MapModel | undefined {
+  if (!isMap(node)) {
+    const message = `must be a mapping with 'over', e.g. { over: inputs.list_files.files } (got ${describeNode(node)})`;
+    report(ctx, node, message, where);
+    return undefined;
+  }
+  const entries = readFields(ctx, node, {
+    prefix: where.field ?? 'map',
+    ...(where.taskId === undefined ? {} : { taskId: where.taskId }),
+    table: MAP_FIELDS,
+    owner: node,
+  });
+  const entry = entries.get('over');
+  const over = entry && readMapOver(ctx, entry.value, { ...where, field: `${where.field}.over` });
+  // Unknown and duplicate keys were reported: a map with them compiles to nothing.
+  return entries.size === node.items.length ? over : undefined;
+}
+
 /** A YAML value as JSON, or undefined (reported) when it holds something JSON cannot (NaN, Infinity). */
 function readJsonValue(ctx: SpecContext, node: Node | undefined, where: Where): JsonValue | undefined {
   if (node === undefined) return null;
@@ -444,6 +485,10 @@ export function readValue(
       return readMaxRows(ctx, node, where);
     case 'matrix':
       return readMatrix(ctx, node, where);
+    case 'map':
+      return readMap(ctx, node, where);
+    case 'mapOver':
+      return readMapOver(ctx, node, where);
     case 'dagParams':
       return readDagParams(ctx, node, where);
     case 'module':

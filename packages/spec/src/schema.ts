@@ -7,6 +7,8 @@ import {
   ENV_NAME_PATTERN,
   EXPORT_NAME_PATTERN,
   type FieldTable,
+  MAP_FIELDS,
+  MAP_OVER_PATTERN,
   MATRIX_KEY_PATTERN,
   MAX_SQL_ROWS,
   NEED_PATTERN,
@@ -66,6 +68,8 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
       items: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
     },
   },
+  map: ref('map'),
+  mapOver: { type: 'string', pattern: MAP_OVER_PATTERN },
   dagParams: {
     type: 'object',
     propertyNames: { pattern: PARAM_NAME_PATTERN },
@@ -122,6 +126,7 @@ export const DAG_SPEC_SCHEMA: JsonObject = {
       ],
     },
     sensor: objectSchema(SENSOR_FIELDS, 'Sensor settings; every one has a default.'),
+    map: objectSchema(MAP_FIELDS, 'Dynamic task mapping: the list the task runs once per element of.'),
     defaults: objectSchema(DEFAULTS_FIELDS, 'Task fields that apply to every task that does not set them.'),
     task: {
       description: `A task; its kind (${TASK_KINDS.join(', ')}) decides its other fields.`,

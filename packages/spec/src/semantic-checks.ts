@@ -1,7 +1,9 @@
 import { posix, win32 } from 'node:path';
+import { isMap, isScalar, type Node } from 'yaml';
 import { findCycles } from './cycles.js';
 import { type MatrixValues, matrixInstanceId, matrixSize, parseInstanceRef } from './matrix.js';
-import { report, type SpecContext } from './positions.js';
+import type { MapModel } from './model.js';
+import { report, resolve, type SpecContext } from './positions.js';
 import type { RawTask } from './read-tasks.js';
 import type { NeedRef } from './read-values.js';
 import { didYouMean } from './suggest.js';
@@ -20,9 +22,11 @@ function instanceNeedProblem(id: string, tasks: ReadonlyMap<string, RawTask>): s
   const matrix = target.fields.matrix as MatrixValues | undefined;
   // A matrix that failed to read was reported already; its instances cannot be checked.
   if (matrix === undefined) {
-    return target.nodes.has('matrix')
-      ? undefined
-      : `needs '${id}', but '${ref.taskId}' has no matrix, so it has no instances: write '${ref.taskId}'`;
+    if (target.nodes.has('matrix')) return undefined;
+    if (target.nodes.has('map')) {
+      return `needs '${id}', but '${ref.taskId}' is mapped: its instances exist only at run time, so write '${ref.taskId}' (its output is the list of theirs)`;
+    }
+    return `needs '${id}', but '${ref.taskId}' has no matrix, so it has no instances: write '${ref.taskId}'`;
   }
   const size = matrixSize(matrix);
   if (ref.index < size) return undefined;
@@ -60,6 +64,65 @@ function checkMatrices(ctx: SpecContext, tasks: readonly RawTask[]): void {
       field: `tasks.${task.id}.matrix`,
       taskId: task.id,
     });
+  }
+}
+
+/** The value node of `key` in a mapping node, for problems that point at one value. */
+function childNode(ctx: SpecContext, node: Node | undefined, key: string): Node | undefined {
+  if (!isMap(node)) return undefined;
+  const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key);
+  return resolve(ctx, pair?.value);
+}
+
+/** Why a task's `map.over` cannot read `map.upstream`, or undefined when it can. */
+function mapOverProblem(
+  map: MapModel,
+  needs: readonly string[],
+  tasks: ReadonlyMap<string, RawTask>,
+): string | undefined {
+  const id = map.upstream;
+  const reads = `map.over reads inputs.${id}`;
+  if (!needs.includes(id)) {
+    const hint = tasks.has(neededTask(id))
+      ? `: add '${id}' to needs`
+      : `, which is not a task in this DAG${didYouMean(id, [...tasks.keys()])}`;
+    return `${reads}, but '${id}' is not in needs${hint}`;
+  }
+  if (tasks.get(id)?.nodes.has('matrix') === true) {
+    return (
+      `${reads}, but '${id}' is a matrix task, run as ${id}[0], ${id}[1], ..., which has no single ` +
+      `output: map over one instance's output (inputs.${id}[0]...)`
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A mapped task fans out over a list in the output of one of its needs (not of a matrix task, whose
+ * outputs are per instance). It cannot also have a matrix (one fan-out per task), and it cannot be a
+ * branch: a branch's output names single tasks to follow, and a mapped task has many outputs.
+ */
+function checkMaps(ctx: SpecContext, tasks: readonly RawTask[]): void {
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  for (const task of tasks) {
+    const mapNode = task.nodes.get('map');
+    if (!task.nodes.has('map')) continue;
+    const at = { field: `tasks.${task.id}.map`, taskId: task.id };
+    if (task.nodes.has('matrix')) {
+      report(ctx, mapNode, 'a task cannot have both map and matrix: use one fan-out per task', at);
+    }
+    if (task.fields.branch === true) report(ctx, mapNode, 'a branch task cannot have a map', at);
+    const map = task.fields.map as MapModel | undefined;
+    // A map that failed to read was reported already.
+    if (map === undefined) continue;
+    const problem = mapOverProblem(
+      map,
+      needsOf(task).map((need) => need.id),
+      byId,
+    );
+    if (problem === undefined) continue;
+    const overNode = childNode(ctx, mapNode, 'over') ?? mapNode;
+    report(ctx, overNode, problem, { field: `tasks.${task.id}.map.over`, taskId: task.id });
   }
 }
 
@@ -142,7 +205,7 @@ function checkBranches(ctx: SpecContext, tasks: readonly RawTask[]): void {
 
 /**
  * The checks that need the whole DAG: needs that name no task, cycles, module paths, branches, matrices,
- * templates.
+ * maps, templates.
  */
 export function checkSemantics(
   ctx: SpecContext,
@@ -154,5 +217,6 @@ export function checkSemantics(
   checkModules(ctx, tasks, files);
   checkBranches(ctx, tasks);
   checkMatrices(ctx, tasks);
+  checkMaps(ctx, tasks);
   checkTemplates(ctx, tasks);
 }

@@ -3,7 +3,10 @@ import { DEFAULT_POOL } from './fields.js';
 import type { TaskModelBase } from './model.js';
 
 /** What every task gets for a field that neither it nor `defaults:` sets (exponential backoff also turns jitter on). */
-export type TaskDefaults = Omit<TaskModelBase, 'id' | 'kind' | 'description' | 'matrix' | 'matrixIndex'>;
+export type TaskDefaults = Omit<
+  TaskModelBase,
+  'id' | 'kind' | 'description' | 'matrix' | 'matrixIndex' | 'mapIndex' | 'mapItem'
+>;
 
 /**
  * The built-in defaults of the fields every task kind has, in one place: the spec compiler falls back
@@ -24,5 +27,6 @@ export function taskDefaults(): TaskDefaults {
     timeoutMs: null,
     pool: DEFAULT_POOL,
     env: {},
+    map: null,
   };
 }

@@ -92,13 +92,24 @@ tasks:
     ]);
   });
 
-  it('compiles run limits and rejects a limit below 1', () => {
+  it('compiles the DAG-wide and per-run task limits and the run limit, each defaulting to none', () => {
     const { model } = parse(
-      'name: x\nmax_active_tasks: 4\nmax_active_runs: 1\ntasks:\n  a: { kind: shell, command: date }\n',
+      'name: x\nmax_active_tasks: 8\nmax_active_tasks_per_run: 4\nmax_active_runs: 1\ntasks:\n  a: { kind: shell, command: date }\n',
     );
-    expect(model).toMatchObject({ maxActiveTasks: 4, maxActiveRuns: 1 });
+    expect(model).toMatchObject({ maxActiveTasks: 8, maxActiveTasksPerRun: 4, maxActiveRuns: 1 });
+    const { model: unlimited } = parse(
+      'name: x\nmax_active_tasks: 3\ntasks:\n  a: { kind: shell, command: date }\n',
+    );
+    expect(unlimited).toMatchObject({ maxActiveTasks: 3, maxActiveTasksPerRun: null, maxActiveRuns: null });
+  });
+
+  it('rejects a limit below 1, naming the field', () => {
     expect(problemsOf('name: x\nmax_active_runs: 0\ntasks:\n  a: { kind: shell, command: date }\n')).toEqual([
       '2: must be a whole number of at least 1, or null for no limit (got 0)',
     ]);
+    const { problems } = parse(
+      'name: x\nmax_active_tasks_per_run: -1\ntasks:\n  a: { kind: shell, command: date }\n',
+    );
+    expect(problems.map((p) => [p.position?.line, p.field])).toEqual([[2, 'max_active_tasks_per_run']]);
   });
 });

@@ -55,7 +55,7 @@ describe('template checks in parseDagSpec', () => {
 
   it('reports an unknown root with a suggestion', () => {
     expect(messages(problemsOf('  load: { kind: shell, command: "echo {{ parms.day }}" }'))).toEqual([
-      "unknown name 'parms' in {{ parms.day }} (did you mean 'params'?) (a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), run.id, run.logical_date, task.id, attempt, or matrix.<key> in a matrix task)",
+      "unknown name 'parms' in {{ parms.day }} (did you mean 'params'?) (a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), run.id, run.logical_date, task.id, attempt, matrix.<key> in a matrix task, or map.index and map.item[.<field>...] in a mapped task)",
     ]);
   });
 

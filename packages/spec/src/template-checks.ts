@@ -37,6 +37,8 @@ interface NameScope {
   matrixTasks: ReadonlySet<string>;
   /** The task's matrix keys; undefined when it has no matrix, and in `defaults`. */
   matrixKeys: ReadonlySet<string> | undefined;
+  /** Whether the task has a `map` (so `map.index` and `map.item` have values); undefined in `defaults`. */
+  mapped: boolean | undefined;
 }
 
 const ROOTS = Object.keys(TEMPLATE_ROOTS) as TemplateRoot[];
@@ -134,6 +136,27 @@ function matrixProblem(
   return undefined;
 }
 
+/**
+ * Why `map.<field>` names nothing: in a task without `map` (`mapped` false), or a field other than
+ * `index` (a number) and `item` (the element, of any shape). Undefined when it is fine.
+ */
+function mapProblem(
+  name: TemplateName,
+  mapped: boolean | undefined,
+  taskId: string | undefined,
+): string | undefined {
+  const [, field, ...rest] = name.path;
+  const task = taskId === undefined ? 'this task' : `task '${taskId}'`;
+  if (mapped === false) return `${name.source}: ${task} has no map, so map names nothing`;
+  const fields: readonly string[] = TEMPLATE_ROOTS.map;
+  if (field === 'item') return undefined;
+  if (field === 'index') {
+    return rest.length > 0 ? `${name.source}: map.index is a number and has no fields` : undefined;
+  }
+  if (typeof field !== 'string') return `${name.source}: use map.index or map.item`;
+  return `unknown name 'map.${field}' in ${name.source}${didYouMean(field, fields)} (use map.index or map.item)`;
+}
+
 /** Every problem with one name in a field whose task (if any) has `scope`. */
 function nameProblem(name: TemplateName, scope: NameScope, taskId: string | undefined): string | undefined {
   const [root, second] = name.path;
@@ -142,6 +165,8 @@ function nameProblem(name: TemplateName, scope: NameScope, taskId: string | unde
     return `unknown name '${word}' in ${name.source}${didYouMean(word, ROOTS)} (${TEMPLATE_HINT})`;
   }
   if (root === 'run' || root === 'task' || root === 'attempt') return fixedRootProblem(name, root);
+  // In `defaults`, `mapped` is undefined: each task that inherits the value is checked (checkDefaultsEnv).
+  if (root === 'map') return mapProblem(name, scope.mapped, taskId);
   // In `defaults`, matrix names are checked against each task that inherits the value (checkDefaultsEnv).
   if (root === 'matrix')
     return scope.needs === undefined ? undefined : matrixProblem(name, scope.matrixKeys, taskId);
@@ -207,6 +232,22 @@ function checkInheritedMatrix(
   report(ctx, entry.node, message, { field });
 }
 
+/** A `map.*` in `defaults.env.<name>` needs every task that inherits the value to have a `map`. */
+function checkInheritedMap(
+  ctx: SpecContext,
+  entry: StringEntry,
+  name: TemplateName,
+  heirs: readonly RawTask[],
+): void {
+  const missing = heirs.filter((task) => !task.nodes.has('map')).map((task) => `'${task.id}'`);
+  if (missing.length === 0) return;
+  const field = `defaults.env.${entry.key}`;
+  const message =
+    `${name.source} reads the task's map, which ${missing.join(', ')} (inheriting ${field}) ` +
+    `do not have: give them a map, or set env.${entry.key} on them`;
+  report(ctx, entry.node, message, { field });
+}
+
 /**
  * `defaults.env` values are templated for each task that inherits them, so `inputs.<id>` there must be
  * among the needs of every such task.
@@ -227,6 +268,10 @@ function checkDefaultsEnv(ctx: SpecContext, tasks: readonly RawTask[], scope: Na
       const [root, id] = name.path;
       if (root === 'matrix') {
         checkInheritedMatrix(ctx, entry, name, heirs);
+        continue;
+      }
+      if (root === 'map') {
+        checkInheritedMap(ctx, entry, name, heirs);
         continue;
       }
       if (root !== 'inputs' || typeof id !== 'string' || scope.matrixTasks.has(id)) continue;
@@ -254,7 +299,9 @@ const TEMPLATED_FIELDS: Readonly<Record<'shell' | 'sql', { field: string; mispla
  * Checks the templates of every templatable field: each shell task's `command`, each sql task's
  * `statement`, the `env` values of every task and of `defaults`, and each dag task's string `params`. Names must exist: declared params,
  * the outputs of tasks in `needs` (not of matrix tasks, whose outputs are per instance), `run.id`,
- * `run.logical_date`, `task.id`, `attempt`, and in a matrix task `matrix.<key>` of its own keys.
+ * `run.logical_date`, `task.id`, `attempt`, in a matrix task `matrix.<key>` of its own keys, and in a
+ * mapped task `map.index` and `map.item`. `inputs.<id>` of a mapped task is the list of its instances'
+ * outputs.
  */
 export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): void {
   const params = paramNames(ctx);
@@ -267,6 +314,7 @@ export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): voi
       needs: needsOf(task),
       matrixTasks,
       matrixKeys: matrixKeysOf(task),
+      mapped: task.nodes.has('map'),
     };
     const { kind } = task.fields;
     const templated = kind === 'shell' || kind === 'sql' ? TEMPLATED_FIELDS[kind] : undefined;
@@ -286,5 +334,12 @@ export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): voi
       checkValue(ctx, entry.value, entry.node, where, scope);
     }
   }
-  checkDefaultsEnv(ctx, tasks, { params, taskIds, needs: undefined, matrixTasks, matrixKeys: undefined });
+  checkDefaultsEnv(ctx, tasks, {
+    params,
+    taskIds,
+    needs: undefined,
+    matrixTasks,
+    matrixKeys: undefined,
+    mapped: undefined,
+  });
 }

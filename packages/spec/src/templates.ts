@@ -49,6 +49,7 @@ export const TEMPLATE_ROOTS = {
   task: ['id'],
   attempt: [],
   matrix: 'any',
+  map: ['index', 'item'],
 } as const satisfies Record<string, 'any' | readonly string[]>;
 
 /** The root names, for messages and suggestions. */
@@ -57,7 +58,8 @@ export type TemplateRoot = keyof typeof TEMPLATE_ROOTS;
 /** What a template may hold, for error messages. */
 export const TEMPLATE_HINT =
   'a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), ' +
-  'run.id, run.logical_date, task.id, attempt, or matrix.<key> in a matrix task';
+  'run.id, run.logical_date, task.id, attempt, matrix.<key> in a matrix task, or map.index and ' +
+  'map.item[.<field>...] in a mapped task';
 
 const ESCAPE_HINT = "write '\\{{' for a literal '{{'";
 

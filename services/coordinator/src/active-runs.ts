@@ -18,6 +18,27 @@ export interface LoadedVersion {
   model: DagModel;
   plan: Plan;
   tasksById: Map<string, DagModel['tasks'][number]>;
+  /** Each task's place in the DAG's declaration order (task instance rows sort by it). */
+  positions: Map<string, number>;
+}
+
+/** Indexes a stored DAG version once for the run loop. */
+export function compileVersion(stored: {
+  dag: string;
+  version: number;
+  bundleHash: string;
+  model: DagModel;
+}): LoadedVersion {
+  const { model } = stored;
+  return {
+    dag: stored.dag,
+    version: stored.version,
+    bundleHash: stored.bundleHash,
+    model,
+    plan: createPlan(model),
+    tasksById: new Map(model.tasks.map((task) => [task.id, task])),
+    positions: new Map(model.tasks.map((task, position) => [task.id, position])),
+  };
 }
 
 /** A run that is not finished, held in memory by the run loop (the only writer of run state). */
@@ -53,6 +74,11 @@ export class ActiveRuns {
     this.#runs.set(run.id, run);
   }
 
+  /** The cached runs of a DAG, oldest first (in the order they were cached). */
+  runsOf(dag: string): ActiveRun[] {
+    return [...this.#runs.values()].filter((run) => run.version.dag === dag);
+  }
+
   evict(runId: string): void {
     this.#runs.delete(runId);
   }
@@ -84,6 +110,7 @@ export class ActiveRuns {
       if (task.reschedules > 0) state.reschedules = task.reschedules;
       if (task.sensorStartedAt) state.sensorStartedAt = task.sensorStartedAt.getTime();
       if (task.attemptBase > 0) state.attemptBase = task.attemptBase;
+      if (task.mapCount !== null) state.mapCount = task.mapCount;
       snapshot.tasks[task.taskId] = state;
       meta.set(task.taskId, {
         workerId: task.workerId,
@@ -112,15 +139,7 @@ export class ActiveRuns {
     if (cached) return cached;
     const row = await getDagVersion(this.#db.sql, dag, version);
     if (!row) return null;
-    const model = row.model as unknown as DagModel;
-    const loaded: LoadedVersion = {
-      dag: row.dag,
-      version: row.version,
-      bundleHash: row.bundleHash,
-      model,
-      plan: createPlan(model),
-      tasksById: new Map(model.tasks.map((task) => [task.id, task])),
-    };
+    const loaded = compileVersion({ ...row, model: row.model as unknown as DagModel });
     this.#versions.set(`${dag}@${row.version}`, loaded);
     return loaded;
   }

@@ -13,6 +13,7 @@ import {
   sweepDueRetries,
   sweepLostTasks,
   sweepRunDeadlines,
+  wakeRunsWaitingForTaskSlots,
 } from './sweeps.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -79,6 +80,7 @@ async function run(
     sweepDueRetries(sweepDeps),
     sweepRunDeadlines(sweepDeps),
     startQueuedRuns(sweepDeps),
+    wakeRunsWaitingForTaskSlots(sweepDeps),
     sweepLostTasks(sweepDeps),
     relayOutbox(sweepDeps),
     recordHeartbeats(sweepDeps),

@@ -1,5 +1,5 @@
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
-import { applyEvent, createRunSnapshot } from '@tributary/engine';
+import { applyEvent, createRunSnapshot, type Transition } from '@tributary/engine';
 import type { ActiveRun, LoadedVersion } from './active-runs.js';
 import { recordTransition } from './record-transition.js';
 import type { TickBatch } from './tick-batch.js';
@@ -33,9 +33,7 @@ export function createRun(batch: TickBatch, request: NewRunRequest, start: boole
   version.model.tasks.forEach((task, position) => {
     batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
   });
-  const started = start
-    ? applyEvent(version.plan, run.snapshot, { type: 'run_started', at: batch.now })
-    : undefined;
+  const started = start ? startEvent(batch, run) : undefined;
   if (!start) run.snapshot.state = 'queued';
   // The run row carries the deadline that `run_started` set; the deadline sweep reads it from there.
   batch.newRuns.push({
@@ -57,9 +55,18 @@ export function createRun(batch: TickBatch, request: NewRunRequest, start: boole
 /** Starts a queued run in the tick (its DAG's `maxActiveRuns` has room now). */
 export function startQueuedRun(batch: TickBatch, run: ActiveRun): void {
   run.snapshot.state = 'running';
-  const started = applyEvent(run.version.plan, run.snapshot, { type: 'run_started', at: batch.now });
+  const started = startEvent(batch, run);
   batch.startedRuns.push({ id: run.id, deadlineAt: run.snapshot.deadlineAt ?? null });
   recordTransition(batch, run, started, {});
+}
+
+function startEvent(batch: TickBatch, run: ActiveRun): Transition {
+  return applyEvent(
+    run.version.plan,
+    run.snapshot,
+    { type: 'run_started', at: batch.now },
+    { taskSlots: batch.taskSlots.forVersion(run.version) },
+  );
 }
 
 /**

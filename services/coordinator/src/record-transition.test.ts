@@ -1,8 +1,8 @@
-import { applyEvent, createPlan, createRunSnapshot, type EngineEvent } from '@tributary/engine';
+import { applyEvent, createRunSnapshot, type EngineEvent } from '@tributary/engine';
 import { taskStateFromProto } from '@tributary/proto';
 import { type DagModel, taskDefaults } from '@tributary/spec';
 import { describe, expect, it } from 'vitest';
-import type { ActiveRun, LoadedVersion } from './active-runs.js';
+import { type ActiveRun, compileVersion } from './active-runs.js';
 import { recordTransition } from './record-transition.js';
 import { TickBatch } from './tick-batch.js';
 
@@ -30,14 +30,7 @@ function newRun(): ActiveRun {
     maxActiveTasks: null,
     maxActiveRuns: null,
   } as unknown as DagModel;
-  const version: LoadedVersion = {
-    dag: 'etl',
-    version: 1,
-    bundleHash: 'h',
-    model,
-    plan: createPlan(model),
-    tasksById: new Map(model.tasks.map((task) => [task.id, task])),
-  };
+  const version = compileVersion({ dag: 'etl', version: 1, bundleHash: 'h', model });
   return {
     id: 'run-1',
     version,

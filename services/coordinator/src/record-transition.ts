@@ -1,7 +1,13 @@
 import { create, type JsonObject, toBinary } from '@bufbuild/protobuf';
 import type { Value } from '@bufbuild/protobuf/wkt';
-import { type AttemptState, type Failure, isTerminalTaskState, type JsonValue } from '@tributary/core';
-import type { Transition } from '@tributary/engine';
+import {
+  type AttemptState,
+  type Failure,
+  instanceId,
+  isTerminalTaskState,
+  type JsonValue,
+} from '@tributary/core';
+import { mapInstanceRef, mapItemOf, outputOf, type Transition } from '@tributary/engine';
 import {
   failureToProto,
   jsonToValue,
@@ -9,6 +15,7 @@ import {
   taskStateToProto,
   timestamp,
 } from '@tributary/proto';
+import { mapInstanceModel, type TaskModel } from '@tributary/spec';
 import { newTraceparent } from '@tributary/telemetry';
 import type { ActiveRun, TaskMeta } from './active-runs.js';
 import type { TickBatch } from './tick-batch.js';
@@ -34,9 +41,15 @@ export function recordTransition(
   context: TransitionContext,
 ): void {
   batch.touchedRuns.add(run.id);
+  // Rows for a fanned-out task's new instances, before their changes are written (same transaction).
+  for (const command of transition.commands) {
+    if (command.type === 'expand_map') addMapInstances(batch, run, command.taskId, command.count);
+  }
   for (const change of transition.changes) {
     const meta = metaOf(run, change.taskId);
     const task = run.snapshot.tasks[change.taskId]!;
+    const fannedOut = task.mapCount !== undefined;
+    if (isOut(change.from) && !isOut(change.to) && !fannedOut) batch.taskSlots.release(run.version);
     if (change.to === 'queued' || change.to === 'pending') {
       // A cleared task (back to pending) shows nothing of its earlier attempts until it is dispatched.
       meta.workerId = null;
@@ -66,10 +79,12 @@ export function recordTransition(
       workerId: meta.workerId,
       startedAt: meta.startedAt,
       finishedAt: meta.finishedAt,
-      heartbeatAt: change.to === 'running' ? batch.now : null,
+      // A fanned-out task runs only through its instances: no worker heartbeats for it.
+      heartbeatAt: change.to === 'running' && !fannedOut ? batch.now : null,
       reschedules: task.reschedules ?? 0,
       sensorStartedAt: task.sensorStartedAt ?? null,
       attemptBase: task.attemptBase ?? 0,
+      mapCount: task.mapCount ?? null,
     });
     batch.notifications.push({
       runId: run.id,
@@ -108,8 +123,19 @@ export function recordTransition(
       // the reopening from the task events of the cleared tasks (a finished run has no watchers left).
       batch.reopenRun({ id: run.id, deadlineAt: run.snapshot.deadlineAt ?? null });
     }
-    // schedule_retry and schedule_run_timeout need nothing here: retry_at is in the task row and
+    // expand_map was handled first. schedule_retry and schedule_run_timeout need nothing here: retry_at is in the task row and
     // deadline_at in the run row (written by reopen_run after a clear), and the timer sweeps read them.
+  }
+}
+
+const isOut = (state: string): boolean => state === 'queued' || state === 'running';
+
+/** Task instance rows for the instances of a mapped task (the ones it already has stay as they are). */
+function addMapInstances(batch: TickBatch, run: ActiveRun, taskId: string, count: number): void {
+  const position = run.version.positions.get(taskId)!;
+  const { pool } = run.version.tasksById.get(taskId)!;
+  for (let mapIndex = 0; mapIndex < count; mapIndex++) {
+    batch.newTasks.push({ runId: run.id, taskId: instanceId(taskId, mapIndex), position, pool, mapIndex });
   }
 }
 
@@ -168,11 +194,19 @@ function attemptStateFor(from: string, to: string, context: TransitionContext): 
   return null;
 }
 
+/** The model of a task, or of a mapped task's instance: its task's, with its index and item. */
+function taskModelOf(run: ActiveRun, taskId: string): TaskModel {
+  const ref = mapInstanceRef(run.version.plan, taskId);
+  if (ref === undefined) return run.version.tasksById.get(taskId)!;
+  const item = mapItemOf(run.version.plan, run.snapshot, taskId) ?? null;
+  return mapInstanceModel(run.version.tasksById.get(ref.taskId)!, ref.index, item);
+}
+
 function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, attempt: number): void {
-  const task = run.version.tasksById.get(taskId)!;
+  const task = taskModelOf(run, taskId);
   const inputs: Record<string, Value> = {};
   for (const upstream of task.needs)
-    inputs[upstream] = jsonToValue((run.snapshot.tasks[upstream]?.output ?? null) as JsonValue);
+    inputs[upstream] = jsonToValue((outputOf(run.snapshot, upstream) ?? null) as JsonValue);
   const traceparent = newTraceparent();
   const message = create(TaskMessageSchema, {
     runId: run.id,

@@ -2,6 +2,7 @@ import type { Bus } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
+  countActiveTasks,
   countRunningRuns,
   type Database,
   deleteOutbox,
@@ -18,6 +19,7 @@ import {
 import { applyEvent, type ClearSelection, type EngineEvent, selectTasksToClear } from '@tributary/engine';
 import type { WorkerEvent } from '@tributary/proto';
 import type { ActiveRun, ActiveRuns } from './active-runs.js';
+import { DagTaskSlots } from './dag-task-slots.js';
 import { createRun, type NewRunRequest, RunSlots, requestConflict, startQueuedRun } from './new-runs.js';
 import { recordTransition, type TransitionContext } from './record-transition.js';
 import { type PendingDispatch, TickBatch } from './tick-batch.js';
@@ -47,7 +49,8 @@ type Input =
   | { kind: 'cancel'; runId: string; reason: string; settle: Settle<boolean> }
   | { kind: 'clear'; runId: string; selection: ClearSelection; settle: Settle<string[]> }
   | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> }
-  | { kind: 'start_queued'; runIds: readonly string[]; settle: Settle<void> };
+  | { kind: 'start_queued'; runIds: readonly string[]; settle: Settle<void> }
+  | { kind: 'wake'; runIds: readonly string[]; settle: Settle<void> };
 
 /** Runs the tick's inputs name, as loaded before it applies anything; null for a run that does not exist. */
 type LoadedRuns = ReadonlyMap<string, ActiveRun | null>;
@@ -124,6 +127,15 @@ export class RunLoop {
     return this.#submit<void>((settle) => ({ kind: 'start_queued', runIds, settle }));
   }
 
+  /**
+   * Lets running runs dispatch what their DAG's `max_active_tasks` held back, if it has room now. The
+   * loop does this itself within a tick as slots free up; this serves runs nothing else would touch
+   * (after a coordinator restart).
+   */
+  wakeRuns(runIds: readonly string[]): Promise<void> {
+    return this.#submit<void>((settle) => ({ kind: 'wake', runIds, settle }));
+  }
+
   applyTimerEvents(events: readonly TimerEvent[]): Promise<void> {
     return this.#submit<void>((settle) => ({ kind: 'timer_events', events, settle }));
   }
@@ -154,14 +166,16 @@ export class RunLoop {
   }
 
   async #tick(inputs: Input[]): Promise<void> {
-    const batch = new TickBatch(Date.now());
+    let batch = new TickBatch(Date.now());
     const answers: (() => void)[] = [];
     try {
       const loaded = await this.#preload(inputs);
+      batch = new TickBatch(batch.now, await this.#countTaskSlots(inputs, loaded));
       const slots = await this.#countRunning(inputs, loaded);
       await this.#applyTriggers(batch, inputs, answers, slots);
       this.#startQueued(batch, inputs, answers, loaded, slots);
       for (const input of inputs) this.#applyInput(batch, input, answers, loaded);
+      this.#wakeRunsWithFreedSlots(batch);
       const outboxIds = batch.isEmpty ? [] : await this.#persist(batch);
       this.#afterCommit(batch, outboxIds);
       for (const answer of answers) answer();
@@ -185,7 +199,7 @@ export class RunLoop {
         for (const event of input.events) if (event.ref) ids.add(event.ref.runId);
       if (input.kind === 'timer_events') for (const event of input.events) ids.add(event.runId);
       if (input.kind === 'cancel' || input.kind === 'clear') ids.add(input.runId);
-      if (input.kind === 'start_queued') for (const id of input.runIds) ids.add(id);
+      if (input.kind === 'start_queued' || input.kind === 'wake') for (const id of input.runIds) ids.add(id);
     }
     const runs = await Promise.all([...ids].map((id) => this.#deps.runs.load(id)));
     return new Map([...ids].map((id, i) => [id, runs[i] ?? null]));
@@ -207,6 +221,30 @@ export class RunLoop {
         }
     }
     return new RunSlots(await countRunningRuns(this.#deps.db.sql, [...dags]));
+  }
+
+  /**
+   * The task slots of the DAGs limited across their runs (`max_active_tasks`) that this tick may
+   * change: those of every run it loaded or creates, which are all the runs it can touch.
+   */
+  async #countTaskSlots(inputs: readonly Input[], loaded: LoadedRuns): Promise<DagTaskSlots> {
+    const dags = new Set<string>();
+    for (const run of loaded.values())
+      if (run?.version.model.maxActiveTasks != null) dags.add(run.version.dag);
+    for (const input of inputs) {
+      if (input.kind === 'trigger' && input.request.version.model.maxActiveTasks != null)
+        dags.add(input.request.version.dag);
+    }
+    return new DagTaskSlots(await countActiveTasks(this.#deps.db.sql, [...dags]));
+  }
+
+  /** Runs of DAGs that got task slots back in this tick dispatch what they held back, oldest first. */
+  #wakeRunsWithFreedSlots(batch: TickBatch): void {
+    for (const dag of batch.taskSlots.freedDags()) {
+      for (const run of this.#deps.runs.runsOf(dag)) {
+        this.#applyEngineEvent(batch, run.id, { type: 'slots_freed', at: batch.now }, {});
+      }
+    }
   }
 
   #startQueued(
@@ -297,6 +335,11 @@ export class RunLoop {
       }
       case 'start_queued':
         return;
+      case 'wake':
+        for (const runId of input.runIds)
+          this.#applyEngineEvent(batch, runId, { type: 'slots_freed', at: batch.now }, {});
+        answers.push(() => input.settle.resolve());
+        return;
       case 'clear':
         this.#applyClear(batch, input, answers, loaded);
         return;
@@ -332,7 +375,12 @@ export class RunLoop {
     // Nothing selected (only pending tasks, or no failures with failedOnly) changes nothing.
     const transition =
       taskIds.length > 0
-        ? applyEvent(run.version.plan, run.snapshot, { type: 'tasks_cleared', taskIds, at: batch.now })
+        ? applyEvent(
+            run.version.plan,
+            run.snapshot,
+            { type: 'tasks_cleared', taskIds, at: batch.now },
+            { taskSlots: batch.taskSlots.forVersion(run.version) },
+          )
         : null;
     if (transition?.applied) {
       this.#deps.runs.add(run);
@@ -351,7 +399,9 @@ export class RunLoop {
   ): boolean {
     const run = this.#deps.runs.get(runId);
     if (!run) return false;
-    const transition = applyEvent(run.version.plan, run.snapshot, event);
+    const transition = applyEvent(run.version.plan, run.snapshot, event, {
+      taskSlots: batch.taskSlots.forVersion(run.version),
+    });
     if (!transition.applied) return false;
     recordTransition(batch, run, transition, context);
     return true;

@@ -8,6 +8,7 @@ import {
   dueRetries,
   dueRunDeadlines,
   pendingOutbox,
+  runsWaitingForTaskSlots,
   staleRunningTasks,
   startableQueuedRuns,
   touchHeartbeats,
@@ -83,6 +84,23 @@ export function startQueuedRuns({ db, loop, logger, options, signal }: SweepDeps
       if (ids.length > 0) await loop.startQueuedRuns(ids);
     },
     (error) => logger.warn('starting queued runs failed', { error: String(error) }),
+  );
+}
+
+/**
+ * Runs that may hold tasks back for their DAG's `max_active_tasks` while it has free slots are woken.
+ * Within a tick the run loop wakes them as slots free; this covers runs it has not touched since a
+ * restart (their held tasks are only in memory), and costs a query per interval otherwise.
+ */
+export function wakeRunsWaitingForTaskSlots({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+  return every(
+    options.timerIntervalMs,
+    signal,
+    async () => {
+      const ids = await runsWaitingForTaskSlots(db.sql, SWEEP_LIMIT);
+      if (ids.length > 0) await loop.wakeRuns(ids);
+    },
+    (error) => logger.warn('waking runs waiting for task slots failed', { error: String(error) }),
   );
 }
 

@@ -9,6 +9,7 @@ import type {
   TaskInstanceWrite,
 } from '@tributary/db';
 import type { CancelNoticeSchema, TaskEventSchema, TaskMessage } from '@tributary/proto';
+import { DagTaskSlots } from './dag-task-slots.js';
 
 /** A task message to publish once the tick's transaction commits. */
 export interface PendingDispatch {
@@ -42,9 +43,12 @@ export class TickBatch {
   readonly notifications: RunNotification[] = [];
   /** Runs this tick changed in memory: evicted from the cache if the transaction fails. */
   readonly touchedRuns = new Set<string>();
+  /** The tick's count of the task slots of DAGs limited across their runs (`max_active_tasks`). */
+  readonly taskSlots: DagTaskSlots;
 
-  constructor(now: number) {
+  constructor(now: number, taskSlots: DagTaskSlots = new DagTaskSlots(new Map())) {
     this.now = now;
+    this.taskSlots = taskSlots;
   }
 
   setTask(write: TaskInstanceWrite): void {

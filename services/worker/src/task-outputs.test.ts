@@ -20,6 +20,9 @@ describe('planOutput', () => {
   it('stores a small output that looks like a reference, so that it reaches downstream unchanged', () => {
     const lookalike = { [OUTPUT_REF_KEY]: { object: 'o', bytes: 1, sha256: 'a'.repeat(64) } };
     expect(planOutput('t', lookalike, LIMITS).kind).toBe('store');
+    // In a list too: a mapped task's downstream task resolves references among its list's elements.
+    expect(planOutput('t', [1, lookalike], LIMITS).kind).toBe('store');
+    expect(planOutput('t', [1, { a: 1 }], LIMITS).kind).toBe('inline');
   });
 
   it('fails an output over the hard limit with OutputTooLarge naming the variable to raise', () => {

@@ -27,8 +27,9 @@ const HOW_TO_RAISE =
 
 /**
  * Decides from an output's JSON size whether it travels inline, goes to the object store, or fails the
- * attempt. An output that itself looks like a reference is stored too, so that the downstream task gets
- * back exactly what was returned instead of what that reference points at.
+ * attempt. An output that itself looks like a reference, or a list with one among its elements, is
+ * stored too, so that the downstream task gets back exactly what was returned instead of what that
+ * reference points at (a mapped task's downstream task resolves references inside its list input).
  */
 export function planOutput(taskId: string, output: JsonValue, limits: OutputLimits): OutputPlan {
   const json = encodeJson(output);
@@ -38,8 +39,13 @@ export function planOutput(taskId: string, output: JsonValue, limits: OutputLimi
       failure: outputTooLargeFailure(taskId, json.byteLength, limits.maxBytes, HOW_TO_RAISE),
     };
   }
-  if (json.byteLength > limits.inlineLimitBytes || isOutputRef(output)) return { kind: 'store', json };
+  if (json.byteLength > limits.inlineLimitBytes || holdsOutputRef(output)) return { kind: 'store', json };
   return { kind: 'inline', json };
+}
+
+/** Whether a value is a reference, or a list with one among its elements (see {@link resolveInputs}). */
+function holdsOutputRef(value: JsonValue): boolean {
+  return isOutputRef(value) || (Array.isArray(value) && value.some(isOutputRef));
 }
 
 // A class, not a shape check: an upstream output may well look like a Failure.
@@ -54,7 +60,8 @@ export type ResolvedInputs =
 
 /**
  * Fetches every input that is an output reference from the object store, so that the task only ever sees
- * values. A missing object fails the attempt with `OutputMissing`, one that does not match its reference
+ * values. A mapped task's outputs reach its downstream tasks as one list, whose elements may each be a
+ * reference: those are fetched too. A missing object fails the attempt with `OutputMissing`, one that does not match its reference
  * with `OutputCorrupt` (neither retryable: the same object is read again).
  * @throws what the store throws when NATS cannot be reached: the caller retries the delivery later.
  */
@@ -65,16 +72,10 @@ export async function resolveInputs(
 ): Promise<ResolvedInputs> {
   const entries = await Promise.all(
     Object.entries(inputs).map(async ([upstream, value]): Promise<[string, JsonValue | FailedInput]> => {
-      if (!isOutputRef(value)) return [upstream, value];
-      const object = value.$tributary_output.object;
-      try {
-        const resolved = await outputs.get(value);
-        if (resolved !== null) return [upstream, resolved];
-        return [upstream, missing(taskId, upstream, object)];
-      } catch (error) {
-        if (!(error instanceof TributaryError && error.code === Code.DataLoss)) throw error;
-        return [upstream, corrupt(taskId, upstream, error)];
-      }
+      if (!Array.isArray(value)) return [upstream, await resolveValue(outputs, taskId, upstream, value)];
+      const elements = await Promise.all(value.map((v) => resolveValue(outputs, taskId, upstream, v)));
+      const failed = elements.find((e): e is FailedInput => e instanceof FailedInput);
+      return [upstream, failed ?? (elements as JsonValue[])];
     }),
   );
   const resolved: Record<string, JsonValue> = {};
@@ -83,6 +84,24 @@ export async function resolveInputs(
     resolved[upstream] = value;
   }
   return { ok: true, inputs: resolved };
+}
+
+/** A value, or the one its reference points at. */
+async function resolveValue(
+  outputs: OutputStore,
+  taskId: string,
+  upstream: string,
+  value: JsonValue,
+): Promise<JsonValue | FailedInput> {
+  if (!isOutputRef(value)) return value;
+  const object = value.$tributary_output.object;
+  try {
+    const resolved = await outputs.get(value);
+    return resolved !== null ? resolved : missing(taskId, upstream, object);
+  } catch (error) {
+    if (!(error instanceof TributaryError && error.code === Code.DataLoss)) throw error;
+    return corrupt(taskId, upstream, error);
+  }
 }
 
 function missing(taskId: string, upstream: string, object: string): FailedInput {

@@ -55,6 +55,7 @@ beforeAll(async () => {
         '  small: ctx.inputs.small,',
         '});',
         'export const passOn = (ctx) => ctx.inputs.echo;',
+        'export const listed = (ctx) => ctx.inputs.each;',
       ].join('\n'),
     }),
   );
@@ -132,6 +133,22 @@ describe('large outputs', () => {
     const downstream = await finishedOf('big-run', 'measure');
     expect(downstream.error?.message ?? '').toBe('');
     expect(outputOf(downstream)).toEqual({ keys: ['data'], length: bytes, small: { n: 1 } });
+  });
+
+  it('resolves references among the elements of a list input (the outputs of a mapped task)', async () => {
+    const first = await bus.outputs.put(
+      { runId: 'map-run', taskId: 'each[0]', attempt: 1 },
+      encodeJson('zero'),
+    );
+    const third = await bus.outputs.put({ runId: 'map-run', taskId: 'each[2]', attempt: 1 }, encodeJson([2]));
+    await bus.publishTasks([
+      outgoingTask({ runId: 'map-run', taskId: 'sum' }, BUNDLE, nodeTask('listed'), {
+        inputs: { each: [first, 1, third] },
+      }),
+    ]);
+    const finished = await finishedOf('map-run', 'sum');
+    expect(finished.error?.message ?? '').toBe('');
+    expect(outputOf(finished)).toEqual(['zero', 1, [2]]);
   });
 
   it('stores a shell task output over the inline limit', async () => {

@@ -23,14 +23,14 @@ export async function findRunsByRequestIds(db: Database, requestIds: readonly st
     .where(inArray(runs.requestId, [...requestIds]));
 }
 
-/** A run's task instances in declaration order. */
+/** A run's task instances in declaration order, each mapped task's instances after it, by index. */
 export async function getTaskInstanceRows(db: Database, runId: string): Promise<TaskInstanceRow[]> {
   const { heartbeatAt: _, ...columns } = getTableColumns(taskInstances);
   return db.orm
     .select(columns)
     .from(taskInstances)
     .where(eq(taskInstances.runId, runId))
-    .orderBy(asc(taskInstances.position));
+    .orderBy(asc(taskInstances.position), sqlTag`${taskInstances.mapIndex} NULLS FIRST`);
 }
 
 /** Every attempt of a run's tasks, oldest first per task. */

@@ -34,6 +34,8 @@ export interface NewTaskInstance {
   taskId: string;
   position: number;
   pool: string;
+  /** Set for an instance of a mapped task (which shares its task's position). @default null */
+  mapIndex?: number | null;
 }
 
 export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void> {
@@ -55,11 +57,14 @@ export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void>
 export async function insertTaskInstances(tx: Tx, rows: readonly NewTaskInstance[]): Promise<void> {
   if (rows.length === 0) return;
   await tx`
-    INSERT INTO task_instances (run_id, task_id, position, state, attempt, pool)
-    SELECT v.run_id, v.task_id, v.position, 'pending', 0, v.pool
+    INSERT INTO task_instances (run_id, task_id, position, state, attempt, pool, map_index)
+    SELECT v.run_id, v.task_id, v.position, 'pending', 0, v.pool, v.map_index
     FROM unnest(${tx.array(rows.map((r) => r.runId))}::uuid[], ${tx.array(rows.map((r) => r.taskId))}::text[],
-                ${tx.array(rows.map((r) => r.position))}::int[], ${tx.array(rows.map((r) => r.pool))}::text[])
-      AS v(run_id, task_id, position, pool)`;
+                ${tx.array(rows.map((r) => r.position))}::int[], ${tx.array(rows.map((r) => r.pool))}::text[],
+                ${tx.array(rows.map((r) => r.mapIndex ?? null) as number[])}::int[])
+      AS v(run_id, task_id, position, pool, map_index)
+    -- A mapped task that fans out again after a clear reuses the instance rows it already has.
+    ON CONFLICT (run_id, task_id) DO NOTHING`;
 }
 
 /** The whole current row of a task instance, as the run loop knows it after a tick. */
@@ -80,6 +85,8 @@ export interface TaskInstanceWrite {
   sensorStartedAt: number | null;
   /** The attempt number when the task was last cleared; tries count from there. */
   attemptBase: number;
+  /** How many instances a mapped task fanned out to; null before it did, and for other tasks. */
+  mapCount: number | null;
 }
 
 export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWrite[]): Promise<void> {
@@ -91,11 +98,11 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
        started_at = ${toTimestamp('v.started_at')}, finished_at = ${toTimestamp('v.finished_at')},
        heartbeat_at = COALESCE(${toTimestamp('v.heartbeat_at')}, t.heartbeat_at),
        reschedules = v.reschedules, sensor_started_at = ${toTimestamp('v.sensor_started_at')},
-       attempt_base = v.attempt_base
+       attempt_base = v.attempt_base, map_count = v.map_count
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[],
-                 $9::float8[], $10::float8[], $11::float8[], $12::int[], $13::float8[], $14::int[])
+                 $9::float8[], $10::float8[], $11::float8[], $12::int[], $13::float8[], $14::int[], $15::int[])
        AS v(run_id, task_id, state, attempt, retry_at, output, error, worker_id, started_at, finished_at, heartbeat_at,
-            reschedules, sensor_started_at, attempt_base)
+            reschedules, sensor_started_at, attempt_base, map_count)
      WHERE t.run_id = v.run_id AND t.task_id = v.task_id`,
     [
       rows.map((r) => r.runId),
@@ -112,6 +119,7 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
       rows.map((r) => r.reschedules),
       rows.map((r) => r.sensorStartedAt),
       rows.map((r) => r.attemptBase),
+      rows.map((r) => r.mapCount),
     ] as never[],
   );
 }

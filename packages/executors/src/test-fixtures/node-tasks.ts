@@ -135,3 +135,8 @@ export async function setsContext(ctx: NodeTaskContext): Promise<string> {
 export function describeMatrix(ctx: NodeTaskContext) {
   return { matrix: ctx.matrix, matrixIndex: ctx.matrixIndex ?? null };
 }
+
+/** A mapped instance's index and item, as the task sees them (null when absent). */
+export function describeMap(ctx: NodeTaskContext) {
+  return { mapIndex: ctx.mapIndex ?? null, mapItem: ctx.mapItem ?? null, hasItem: 'mapItem' in ctx };
+}
