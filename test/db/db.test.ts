@@ -249,6 +249,53 @@ describe('the database layer', () => {
     expect((await getRunRow(db, runId))!.deadlineAt).toBeNull();
   });
 
+  it("lists a mapped task's instances after it by index, and inserts the ones a run has only once", async () => {
+    const runId = await newRun(2);
+    const instances = (count: number) =>
+      Array.from({ length: count }, (_, mapIndex) => ({
+        runId,
+        taskId: `t0[${mapIndex}]`,
+        position: 0,
+        pool: 'default',
+        mapIndex,
+      }));
+    await db.sql.begin((tx) => insertTaskInstances(tx, instances(11)));
+    await db.sql.begin(async (tx) => {
+      await updateTaskInstances(tx, [
+        {
+          runId,
+          taskId: 't0[10]',
+          state: 'succeeded',
+          attempt: 1,
+          retryAt: null,
+          output: 10,
+          error: null,
+          workerId: null,
+          startedAt: null,
+          finishedAt: null,
+          heartbeatAt: null,
+          reschedules: 0,
+          sensorStartedAt: null,
+          attemptBase: 0,
+          mapCount: null,
+        },
+      ]);
+    });
+    // Fanning out again after a clear, over a longer list: the existing rows stay as they are.
+    await db.sql.begin((tx) => insertTaskInstances(tx, instances(12)));
+    const rows = await getTaskInstanceRows(db, runId);
+    expect(rows.map((row) => row.taskId)).toEqual([
+      't0',
+      ...Array.from({ length: 12 }, (_, i) => `t0[${i}]`),
+      't1',
+    ]);
+    expect(rows.find((row) => row.taskId === 't0[10]')).toMatchObject({
+      state: 'succeeded',
+      output: 10,
+      mapIndex: 10,
+    });
+  });
+
   it('round-trips outbox payload bytes and deletes published rows', async () => {
     const payload = new Uint8Array([0, 1, 2, 250, 255]);
     const ids = await db.sql.begin((tx) =>
