@@ -18,6 +18,7 @@ import {
   reopenRuns,
   SchemaTooNewError,
   staleRunningTasks,
+  type TaskInstanceWrite,
   touchHeartbeats,
   updateTaskInstances,
   upsertAttempts,
@@ -72,6 +73,32 @@ async function newRun(taskCount: number): Promise<string> {
   return id;
 }
 
+/** A task instance row as the run loop writes it: pending with nothing recorded, plus `fields`. */
+function taskWrite(
+  runId: string,
+  taskId: string,
+  fields: Partial<TaskInstanceWrite> = {},
+): TaskInstanceWrite {
+  return {
+    runId,
+    taskId,
+    state: 'pending',
+    attempt: 0,
+    retryAt: null,
+    output: null,
+    error: null,
+    workerId: null,
+    startedAt: null,
+    finishedAt: null,
+    heartbeatAt: null,
+    reschedules: 0,
+    sensorStartedAt: null,
+    attemptBase: 0,
+    mapCount: null,
+    ...fields,
+  };
+}
+
 describe('the database layer', () => {
   it('applies migrations once and refuses a schema newer than it knows', async () => {
     expect(await migrate(db.sql)).toEqual([]);
@@ -101,23 +128,16 @@ describe('the database layer', () => {
     await db.sql.begin(async (tx) => {
       await updateTaskInstances(
         tx,
-        Array.from({ length: 20_000 }, (_, i) => ({
-          runId,
-          taskId: `t${i}`,
-          state: 'succeeded',
-          attempt: 1,
-          retryAt: null,
-          output: { i },
-          error: null,
-          workerId: 'w1',
-          startedAt: now,
-          finishedAt: now + 5,
-          heartbeatAt: null,
-          reschedules: 0,
-          sensorStartedAt: null,
-          attemptBase: 0,
-          mapCount: null,
-        })),
+        Array.from({ length: 20_000 }, (_, i) =>
+          taskWrite(runId, `t${i}`, {
+            state: 'succeeded',
+            attempt: 1,
+            output: { i },
+            workerId: 'w1',
+            startedAt: now,
+            finishedAt: now + 5,
+          }),
+        ),
       );
       await upsertAttempts(
         tx,
@@ -170,23 +190,15 @@ describe('the database layer', () => {
       state: string,
       attempt: number,
       extra: { retryAt?: number; heartbeatAt?: number },
-    ) => ({
-      runId,
-      taskId,
-      state,
-      attempt,
-      retryAt: extra.retryAt ?? null,
-      output: null,
-      error: null,
-      workerId: 'w1',
-      startedAt: now,
-      finishedAt: null,
-      heartbeatAt: extra.heartbeatAt ?? null,
-      reschedules: 0,
-      sensorStartedAt: null,
-      attemptBase: 0,
-      mapCount: null,
-    });
+    ) =>
+      taskWrite(runId, taskId, {
+        state,
+        attempt,
+        retryAt: extra.retryAt ?? null,
+        workerId: 'w1',
+        startedAt: now,
+        heartbeatAt: extra.heartbeatAt ?? null,
+      });
     await db.sql.begin(async (tx) => {
       await updateTaskInstances(tx, [
         row('t0', 'up_for_retry', 1, { retryAt: now - 1_000 }),
@@ -218,25 +230,7 @@ describe('the database layer', () => {
     });
     expect(await getRunRow(db, runId)).toMatchObject({ state: 'failed', deadlineAt: null });
     await db.sql.begin(async (tx) => {
-      await updateTaskInstances(tx, [
-        {
-          runId,
-          taskId: 't0',
-          state: 'pending',
-          attempt: 3,
-          retryAt: null,
-          output: null,
-          error: null,
-          workerId: null,
-          startedAt: null,
-          finishedAt: null,
-          heartbeatAt: null,
-          reschedules: 0,
-          sensorStartedAt: null,
-          attemptBase: 3,
-          mapCount: null,
-        },
-      ]);
+      await updateTaskInstances(tx, [taskWrite(runId, 't0', { attempt: 3, attemptBase: 3 })]);
       await reopenRuns(tx, [{ id: runId, deadlineAt: now + 60_000 }]);
     });
     const [task] = await getTaskInstanceRows(db, runId);
@@ -262,23 +256,7 @@ describe('the database layer', () => {
     await db.sql.begin((tx) => insertTaskInstances(tx, instances(11)));
     await db.sql.begin(async (tx) => {
       await updateTaskInstances(tx, [
-        {
-          runId,
-          taskId: 't0[10]',
-          state: 'succeeded',
-          attempt: 1,
-          retryAt: null,
-          output: 10,
-          error: null,
-          workerId: null,
-          startedAt: null,
-          finishedAt: null,
-          heartbeatAt: null,
-          reschedules: 0,
-          sensorStartedAt: null,
-          attemptBase: 0,
-          mapCount: null,
-        },
+        taskWrite(runId, 't0[10]', { state: 'succeeded', attempt: 1, output: 10 }),
       ]);
     });
     // Fanning out again after a clear, over a longer list: the existing rows stay as they are.

@@ -53,13 +53,7 @@ it('finishes a run correctly when the coordinator is SIGKILLed mid-run and start
   await cluster.coordinator.kill();
   await cluster.startCoordinator();
 
-  const finished = await waitFor(
-    async () => {
-      const run = await cluster.client.getRun(runId);
-      return runStateFromProto(run.state) === 'running' ? undefined : run;
-    },
-    { description: 'the run to finish after the restart', timeoutMs: 60_000, intervalMs: 100 },
-  );
+  const finished = await finishedRun(runId);
   expect(
     runStateFromProto(finished.state),
     JSON.stringify(
@@ -84,13 +78,7 @@ it('neither loses nor shortens a pending retry timer or sensor reschedule across
   await cluster.coordinator.kill();
   await cluster.startCoordinator();
 
-  const finished = await waitFor(
-    async () => {
-      const run = await cluster.client.getRun(runId);
-      return runStateFromProto(run.state) === 'running' ? undefined : run;
-    },
-    { description: 'the run to finish after the restart', timeoutMs: 60_000, intervalMs: 100 },
-  );
+  const finished = await finishedRun(runId);
   expect(runStateFromProto(finished.state)).toBe('succeeded');
   const attempts = (taskId: string) => finished.tasks.find((t) => t.taskId === taskId)!.attempts;
   expect(attempts('flaky').map((a) => attemptStateFromProto(a.state))).toEqual(['failed', 'succeeded']);
