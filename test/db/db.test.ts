@@ -3,6 +3,7 @@ import {
   createDatabase,
   type Database,
   deleteOutbox,
+  dueQueueDeadlines,
   dueRetries,
   finishRuns,
   getAttemptRows,
@@ -17,7 +18,7 @@ import {
   registerDagVersion,
   reopenRuns,
   SchemaTooNewError,
-  staleRunningTasks,
+  staleHeldTasks,
   type TaskInstanceWrite,
   touchHeartbeats,
   updateTaskInstances,
@@ -40,7 +41,11 @@ afterAll(async () => {
   await stopAll();
 });
 
-async function newRun(taskCount: number): Promise<string> {
+/** A running run of `taskCount` pending tasks `t0`, `t1`, ...; `heartbeatTimeoutsMs[i]` is t<i>'s own timeout. */
+async function newRun(
+  taskCount: number,
+  heartbeatTimeoutsMs: readonly (number | null)[] = [],
+): Promise<string> {
   const { version } = await registerDagVersion(db.sql, {
     dag: 'd',
     bundleHash: `h-${taskCount}`,
@@ -67,6 +72,7 @@ async function newRun(taskCount: number): Promise<string> {
         taskId: `t${position}`,
         position,
         pool: 'default',
+        heartbeatTimeoutMs: heartbeatTimeoutsMs[position] ?? null,
       })),
     );
   });
@@ -95,6 +101,7 @@ function taskWrite(
     sensorStartedAt: null,
     attemptBase: 0,
     mapCount: null,
+    queueDeadlineAt: null,
     ...fields,
   };
 }
@@ -218,8 +225,68 @@ describe('the database layer', () => {
       ],
       now,
     );
-    const stale = (await staleRunningTasks(db.sql, now - 30_000, 10)).filter((k) => k.runId === runId);
+    const stale = (await staleHeldTasks(db.sql, now, 30_000, 10)).filter((k) => k.runId === runId);
     expect(stale.map((k) => k.taskId)).toEqual(['t1']);
+  });
+
+  it("judges a running task stale by its own heartbeat_timeout, else by the coordinator's", async () => {
+    // t0 may go 5s without a heartbeat, t1 and t2 take the coordinator's 30s; t3 has 60s of its own.
+    const runId = await newRun(4, [5_000, null, null, 60_000]);
+    const now = Date.now();
+    const running = (taskId: string, heartbeatAgeMs: number) =>
+      taskWrite(runId, taskId, {
+        state: 'running',
+        attempt: 1,
+        workerId: 'w1',
+        heartbeatAt: now - heartbeatAgeMs,
+      });
+    await db.sql.begin((tx) =>
+      updateTaskInstances(tx, [
+        running('t0', 10_000),
+        running('t1', 10_000),
+        running('t2', 40_000),
+        running('t3', 40_000),
+      ]),
+    );
+    const stale = (await staleHeldTasks(db.sql, now, 30_000, 10)).filter((k) => k.runId === runId);
+    expect(stale.map((k) => [k.taskId, k.heartbeatTimeoutMs]).sort()).toEqual([
+      ['t0', 5_000],
+      ['t2', 30_000],
+    ]);
+    expect((await getTaskInstanceRows(db, runId)).map((t) => t.heartbeatTimeoutMs)).toEqual([
+      5_000,
+      null,
+      null,
+      60_000,
+    ]);
+  });
+
+  it('finds queued attempts past their queue deadline, and no deadline once the task left the queue', async () => {
+    const runId = await newRun(3);
+    const now = Date.now();
+    const queued = (taskId: string, queueDeadlineAt: number) =>
+      taskWrite(runId, taskId, { state: 'queued', attempt: 1, queueDeadlineAt });
+    await db.sql.begin((tx) =>
+      updateTaskInstances(tx, [
+        queued('t0', now - 1_000),
+        queued('t1', now + 60_000),
+        queued('t2', now - 2_000),
+      ]),
+    );
+    const due = (await dueQueueDeadlines(db.sql, now, 10)).filter((k) => k.runId === runId);
+    expect(due).toEqual([
+      { runId, taskId: 't2', attempt: 1 },
+      { runId, taskId: 't0', attempt: 1 },
+    ]);
+    // The run loop writes a started task with no deadline.
+    await db.sql.begin((tx) =>
+      updateTaskInstances(tx, [taskWrite(runId, 't2', { state: 'running', attempt: 1, heartbeatAt: now })]),
+    );
+    expect((await dueQueueDeadlines(db.sql, now, 10)).filter((k) => k.runId === runId)).toEqual([
+      { runId, taskId: 't0', attempt: 1 },
+    ]);
+    const rows = await getTaskInstanceRows(db, runId);
+    expect(rows.map((t) => t.queueDeadlineAt?.getTime() ?? null)).toEqual([now - 1_000, now + 60_000, null]);
   });
 
   it('writes a cleared task back to pending with its attempt base, and reopens a finished run', async () => {

@@ -23,7 +23,7 @@ export interface Cluster {
   coordinator: ChildProcessHandle;
   workers: ChildProcessHandle[];
   client: TributaryClient;
-  startWorker(): Promise<ChildProcessHandle>;
+  startWorker(spec?: WorkerSpec): Promise<ChildProcessHandle>;
   /** Starts a coordinator (again) on the same address, database and NATS server. */
   startCoordinator(): Promise<ChildProcessHandle>;
 }
@@ -32,12 +32,23 @@ export interface Cluster {
 const COORDINATOR_ENV = {
   TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '3000',
   TRIBUTARY_TIMER_INTERVAL_MS: '200',
-  TRIBUTARY_TASK_ACK_WAIT_MS: '60000',
 };
+
+/** How to start one worker. */
+export interface WorkerSpec {
+  /** @default ['default'] */
+  pools?: readonly string[];
+  /** @default 4 */
+  concurrency?: number;
+  /** Extra environment, over the cluster's. */
+  env?: Record<string, string>;
+}
 
 /** How to start a cluster. */
 export interface ClusterOptions {
   workers: number;
+  /** Coordinator environment over the fast-fault defaults (e.g. a shorter ack wait). */
+  coordinatorEnv?: Record<string, string>;
   /**
    * Extra environment of the workers, given the cluster's database URL (e.g. sql connections) and the
    * coordinator's API address (every worker gets it as TRIBUTARY_SERVER anyway, for dag tasks).
@@ -53,7 +64,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const coordinator = spawnProcess(
       process.execPath,
       [CLI, 'coordinator', '--listen', address, '--database-url', databaseUrl, '--nats-url', nats.url],
-      { name: 'coordinator', env: COORDINATOR_ENV },
+      { name: 'coordinator', env: { ...COORDINATOR_ENV, ...options.coordinatorEnv } },
     );
     await coordinator.waitForOutput(/coordinator started/, 30_000);
     // The cluster's handle follows the latest coordinator, so a test can kill a restarted one.
@@ -62,17 +73,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   let cluster: Cluster | undefined;
   const coordinator = await startCoordinator();
-  const startWorker = async () => {
+  const startWorker = async (spec: WorkerSpec = {}) => {
+    const pools = (spec.pools ?? ['default']).flatMap((pool) => ['--pool', pool]);
+    const concurrency = String(spec.concurrency ?? 4);
     const worker = spawnProcess(
       process.execPath,
-      [CLI, 'worker', '--pool', 'default', '--concurrency', '4', '--nats-url', nats.url],
+      [CLI, 'worker', ...pools, '--concurrency', concurrency, '--nats-url', nats.url],
       {
         name: `worker-${workers.length + 1}`,
         env: {
           TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500',
+          // JetStream redelivers only what a worker holds this long without progress.
+          TRIBUTARY_TASK_ACK_WAIT_MS: '60000',
           // dag tasks trigger and follow their child runs through the coordinator's API.
           TRIBUTARY_SERVER: address,
           ...options.workerEnv?.(databaseUrl, address),
+          ...spec.env,
         },
       },
     );

@@ -11,6 +11,7 @@ import { statusCommand } from './commands/status.js';
 import { triggerCommand } from './commands/trigger.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
+import { workersCommand } from './commands/workers.js';
 import { reportError } from './errors.js';
 import { type CommandIo, EXIT_OK, EXIT_USAGE } from './io.js';
 
@@ -147,6 +148,12 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .description('list registered DAGs')
     .option('--json', 'print JSON')
     .action((options) => act(() => dagsCommand(options, io())));
+  program
+    .command('workers')
+    .description('list workers: live, stopped or unresponsive, with what they run')
+    .option('--pool <name>', 'only workers serving this pool')
+    .option('--json', 'print JSON')
+    .action((options) => act(() => workersCommand(options, io())));
   program
     .command('cancel <run>')
     .description('cancel a run')

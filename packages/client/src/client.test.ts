@@ -38,6 +38,7 @@ async function serve(overrides: Partial<Impl> = {}, health?: HealthImplementatio
     watchRun: () => ({ [Symbol.asyncIterator]: unimplemented }),
     cancelRun: unimplemented,
     clearTasks: unimplemented,
+    listWorkers: unimplemented,
     ...overrides,
   };
   const server = new grpc.Server();
@@ -158,6 +159,21 @@ describe('createClient', () => {
       { runId: 'r3', taskIds: ['extract'], downstream: true, failedOnly: true },
       { runId: 'r4', taskIds: ['a', 'b'], downstream: false, failedOnly: false },
     ]);
+  });
+
+  it('lists workers, passing the pool filter and sending an empty one by default', async () => {
+    const pools: string[] = [];
+    const client = await serve({
+      listWorkers: async (r) => {
+        pools.push(r.pool);
+        return { workers: [{ id: `serving-${r.pool || 'all'}`, pools: ['gpu'], concurrency: 2 }] };
+      },
+    });
+    expect((await client.listWorkers({ pool: 'gpu' })).map((w) => [w.id, w.pools, w.concurrency])).toEqual([
+      ['serving-gpu', ['gpu'], 2],
+    ]);
+    expect((await client.listWorkers()).map((w) => w.id)).toEqual(['serving-all']);
+    expect(pools).toEqual(['gpu', '']);
   });
 
   it('rejects with a TributaryError carrying the status code, message and problems', async () => {

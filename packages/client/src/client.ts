@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
   type Bundle,
@@ -7,15 +7,15 @@ import {
   type ClearTasksResponse,
   type DagSummary,
   type ListRunsResponse,
-  MAX_MESSAGE_BYTES,
   type RegisterDagResponse,
   type Run,
   type TriggerRunResponse,
   type WatchRunResponse,
+  type Worker,
 } from '@tributary/proto';
 import { packDagFolder } from './bundle.js';
 import { HEALTH_CHECK_METHOD, type HealthStatus } from './health.js';
-import { Transport } from './transport.js';
+import { openTransport, type Transport } from './transport.js';
 
 /** Where the Tributary coordinator listens unless told otherwise. */
 export const DEFAULT_SERVER_ADDRESS = '127.0.0.1:7070';
@@ -55,6 +55,12 @@ export interface ListRunsOptions {
   pageSize?: number;
   /** `nextPageToken` of the previous page. */
   pageToken?: string;
+}
+
+/** What {@link TributaryClient.listWorkers} takes. */
+export interface ListWorkersOptions {
+  /** Only workers serving this pool. @default '' (every worker) */
+  pool?: string;
 }
 
 /** What {@link TributaryClient.clearTasks} takes besides the run and the tasks. */
@@ -97,6 +103,11 @@ export interface TributaryClient extends AsyncDisposable {
     options?: ClearTasksOptions,
   ): Promise<{ run: Run; clearedTaskIds: string[] }>;
   /**
+   * The workers the coordinator heard from lately, live ones first, then stopped and unresponsive ones
+   * (kept until the coordinator's worker retention has passed), each group by id.
+   */
+  listWorkers(options?: ListWorkersOptions): Promise<Worker[]>;
+  /**
    * Asks the server's `grpc.health.v1` service; `SERVICE_UNKNOWN` when it has no status for `service`.
    * @param service - `''` for the server as a whole.
    */
@@ -108,11 +119,7 @@ export interface TributaryClient extends AsyncDisposable {
 /** Creates a client. It connects lazily, on the first call. */
 export function createClient(options: Partial<ClientOptions> = {}): TributaryClient {
   const address = options.address ?? DEFAULT_SERVER_ADDRESS;
-  const channel = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-  });
-  const transport = new Transport(channel, address);
+  const transport = openTransport(address, options.credentials);
 
   const client: TributaryClient = {
     async registerDag(bundle) {
@@ -161,6 +168,9 @@ export function createClient(options: Partial<ClientOptions> = {}): TributaryCli
         failedOnly: clearOptions.failedOnly ?? false,
       });
       return { run: requireRun(response, 'ClearTasks'), clearedTaskIds: response.clearedTaskIds };
+    },
+    async listWorkers(listOptions = {}) {
+      return (await transport.unary('listWorkers', { pool: listOptions.pool ?? '' })).workers;
     },
     async checkHealth(service = '') {
       try {

@@ -5,7 +5,9 @@ export {
   createClient,
   DEFAULT_SERVER_ADDRESS,
   type ListRunsOptions,
+  type ListWorkersOptions,
   type TributaryClient,
   type TriggerRunOptions,
 } from './client.js';
 export type { HealthStatus } from './health.js';
+export { openTransport, type Transport } from './transport.js';

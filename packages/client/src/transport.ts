@@ -1,7 +1,12 @@
 import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { Code, TributaryError } from '@tributary/core';
-import { errorFromStatus, grpcServiceDefinition, TributaryService } from '@tributary/proto';
+import {
+  errorFromStatus,
+  grpcServiceDefinition,
+  MAX_MESSAGE_BYTES,
+  TributaryService,
+} from '@tributary/proto';
 
 type Methods = typeof TributaryService.method;
 type MethodName<Kind extends string> = {
@@ -90,6 +95,21 @@ export class Transport {
     this.#closed = true;
     this.#client.close();
   }
+}
+
+/**
+ * A channel to the API at `address`, with typed calls. Programs use {@link createClient}; this serves one
+ * that relays raw requests (a coordinator forwarding writes to its leader).
+ */
+export function openTransport(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): Transport {
+  const channel = new grpc.Client(address, credentials, {
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  });
+  return new Transport(channel, address);
 }
 
 function isServiceError(error: unknown): error is grpc.ServiceError {

@@ -1,6 +1,7 @@
 import type { Failure, JsonObject, JsonValue } from '@tributary/core';
 import {
   bigserial,
+  boolean,
   customType,
   integer,
   jsonb,
@@ -74,6 +75,8 @@ export const taskInstances = pgTable(
     attemptBase: integer('attempt_base').notNull(),
     mapIndex: integer('map_index'),
     mapCount: integer('map_count'),
+    queueDeadlineAt: timestamptz('queue_deadline_at'),
+    heartbeatTimeoutMs: integer('heartbeat_timeout_ms'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.taskId] })],
 );
@@ -102,4 +105,16 @@ export const outbox = pgTable('outbox', {
   payload: bytea('payload').notNull(),
   traceparent: text('traceparent'),
   createdAt: timestamptz('created_at').notNull().defaultNow(),
+});
+
+export const workers = pgTable('workers', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pools: text('pools').array().notNull(),
+  concurrency: integer('concurrency').notNull(),
+  version: text('version').notNull(),
+  startedAt: timestamptz('started_at'),
+  lastHeartbeatAt: timestamptz('last_heartbeat_at').notNull(),
+  stopping: boolean('stopping').notNull(),
+  running: jsonb('running').$type<{ runId: string; taskId: string; attempt: number }[]>().notNull(),
 });

@@ -5,6 +5,7 @@ import { cancelRun, runTimedOut, startRun } from './run-events.js';
 import { indexFor } from './run-index.js';
 import { dispatchReady, finishIfDone, type Step } from './step.js';
 import {
+  queueTimedOut,
   retryDue,
   taskFailed,
   taskRescheduled,
@@ -18,6 +19,12 @@ import type { EngineEvent, RunSnapshot, TaskSlots, Transition } from './types.js
 export interface ApplyOptions {
   /** A limit this run shares with other runs (its DAG's `maxActiveTasks` on a cluster). */
   taskSlots?: TaskSlots | undefined;
+  /**
+   * Test-only: accept a result for any attempt of a task that is out or waiting to retry, as a system
+   * without attempt fencing would. The fault-injection suite's negative control turns it on to show
+   * that fencing is what keeps a paused worker's stale result out. @default false
+   */
+  unsafeDisableFencing?: boolean;
 }
 
 /**
@@ -40,6 +47,7 @@ export function applyEvent(
     commands: [],
     changes: [],
     taskSlots: options.taskSlots,
+    unfenced: options.unsafeDisableFencing === true,
   };
   // Only a clear may touch a finished run: it makes the run run again. A queued run (waiting for its
   // DAG's max_active_runs) has nothing out, so a cancel is all that applies to it.
@@ -89,6 +97,8 @@ function dispatchTaskEvent(step: Step, event: Extract<EngineEvent, { taskId: str
       return taskRescheduled(step, event);
     case 'retry_due':
       return retryDue(step, event);
+    case 'queue_timed_out':
+      return queueTimedOut(step, event);
   }
 }
 

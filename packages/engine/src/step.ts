@@ -33,6 +33,8 @@ export interface Step {
   readonly changes: TaskChange[];
   /** The caller's limit shared with other runs, when there is one. */
   readonly taskSlots?: TaskSlots | undefined;
+  /** Test-only: fencing is off (see `ApplyOptions.unsafeDisableFencing`). */
+  readonly unfenced?: boolean;
 }
 
 /** Moves a task to a new state (and attempt), recording the change and keeping the counters true. */
@@ -99,8 +101,13 @@ function sendAttempt(step: Step, id: string, attempt: number): void {
   const instance = moveTask(step, id, 'queued', attempt);
   delete instance.retryAt;
   // A reschedule-mode sensor's time limit runs from the first poke of a try, across its reschedules.
-  if (planTaskOf(step.plan, id).sensor?.mode === 'reschedule') instance.sensorStartedAt ??= step.at;
+  const task = planTaskOf(step.plan, id);
+  if (task.sensor?.mode === 'reschedule') instance.sensorStartedAt ??= step.at;
   step.commands.push({ type: 'dispatch', taskId: id, attempt });
+  if (task.queueTimeoutMs != null) {
+    const at = step.at + task.queueTimeoutMs;
+    step.commands.push({ type: 'schedule_queue_timeout', taskId: id, attempt, at });
+  }
 }
 
 /**

@@ -115,6 +115,17 @@ describe('task_failed with retries left', () => {
     expect(run.state).toBe('failed');
   });
 
+  it('takes a stale result only with fencing switched off (the fault suite negative control)', () => {
+    const lostThenLate = (unsafeDisableFencing: boolean) => {
+      const { plan, run } = startRun(dagOf(task('a', [], { retries: 1 })));
+      applyEvent(plan, run, events.started('a'));
+      applyEvent(plan, run, events.failed('a', 1, 'lost'));
+      return applyEvent(plan, run, events.succeeded('a', 1), { unsafeDisableFencing }).applied;
+    };
+    expect(lostThenLate(false)).toBe(false);
+    expect(lostThenLate(true)).toBe(true);
+  });
+
   it('succeeds on a later attempt and then releases the downstream tasks', () => {
     const { plan, run } = startRun(dagOf(task('a', [], { retries: 1 }), task('b', ['a'])));
     applyEvent(plan, run, events.failed('a'));
@@ -127,7 +138,9 @@ describe('task_failed with retries left', () => {
   it('fences off a late result of the older attempt once the retry was dispatched', () => {
     const { plan, run } = startRun(dagOf(task('a', [], { retries: 1 }), task('b', ['a'])));
     applyEvent(plan, run, events.started('a'));
-    applyEvent(plan, run, events.failed('a', 1, 'lost'));
+    const lost = applyEvent(plan, run, events.failed('a', 1, 'lost'));
+    // The worker may only be paused: it is told to abandon the attempt taken away from it.
+    expect(lost.commands[0]).toEqual({ type: 'cancel_attempt', taskId: 'a', attempt: 1 });
     expect(applyEvent(plan, run, events.succeeded('a', 1))).toEqual(NOTHING);
     applyEvent(plan, run, events.retryDue('a', 2));
     expect(applyEvent(plan, run, events.succeeded('a', 1))).toEqual(NOTHING);

@@ -1,4 +1,4 @@
-import type { Failure, TaskState } from '@tributary/core';
+import { type Failure, formatDuration, type TaskState } from '@tributary/core';
 import { readBranchChoice } from './branch.js';
 import { planTaskOf } from './map.js';
 import { retryDelayMs } from './retry-delay.js';
@@ -21,6 +21,8 @@ function currentAttempt(
   const instance = instanceOf(step.run, event.taskId);
   // A fanned-out task is never dispatched itself: nothing a worker says about it is true.
   if (instance.mapCount !== undefined) return undefined;
+  if (step.unfenced)
+    return states.includes(instance.state) || instance.state === 'up_for_retry' ? instance : undefined;
   return instance.attempt === event.attempt && states.includes(instance.state) ? instance : undefined;
 }
 
@@ -73,6 +75,10 @@ export function taskSucceeded(step: Step, event: TaskEvent<'task_succeeded'>): b
 export function taskFailed(step: Step, event: TaskEvent<'task_failed'>): boolean {
   const instance = currentAttempt(step, event, OUT);
   if (instance === undefined) return false;
+  // A lost attempt may still be running on a worker that was only paused or cut off: tell it to stop.
+  if (event.reason === 'lost') {
+    step.commands.push({ type: 'cancel_attempt', taskId: event.taskId, attempt: event.attempt });
+  }
   const task = planTaskOf(step.plan, event.taskId);
   const tryNumber = instance.attempt - (instance.attemptBase ?? 0) - (instance.reschedules ?? 0);
   // A failure the task marked not retryable (a module that does not load, a template naming nothing, an
@@ -137,6 +143,27 @@ export function taskRescheduled(step: Step, event: TaskEvent<'task_rescheduled'>
   instance.retryAt = at;
   moveTask(step, event.taskId, 'up_for_reschedule');
   step.commands.push({ type: 'schedule_retry', taskId: event.taskId, attempt: instance.attempt + 1, at });
+  return true;
+}
+
+/**
+ * The attempt waited `queued` for its whole `queueTimeoutMs` without a worker starting it (no worker
+ * serves its pool, or they are all busy): the task fails without a retry, since another try would wait in
+ * the same queue, and its downstream rules decide. The task message may still be picked up later, so
+ * the attempt is cancelled too. Once the attempt started (or ended) the event is stale.
+ */
+export function queueTimedOut(step: Step, event: TaskEvent<'queue_timed_out'>): boolean {
+  const instance = instanceOf(step.run, event.taskId);
+  // A timer, not a worker's result: fenced by attempt whatever the test-only switch says.
+  if (instance.state !== 'queued' || instance.attempt !== event.attempt) return false;
+  const task = planTaskOf(step.plan, event.taskId);
+  const waited = formatDuration(task.queueTimeoutMs ?? 0);
+  step.commands.push({ type: 'cancel_attempt', taskId: event.taskId, attempt: event.attempt });
+  endFailed(step, event.taskId, {
+    type: 'QueueTimeout',
+    message: `task '${event.taskId}' waited ${waited} in queue for pool ${task.pool ?? 'default'} without a worker starting it`,
+    retryable: false,
+  });
   return true;
 }
 

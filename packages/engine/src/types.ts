@@ -30,6 +30,14 @@ export interface PlanTask {
   /** The task's output names the direct downstream tasks to follow; the others are skipped. */
   branch?: boolean;
   sensor?: PlanSensor | null;
+  /** The worker pool that runs the task, named in messages. @default 'default' */
+  pool?: string;
+  /**
+   * How long a dispatched attempt may wait `queued` for a worker to start it, in ms; null or absent for
+   * no limit. When it passes the task fails (`QueueTimeout`) without a retry: another try would wait in
+   * the same queue.
+   */
+  queueTimeoutMs?: number | null;
   /**
    * Dynamic fan-out: when the task's rule says run, it becomes one instance per element of the list at
    * `path` in the output of upstream task `upstream`. Null or absent for an ordinary task.
@@ -145,6 +153,8 @@ export type EngineEvent =
   | { type: 'run_cancelled'; reason: string; at: number }
   /** The run's `deadlineAt` passed. */
   | { type: 'run_timed_out'; at: number }
+  /** The `queueTimeoutMs` of `attempt` passed (see the `schedule_queue_timeout` command). */
+  | { type: 'queue_timed_out'; taskId: string; attempt: number; at: number }
   /**
    * Reset these terminal tasks to run again in the same run (pick them with `selectTasksToClear`). It
    * applies to a finished run too, which then runs again.
@@ -164,6 +174,12 @@ export type Command =
   | { type: 'schedule_retry'; taskId: string; attempt: number; at: number }
   /** Deliver `run_timed_out` at `at`; the timer must be durable (the run's `deadlineAt` holds it). */
   | { type: 'schedule_run_timeout'; at: number }
+  /**
+   * Deliver `queue_timed_out` for `attempt` at `at`, unless a worker started it first (the engine ignores
+   * the event then, so the timer need not be cancelled). Emitted with the attempt's `dispatch` when the
+   * task has a `queueTimeoutMs`; the timer must be durable.
+   */
+  | { type: 'schedule_queue_timeout'; taskId: string; attempt: number; at: number }
   /** Tell the worker running this attempt to abort it. */
   | { type: 'cancel_attempt'; taskId: string; attempt: number }
   /**

@@ -25,12 +25,16 @@ import {
   taskStateToProto,
   timestamp,
   valueToJson,
+  type WorkerStateName,
+  workerStateFromProto,
+  workerStateToProto,
 } from './convert.js';
 import {
   AttemptState as AttemptStatePb,
   FailureSchema,
   type RunState as RunStatePb,
   TaskState as TaskStatePb,
+  WorkerState as WorkerStatePb,
 } from './gen/tributary/v1/types_pb.js';
 
 // JSON as protobuf's Struct/Value can carry it: numbers are doubles, and -0 has no JSON spelling.
@@ -136,6 +140,17 @@ describe('state converters', () => {
   it('reject UNSPECIFIED and unknown values with InvalidArgument', () => {
     expect(() => taskStateFromProto(TaskStatePb.UNSPECIFIED)).toThrow(/unknown task state 0/);
     expect(() => runStateFromProto(99 as RunStatePb)).toThrow(TributaryError);
+  });
+
+  it('map every worker state name to its own enum member and back', () => {
+    const names: WorkerStateName[] = ['live', 'stopped', 'unresponsive'];
+    expect(names.map(workerStateToProto)).toEqual([
+      WorkerStatePb.LIVE,
+      WorkerStatePb.STOPPED,
+      WorkerStatePb.UNRESPONSIVE,
+    ]);
+    expect(names.map((name) => workerStateFromProto(workerStateToProto(name)))).toEqual(names);
+    expect(() => workerStateFromProto(WorkerStatePb.UNSPECIFIED)).toThrow(/unknown worker state 0/);
   });
 });
 

@@ -24,6 +24,7 @@ import {
   ProblemSchema,
   RunState as RunStatePb,
   TaskState as TaskStatePb,
+  WorkerState as WorkerStatePb,
 } from './gen/tributary/v1/types_pb.js';
 
 // One pair of converters per concept, so that every boundary (gRPC, NATS, worker threads) agrees on
@@ -146,6 +147,32 @@ export function attemptStateToProto(state: AttemptState): AttemptStatePb {
  */
 export function attemptStateFromProto(state: AttemptStatePb): AttemptState {
   return reverseLookup(ATTEMPT_STATES, state, 'attempt state');
+}
+
+/**
+ * A worker's state as `ListWorkers` reports it: `live` (a heartbeat within the coordinator's heartbeat
+ * timeout), `stopped` (its last heartbeat said it was stopping) or `unresponsive` (no heartbeat for the
+ * timeout).
+ */
+export type WorkerStateName = 'live' | 'stopped' | 'unresponsive';
+
+const WORKER_STATES: Record<WorkerStateName, WorkerStatePb> = {
+  live: WorkerStatePb.LIVE,
+  stopped: WorkerStatePb.STOPPED,
+  unresponsive: WorkerStatePb.UNRESPONSIVE,
+};
+
+/** Converts a worker state name to the protobuf enum. */
+export function workerStateToProto(state: WorkerStateName): WorkerStatePb {
+  return WORKER_STATES[state];
+}
+
+/**
+ * Converts a protobuf worker state to its name.
+ * @throws TributaryError `InvalidArgument` for `UNSPECIFIED` or a value this build does not know.
+ */
+export function workerStateFromProto(state: WorkerStatePb): WorkerStateName {
+  return reverseLookup(WORKER_STATES, state, 'worker state');
 }
 
 function reverseLookup<K extends string>(table: Record<K, number>, value: number, what: string): K {

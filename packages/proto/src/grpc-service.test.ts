@@ -33,6 +33,7 @@ function fakeService(overrides: Partial<Impl>): Impl {
     }),
     cancelRun: unimplemented,
     clearTasks: unimplemented,
+    listWorkers: unimplemented,
     ...overrides,
   };
 }

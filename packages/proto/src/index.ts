@@ -13,6 +13,9 @@ export {
   taskStateToProto,
   timestamp,
   valueToJson,
+  type WorkerStateName,
+  workerStateFromProto,
+  workerStateToProto,
 } from './convert.js';
 export * from './gen/tributary/v1/bus_pb.js';
 export * from './gen/tributary/v1/service_pb.js';

@@ -140,6 +140,18 @@ export class LocalRun {
         this.setTimer(taskId, at, () => ({ type: 'retry_due', taskId, attempt, at: this.now() }));
         return;
       }
+      case 'schedule_queue_timeout': {
+        // Local concurrency can keep an attempt waiting in `queued`. The timer is not cleared when the
+        // attempt starts: the engine ignores it then. Keyed apart from the task's retry timer.
+        const { taskId, attempt, at } = command;
+        this.setTimer(`queue ${taskId}`, at, () => ({
+          type: 'queue_timed_out',
+          taskId,
+          attempt,
+          at: this.now(),
+        }));
+        return;
+      }
       case 'schedule_run_timeout':
         // Keyed apart from task ids, which cannot contain a space.
         this.setTimer('run timeout', command.at, () => ({ type: 'run_timed_out', at: this.now() }));

@@ -58,6 +58,8 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
     branch: (fields.branch as boolean | undefined) ?? fallback.branch,
     sensor: (fields.sensor as SensorModel | undefined) ?? fallback.sensor,
     timeoutMs: pickField(fields, defaults, 'timeout', fallback.timeoutMs),
+    queueTimeoutMs: pickField(fields, defaults, 'queue_timeout', fallback.queueTimeoutMs),
+    heartbeatTimeoutMs: pickField(fields, defaults, 'heartbeat_timeout', fallback.heartbeatTimeoutMs),
     pool: pickField(fields, defaults, 'pool', fallback.pool),
     // Task variables override default ones of the same name; the others are kept.
     env: {

@@ -135,6 +135,19 @@ const COMMON_TASK_FIELDS: FieldTable = {
     description:
       'Time limit of one attempt: 30s, 10m, 1h, or a number of seconds; null for none. Default none.',
   },
+  queue_timeout: {
+    type: 'timeout',
+    description:
+      'How long a dispatched attempt may wait for a worker of its pool to start it: 30s, 10m, 1h, or a ' +
+      'number of seconds; null for none. When it passes, the task fails with QueueTimeout and is not ' +
+      'retried (another try would wait in the same queue). Default none.',
+  },
+  heartbeat_timeout: {
+    type: 'timeout',
+    description:
+      'How long a running task may go without a heartbeat from its worker before it is declared lost ' +
+      "(and retried per its policy), e.g. 2m; null for the coordinator's heartbeat_timeout. Default null.",
+  },
   pool: { type: 'pool', description: `The worker pool that runs the task. Default "${DEFAULT_POOL}".` },
   env: { type: 'env', description: 'Extra environment variables (shell) or ctx.env entries (node).' },
   matrix: {
@@ -281,6 +294,8 @@ export const DEFAULTS_FIELDS: FieldTable = pick(COMMON_TASK_FIELDS, [
   'retry_jitter',
   'trigger_rule',
   'timeout',
+  'queue_timeout',
+  'heartbeat_timeout',
   'pool',
   'env',
 ]);

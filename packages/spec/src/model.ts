@@ -77,6 +77,16 @@ export interface TaskModelBase {
   sensor: SensorModel | null;
   /** Per-attempt execution timeout in ms; null means none. */
   timeoutMs: number | null;
+  /**
+   * How long a dispatched attempt may wait for a worker to start it, in ms; null means no limit. When it
+   * passes the task fails (`QueueTimeout`) without a retry. Absent in models stored before it existed.
+   */
+  queueTimeoutMs: number | null;
+  /**
+   * How long the task may run without a heartbeat from its worker before it is lost, in ms; null means
+   * the coordinator's `heartbeatTimeoutMs`. Absent in models stored before it existed.
+   */
+  heartbeatTimeoutMs: number | null;
   /** The worker pool that runs this task. @default "default" */
   pool: string;
   /** Extra environment variables (shell) or `ctx.env` entries (node); always empty for sql and dag tasks. */

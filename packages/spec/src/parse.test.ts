@@ -9,11 +9,11 @@ const EXAMPLE = [
   'params:',
   '  date: { type: string, format: date, description: "Day to load" }',
   '  limit: { type: integer, default: 100 }',
-  'defaults: { retries: 2, retry_delay: 30s, timeout: 10m, pool: default, env: { MODE: slow, TZ: UTC } }',
+  'defaults: { retries: 2, retry_delay: 30s, timeout: 10m, queue_timeout: 5m, pool: default, env: { MODE: slow, TZ: UTC } }',
   'tasks:',
   '  extract:   { kind: shell, command: "./extract.sh", env: { MODE: fast } }',
   '  transform: { kind: node, module: ./transform.ts, needs: extract }',
-  '  report:    { kind: node, module: ./report.ts, export: main, needs: [transform, transform], retries: 0, timeout: 30s, pool: gpu }',
+  '  report:    { kind: node, module: ./report.ts, export: main, needs: [transform, transform], retries: 0, timeout: 30s, pool: gpu, queue_timeout: null, heartbeat_timeout: 2m }',
   '  cleanup:   { kind: shell, command: rm -rf tmp, needs: [report], timeout: null, retry_delay: 5 }',
 ].join('\n');
 
@@ -38,7 +38,15 @@ describe('parseDagSpec', () => {
       sensor: null,
       map: null,
     };
-    const shared = { retries: 2, retryDelayMs: 30_000, timeoutMs: 600_000, pool: 'default', ...semantics };
+    const shared = {
+      retries: 2,
+      retryDelayMs: 30_000,
+      timeoutMs: 600_000,
+      queueTimeoutMs: 300_000,
+      heartbeatTimeoutMs: null,
+      pool: 'default',
+      ...semantics,
+    };
     expect(model).toEqual({
       name: 'daily_sales',
       description: "Load and summarize yesterday's sales",
@@ -85,6 +93,8 @@ describe('parseDagSpec', () => {
           retries: 0,
           retryDelayMs: 30_000,
           timeoutMs: 30_000,
+          queueTimeoutMs: null,
+          heartbeatTimeoutMs: 120_000,
           pool: 'gpu',
           env: { MODE: 'slow', TZ: 'UTC' },
         },
@@ -122,6 +132,8 @@ describe('parseDagSpec', () => {
       branch: false,
       sensor: null,
       timeoutMs: null,
+      queueTimeoutMs: null,
+      heartbeatTimeoutMs: null,
       pool: 'default',
       env: {},
       map: null,

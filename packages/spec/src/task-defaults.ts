@@ -25,6 +25,8 @@ export function taskDefaults(): TaskDefaults {
     branch: false,
     sensor: null,
     timeoutMs: null,
+    queueTimeoutMs: null,
+    heartbeatTimeoutMs: null,
     pool: DEFAULT_POOL,
     env: {},
     map: null,

@@ -8,6 +8,8 @@ export interface TaskMeta {
   workerId: string | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /** When the queued attempt times out for want of a worker (epoch ms); null unless queued with a `queue_timeout`. */
+  queueDeadlineAt: number | null;
 }
 
 /** A compiled DAG version: its model, the engine's plan, and where its bundle lives. */
@@ -116,6 +118,7 @@ export class ActiveRuns {
         workerId: task.workerId,
         startedAt: task.startedAt?.getTime() ?? null,
         finishedAt: task.finishedAt?.getTime() ?? null,
+        queueDeadlineAt: task.queueDeadlineAt?.getTime() ?? null,
       });
     }
     const run: ActiveRun = {

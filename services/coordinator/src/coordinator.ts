@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import { type Bus, connectBus } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import { createDatabase, type Database, migrate } from '@tributary/db';
 import { ActiveRuns } from './active-runs.js';
+import { type LocalTerm, WriteRoute } from './api/write-route.js';
 import { type GrpcServer, startGrpcServer } from './grpc-server.js';
+import { LEADER_LEASE, Leadership, type Term } from './leadership.js';
 import type { CoordinatorOptions } from './options.js';
 import { RunLoop } from './run-loop.js';
 import {
@@ -12,6 +15,7 @@ import {
   startQueuedRuns,
   sweepDueRetries,
   sweepLostTasks,
+  sweepQueueDeadlines,
   sweepRunDeadlines,
   wakeRunsWaitingForTaskSlots,
 } from './sweeps.js';
@@ -29,8 +33,9 @@ export interface RunningCoordinator extends AsyncDisposable {
 const API_SHUTDOWN_GRACE_MS = 2_000;
 
 /**
- * Starts a coordinator: migrates Postgres, creates the NATS topology, then runs the run loop, the
- * worker-event consumer, the timer sweeps and the gRPC server until stopped.
+ * Starts a coordinator: migrates Postgres, creates the NATS topology, serves the gRPC API, and competes
+ * for the leader lease. While it leads it runs the run loop, the worker-event consumer and the sweeps;
+ * otherwise it serves reads and forwards writes to the leader. Alone, it leads.
  */
 export async function startCoordinator(
   options: CoordinatorOptions,
@@ -45,7 +50,6 @@ export async function startCoordinator(
       servers: options.natsUrl.split(','),
       prefix: options.prefix,
       name: 'tributary-coordinator',
-      taskAckWaitMs: options.taskAckWaitMs,
       onStatus: (status) => logger.info('nats connection', { status }),
     });
     await bus.ensureTopology();
@@ -63,9 +67,99 @@ async function run(
   db: Database,
   bus: Bus,
 ): Promise<RunningCoordinator> {
-  const runs = new ActiveRuns(db);
+  const { unsafe } = options;
+  if (unsafe.disableLostTaskSweep || unsafe.disableFencing)
+    logger.warn('UNSAFE: safeguards are off (test-only switches)', { ...unsafe });
   const hub = new WatchHub();
-  const loop = new RunLoop({ db, bus, runs, hub, logger });
+  // The leadership needs the server's address, and the server the route: both are set before any call.
+  let leadership: Leadership | undefined;
+  let server: GrpcServer | undefined;
+  const route = new WriteRoute(
+    () => leadership?.leaderAddress ?? null,
+    () => server?.address ?? '',
+    options.leaseTtlMs + 2_000,
+  );
+  try {
+    server = await startGrpcServer(
+      options.listen,
+      { db, bus, hub, route, heartbeatTimeoutMs: options.heartbeatTimeoutMs },
+      logger,
+    );
+  } catch (error) {
+    await bus.close();
+    await db.close();
+    throw error;
+  }
+  const serving = server;
+  const { address } = serving;
+  let term: LeaderTerm | undefined;
+  leadership = new Leadership({
+    sql: db.sql,
+    identity: `${hostname()}/${address}`,
+    address,
+    ttlMs: options.leaseTtlMs,
+    logger,
+    onElected: async (elected) => {
+      term = startTerm(elected, { options, logger, db, bus, hub });
+      route.lead(term);
+    },
+    onDeposed: async () => {
+      route.follow();
+      hub.interruptAll();
+      await term?.stop();
+      term = undefined;
+    },
+  });
+  // The first claim before announcing the start: alone, this coordinator leads from its first moment.
+  await leadership.claim();
+  const stopping = new AbortController();
+  const leading = leadership.run(stopping.signal);
+  logger.info('coordinator started', {
+    listen: address,
+    prefix: options.prefix,
+    leader: leadership.term !== null,
+  });
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await serving.stop(API_SHUTDOWN_GRACE_MS);
+      stopping.abort();
+      await leading;
+      // Ends the term (the run loop finishes its queued inputs) and hands the lease over at once.
+      await leadership!.release();
+      route.close();
+      await bus.close();
+      await db.close();
+      logger.info('coordinator stopped');
+    })();
+    return stopped;
+  };
+  return { address, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** The work of a leader, for one term: the run loop, the worker-event consumer and the sweeps. */
+interface LeaderTerm extends LocalTerm {
+  /** Stops consuming and sweeping and lets the run loop finish its queued inputs. */
+  stop(): Promise<void>;
+}
+
+function startTerm(
+  term: Term,
+  deps: { options: CoordinatorOptions; logger: Logger; db: Database; bus: Bus; hub: WatchHub },
+): LeaderTerm {
+  const { options, logger, db, bus, hub } = deps;
+  const { unsafe } = options;
+  // A cache of its own per term: what an earlier term left in memory may be stale by now.
+  const runs = new ActiveRuns(db);
+  const loop = new RunLoop({
+    db,
+    bus,
+    runs,
+    hub,
+    logger,
+    disableFencing: unsafe.disableFencing,
+    fence: { lease: LEADER_LEASE, ...term },
+  });
   loop.start();
   const stopping = new AbortController();
   const signal = stopping.signal;
@@ -79,36 +173,20 @@ async function run(
     }),
     sweepDueRetries(sweepDeps),
     sweepRunDeadlines(sweepDeps),
+    sweepQueueDeadlines(sweepDeps),
     startQueuedRuns(sweepDeps),
     wakeRunsWaitingForTaskSlots(sweepDeps),
-    sweepLostTasks(sweepDeps),
+    ...(unsafe.disableLostTaskSweep ? [] : [sweepLostTasks(sweepDeps)]),
     relayOutbox(sweepDeps),
     recordHeartbeats(sweepDeps),
   ];
-  let server: GrpcServer;
-  try {
-    server = await startGrpcServer(options.listen, { db, bus, runs, loop, hub }, logger);
-  } catch (error) {
-    stopping.abort();
-    await Promise.allSettled(background);
-    await loop.stop();
-    await bus.close();
-    await db.close();
-    throw error;
-  }
-  logger.info('coordinator started', { listen: server.address, prefix: options.prefix });
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= (async () => {
-      await server.stop(API_SHUTDOWN_GRACE_MS);
+  return {
+    loop,
+    runs,
+    async stop() {
       stopping.abort();
       await Promise.allSettled(background);
       await loop.stop();
-      await bus.close();
-      await db.close();
-      logger.info('coordinator stopped');
-    })();
-    return stopped;
+    },
   };
-  return { address: server.address, stop, [Symbol.asyncDispose]: stop };
 }

@@ -23,9 +23,18 @@ export function coordinatorOptionsFromEnv(
     prefix: env.TRIBUTARY_NATS_PREFIX,
     heartbeatTimeoutMs: int('TRIBUTARY_HEARTBEAT_TIMEOUT_MS'),
     timerIntervalMs: int('TRIBUTARY_TIMER_INTERVAL_MS'),
+    leaseTtlMs: int('TRIBUTARY_LEASE_TTL_MS'),
     outboxRelayIntervalMs: int('TRIBUTARY_OUTBOX_RELAY_INTERVAL_MS'),
-    taskAckWaitMs: int('TRIBUTARY_TASK_ACK_WAIT_MS'),
+    workerRetentionMs: int('TRIBUTARY_WORKER_RETENTION_MS'),
+    unsafe: {
+      disableLostTaskSweep: isSet(env.TRIBUTARY_UNSAFE_DISABLE_LOST_TASK_SWEEP),
+      disableFencing: isSet(env.TRIBUTARY_UNSAFE_DISABLE_FENCING),
+    },
   } as Partial<CoordinatorOptions>);
+}
+
+function isSet(value: string | undefined): boolean {
+  return value === '1' || value === 'true';
 }
 
 /**

@@ -31,7 +31,9 @@ export function createRun(batch: TickBatch, request: NewRunRequest, start: boole
   };
   batch.touchedRuns.add(run.id);
   version.model.tasks.forEach((task, position) => {
-    batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool });
+    // Absent from models stored before heartbeat_timeout existed: the coordinator's timeout then.
+    const heartbeatTimeoutMs = task.heartbeatTimeoutMs ?? null;
+    batch.newTasks.push({ runId: run.id, taskId: task.id, position, pool: task.pool, heartbeatTimeoutMs });
   });
   const started = start ? startEvent(batch, run) : undefined;
   if (!start) run.snapshot.state = 'queued';

@@ -19,6 +19,11 @@ describe('coordinator options', () => {
     [{ prefix: 'a.b' }, "coordinator option prefix must be letters, digits, '_' or '-', got 'a.b'"],
     [{ heartbeatTimeoutMs: 0 }, 'coordinator option heartbeatTimeoutMs must be a positive integer, got 0'],
     [{ maxBatch: 1.5 }, 'coordinator option maxBatch must be a positive integer, got 1.5'],
+    [{ workerRetentionMs: -1 }, 'coordinator option workerRetentionMs must be a positive integer, got -1'],
+    [
+      { heartbeatTimeoutMs: 20_000, workerRetentionMs: 10_000 },
+      'coordinator option workerRetentionMs must be at least heartbeatTimeoutMs (20000), got 10000',
+    ],
   ])('rejects %o naming the field', (input, message) => {
     const error = (() => {
       try {
@@ -54,6 +59,13 @@ describe('coordinator options', () => {
       listen: '0.0.0.0:9000',
       natsUrl: 'nats://env:4222',
     });
+  });
+
+  it('reads the worker retention from TRIBUTARY_WORKER_RETENTION_MS, ten minutes by default', () => {
+    expect(coordinatorOptionsFromEnv({}).workerRetentionMs).toBe(600_000);
+    expect(coordinatorOptionsFromEnv({ TRIBUTARY_WORKER_RETENTION_MS: '60000' }).workerRetentionMs).toBe(
+      60_000,
+    );
   });
 
   it('names a malformed number in the environment', () => {

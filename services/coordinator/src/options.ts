@@ -12,14 +12,38 @@ export interface CoordinatorOptions {
   prefix: string;
   /** A running task whose worker sent no heartbeat for this long is lost and retried. @default 15000 */
   heartbeatTimeoutMs: number;
+  /**
+   * How long the leader's lease holds without renewal: when the leader dies, another coordinator takes
+   * over within about this long. @default 5000
+   */
+  leaseTtlMs: number;
   /** How often due retries and lost tasks are looked for. @default 500 */
   timerIntervalMs: number;
   /** How often outbox rows left behind (crash, NATS down) are re-published. @default 2000 */
   outboxRelayIntervalMs: number;
   /** Most worker events applied in one transaction. @default 1000 */
   maxBatch: number;
-  /** How long a worker may hold a task message without progress before JetStream redelivers it. @default 30000 */
-  taskAckWaitMs: number;
+  /**
+   * How long a stopped or unresponsive worker stays in the worker registry (ListWorkers) after its last
+   * heartbeat. At least `heartbeatTimeoutMs`, so that no live worker is dropped. @default 600000
+   */
+  workerRetentionMs: number;
+  /**
+   * Safeguards turned off, for the fault-injection suite's negative controls only: they prove that the
+   * safeguards carry the weight. A coordinator with any of them set logs a warning at start.
+   */
+  unsafe: UnsafeSwitches;
+}
+
+/** Test-only switches; every one defaults to false. */
+export interface UnsafeSwitches {
+  /** Never look for lost tasks (`TRIBUTARY_UNSAFE_DISABLE_LOST_TASK_SWEEP`). */
+  disableLostTaskSweep: boolean;
+  /**
+   * Apply a worker's result for any attempt of an unfinished task, as a system without attempt fencing
+   * would (`TRIBUTARY_UNSAFE_DISABLE_FENCING`).
+   */
+  disableFencing: boolean;
 }
 
 export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
@@ -28,10 +52,12 @@ export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   natsUrl: 'nats://127.0.0.1:4222',
   prefix: 'trib',
   heartbeatTimeoutMs: 15_000,
+  leaseTtlMs: 5_000,
   timerIntervalMs: 500,
   outboxRelayIntervalMs: 2_000,
   maxBatch: 1_000,
-  taskAckWaitMs: 30_000,
+  workerRetentionMs: 600_000,
+  unsafe: { disableLostTaskSweep: false, disableFencing: false },
 };
 
 /** Fills defaults and validates; throws an InvalidArgument error naming the bad field. */
@@ -48,12 +74,19 @@ export function compileCoordinatorOptions(input: Partial<CoordinatorOptions>): C
   for (const field of [
     'heartbeatTimeoutMs',
     'timerIntervalMs',
+    'leaseTtlMs',
     'outboxRelayIntervalMs',
     'maxBatch',
-    'taskAckWaitMs',
+    'workerRetentionMs',
   ] as const) {
     const value = options[field];
     if (!Number.isInteger(value) || value <= 0) fail(field, `must be a positive integer, got ${value}`);
+  }
+  if (options.workerRetentionMs < options.heartbeatTimeoutMs) {
+    fail(
+      'workerRetentionMs',
+      `must be at least heartbeatTimeoutMs (${options.heartbeatTimeoutMs}), got ${options.workerRetentionMs}`,
+    );
   }
   return options;
 }

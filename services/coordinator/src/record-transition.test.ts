@@ -19,12 +19,12 @@ function shellTask(id: string, needs: string[] = []) {
   };
 }
 
-/** A run of `extract -> load` with a one-hour dagrun_timeout, started at T0. */
-function newRun(): ActiveRun {
+/** A run of `extract -> load` (or of `tasks`) with a one-hour dagrun_timeout, started at T0. */
+function newRun(tasks = [shellTask('extract'), shellTask('load', ['extract'])]): ActiveRun {
   const model = {
     name: 'etl',
     paramsSchema: { type: 'object' },
-    tasks: [shellTask('extract'), shellTask('load', ['extract'])],
+    tasks,
     specFile: 'dag.yaml',
     dagrunTimeoutMs: HOUR,
     maxActiveTasks: null,
@@ -127,5 +127,36 @@ describe('recordTransition for a clear', () => {
     expect(batch.reopenedRuns.size).toBe(0);
     expect([...batch.finishedRuns.values()]).toEqual([{ id: 'run-1', state: 'failed', finishedAt: T0 + 20 }]);
     expect(batch.notifications.filter((n) => n.type === 'finished')).toHaveLength(1);
+  });
+});
+
+describe('recordTransition for a queue_timeout', () => {
+  const gpuRun = () =>
+    newRun([
+      { ...shellTask('extract'), pool: 'gpu', queueTimeoutMs: 60_000 },
+      shellTask('load', ['extract']),
+    ]);
+
+  it('writes the queue deadline with the dispatched attempt and clears it once a worker started it', () => {
+    const run = gpuRun();
+    const batch = new TickBatch(T0);
+    apply(batch, run, { type: 'run_started', at: T0 });
+    expect(batch.tasks.get('run-1/extract')).toMatchObject({ state: 'queued', queueDeadlineAt: T0 + 60_000 });
+
+    const later = new TickBatch(T0 + 10);
+    apply(later, run, { type: 'task_started', taskId: 'extract', attempt: 1, at: T0 + 10 });
+    expect(later.tasks.get('run-1/extract')).toMatchObject({ state: 'running', queueDeadlineAt: null });
+  });
+
+  it('clears the deadline of a timed-out attempt and tells a worker that picks it up late to drop it', () => {
+    const run = gpuRun();
+    apply(new TickBatch(T0), run, { type: 'run_started', at: T0 });
+    const batch = new TickBatch(T0 + 60_000);
+    apply(batch, run, { type: 'queue_timed_out', taskId: 'extract', attempt: 1, at: T0 + 60_000 });
+    expect(batch.tasks.get('run-1/extract')).toMatchObject({ state: 'failed', queueDeadlineAt: null });
+    expect(batch.tasks.get('run-1/load')).toMatchObject({ state: 'upstream_failed' });
+    expect(batch.cancels).toEqual([
+      { runId: 'run-1', taskId: 'extract', attempt: 1, reason: 'the attempt waited past its queue_timeout' },
+    ]);
   });
 });

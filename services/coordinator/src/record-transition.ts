@@ -41,9 +41,12 @@ export function recordTransition(
   context: TransitionContext,
 ): void {
   batch.touchedRuns.add(run.id);
-  // Rows for a fanned-out task's new instances, before their changes are written (same transaction).
+  // Rows for a fanned-out task's new instances, before their changes are written (same transaction);
+  // the queue deadlines of attempts dispatched now, which their rows carry while they are queued.
+  const queueDeadlines = new Map<string, number>();
   for (const command of transition.commands) {
     if (command.type === 'expand_map') addMapInstances(batch, run, command.taskId, command.count);
+    if (command.type === 'schedule_queue_timeout') queueDeadlines.set(command.taskId, command.at);
   }
   for (const change of transition.changes) {
     const meta = metaOf(run, change.taskId);
@@ -55,6 +58,7 @@ export function recordTransition(
       meta.workerId = null;
       meta.startedAt = null;
       meta.finishedAt = null;
+      meta.queueDeadlineAt = queueDeadlines.get(change.taskId) ?? null;
     } else if (change.to === 'running') {
       meta.workerId = context.workerId ?? null;
       meta.startedAt = context.startedAt ?? batch.now;
@@ -85,6 +89,8 @@ export function recordTransition(
       sensorStartedAt: task.sensorStartedAt ?? null,
       attemptBase: task.attemptBase ?? 0,
       mapCount: task.mapCount ?? null,
+      // Only a queued attempt can time out in the queue: any other state clears the deadline.
+      queueDeadlineAt: task.state === 'queued' ? meta.queueDeadlineAt : null,
     });
     batch.notifications.push({
       runId: run.id,
@@ -114,7 +120,7 @@ export function recordTransition(
         runId: run.id,
         taskId: command.taskId,
         attempt: command.attempt,
-        reason: 'run cancelled',
+        reason: cancelReason(run, command.taskId, context),
       });
     } else if (command.type === 'finish_run') {
       batch.finishRun(run.id, command.state);
@@ -123,9 +129,19 @@ export function recordTransition(
       // the reopening from the task events of the cleared tasks (a finished run has no watchers left).
       batch.reopenRun({ id: run.id, deadlineAt: run.snapshot.deadlineAt ?? null });
     }
-    // expand_map was handled first. schedule_retry and schedule_run_timeout need nothing here: retry_at is in the task row and
+    // expand_map and schedule_queue_timeout were handled first (queue_deadline_at is in the task row).
+    // schedule_retry and schedule_run_timeout need nothing here: retry_at is in the task row and
     // deadline_at in the run row (written by reopen_run after a clear), and the timer sweeps read them.
   }
+}
+
+/** Why an attempt is called off, as its worker logs it. */
+function cancelReason(run: ActiveRun, taskId: string, context: TransitionContext): string {
+  if (context.attemptOutcome === 'lost') return 'the attempt was declared lost';
+  // A worker that takes the task message after its queue_timeout passed must not run it.
+  if (run.snapshot.tasks[taskId]?.error?.type === 'QueueTimeout')
+    return 'the attempt waited past its queue_timeout';
+  return 'run cancelled';
 }
 
 const isOut = (state: string): boolean => state === 'queued' || state === 'running';
@@ -133,9 +149,19 @@ const isOut = (state: string): boolean => state === 'queued' || state === 'runni
 /** Task instance rows for the instances of a mapped task (the ones it already has stay as they are). */
 function addMapInstances(batch: TickBatch, run: ActiveRun, taskId: string, count: number): void {
   const position = run.version.positions.get(taskId)!;
-  const { pool } = run.version.tasksById.get(taskId)!;
+  const task = run.version.tasksById.get(taskId)!;
+  const { pool } = task;
+  const heartbeatTimeoutMs = task.heartbeatTimeoutMs ?? null;
   for (let mapIndex = 0; mapIndex < count; mapIndex++) {
-    batch.newTasks.push({ runId: run.id, taskId: instanceId(taskId, mapIndex), position, pool, mapIndex });
+    const instanceTaskId = instanceId(taskId, mapIndex);
+    batch.newTasks.push({
+      runId: run.id,
+      taskId: instanceTaskId,
+      position,
+      pool,
+      mapIndex,
+      heartbeatTimeoutMs,
+    });
   }
 }
 
@@ -147,7 +173,7 @@ function isFailureState(state: string): boolean {
 function metaOf(run: ActiveRun, taskId: string): TaskMeta {
   let meta = run.meta.get(taskId);
   if (!meta) {
-    meta = { workerId: null, startedAt: null, finishedAt: null };
+    meta = { workerId: null, startedAt: null, finishedAt: null, queueDeadlineAt: null };
     run.meta.set(taskId, meta);
   }
   return meta;

@@ -8,6 +8,7 @@ import {
   deleteOutbox,
   findRunsByRequestIds,
   finishRuns,
+  holdsLease,
   insertOutbox,
   insertRuns,
   insertTaskInstances,
@@ -20,6 +21,7 @@ import { applyEvent, type ClearSelection, type EngineEvent, selectTasksToClear }
 import type { WorkerEvent } from '@tributary/proto';
 import type { ActiveRun, ActiveRuns } from './active-runs.js';
 import { DagTaskSlots } from './dag-task-slots.js';
+import type { Term } from './leadership.js';
 import { createRun, type NewRunRequest, RunSlots, requestConflict, startQueuedRun } from './new-runs.js';
 import { recordTransition, type TransitionContext } from './record-transition.js';
 import { type PendingDispatch, TickBatch } from './tick-batch.js';
@@ -66,6 +68,13 @@ export interface RunLoopDeps {
   runs: ActiveRuns;
   hub: WatchHub;
   logger: Logger;
+  /** Test-only (see `UnsafeSwitches.disableFencing`). @default false */
+  disableFencing?: boolean;
+  /**
+   * The leader term this loop writes for: every tick's transaction checks that the term still holds the
+   * lease, so a deposed leader (paused, cut off) can never write again. Absent only in tests.
+   */
+  fence?: { lease: string } & Term;
 }
 
 /**
@@ -401,6 +410,7 @@ export class RunLoop {
     if (!run) return false;
     const transition = applyEvent(run.version.plan, run.snapshot, event, {
       taskSlots: batch.taskSlots.forVersion(run.version),
+      unsafeDisableFencing: this.#deps.disableFencing === true,
     });
     if (!transition.applied) return false;
     recordTransition(batch, run, transition, context);
@@ -408,10 +418,13 @@ export class RunLoop {
   }
 
   async #persist(batch: TickBatch): Promise<number[]> {
+    const { fence } = this.#deps;
     return this.#deps.db.sql.begin(async (tx) => {
       // Issued together so postgres.js pipelines them on the transaction's connection; the server
-      // runs them in this order (runs before their tasks, tasks before their attempts).
-      const [, , , , , , , outboxIds] = await Promise.all([
+      // runs them in this order (the lease check first, runs before their tasks, tasks before their
+      // attempts). A failed lease check rolls everything back.
+      const [leading, , , , , , , , outboxIds] = await Promise.all([
+        fence ? holdsLease(tx, fence.lease, fence.session, fence.epoch) : true,
         insertRuns(tx, batch.newRuns),
         insertTaskInstances(tx, batch.newTasks),
         updateTaskInstances(tx, [...batch.tasks.values()]),
@@ -424,6 +437,12 @@ export class RunLoop {
           batch.dispatches.map((d) => d.outbox),
         ),
       ]);
+      if (!leading) {
+        throw new TributaryError(
+          Code.Unavailable,
+          `this coordinator no longer leads (epoch ${fence?.epoch})`,
+        );
+      }
       return outboxIds;
     });
   }

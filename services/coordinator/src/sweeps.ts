@@ -5,18 +5,21 @@ import {
   type AttemptKey,
   type Database,
   deleteOutbox,
+  dueQueueDeadlines,
   dueRetries,
   dueRunDeadlines,
   pendingOutbox,
   runsWaitingForTaskSlots,
-  staleRunningTasks,
+  staleHeldTasks,
   startableQueuedRuns,
+  supersededAttempts,
   touchHeartbeats,
 } from '@tributary/db';
 import { TaskMessageSchema } from '@tributary/proto';
 import type { CoordinatorOptions } from './options.js';
 import type { RunLoop } from './run-loop.js';
 import { every } from './sleep.js';
+import { createWorkerRegistry } from './worker-registry.js';
 
 export interface SweepDeps {
   db: Database;
@@ -71,6 +74,32 @@ export function sweepRunDeadlines({ db, loop, logger, options, signal }: SweepDe
 }
 
 /**
+ * Attempts still `queued` past their `queue_timeout` deadline (a column of the task row, so durable
+ * too) fail: no worker of their pool started them in time. The engine ignores the event for an attempt
+ * that started meanwhile.
+ */
+export function sweepQueueDeadlines({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+  return every(
+    options.timerIntervalMs,
+    signal,
+    async () => {
+      const now = Date.now();
+      const due = await dueQueueDeadlines(db.sql, now, SWEEP_LIMIT);
+      if (due.length === 0) return;
+      logger.warn('queued tasks timed out: no worker started them (queue_timeout)', { count: due.length });
+      await loop.applyTimerEvents(
+        due.map((key) => ({
+          runId: key.runId,
+          event: { type: 'queue_timed_out', taskId: key.taskId, attempt: key.attempt, at: now },
+          context: {},
+        })),
+      );
+    },
+    (error) => logger.warn('queue timeout sweep failed', { error: String(error) }),
+  );
+}
+
+/**
  * Queued runs (held back by their DAG's `max_active_runs`) start when slots free up. A sweep rather than
  * a reaction to finishing runs, so that it also survives a coordinator restart; the run loop checks the
  * limit again when it starts them.
@@ -120,7 +149,7 @@ export function sweepLostTasks({ db, loop, logger, options, signal }: SweepDeps)
     async () => {
       const now = Date.now();
       if (now - startedAt < graceMs) return;
-      const stale = await staleRunningTasks(db.sql, now - options.heartbeatTimeoutMs, SWEEP_LIMIT);
+      const stale = await staleHeldTasks(db.sql, now, options.heartbeatTimeoutMs, SWEEP_LIMIT);
       if (stale.length === 0) return;
       logger.warn('tasks lost: no heartbeat from their worker', { count: stale.length });
       await loop.applyTimerEvents(
@@ -135,7 +164,7 @@ export function sweepLostTasks({ db, loop, logger, options, signal }: SweepDeps)
             error: {
               type: 'TaskLost',
               retryable: true,
-              message: `worker ${task.workerId ?? '(unknown)'} sent no heartbeat for ${options.heartbeatTimeoutMs}ms`,
+              message: `worker ${task.workerId ?? '(unknown)'} sent no heartbeat for ${task.heartbeatTimeoutMs}ms`,
             },
           },
           context: { attemptOutcome: 'lost' },
@@ -178,11 +207,16 @@ export function relayOutbox({ db, bus, logger, options, signal }: SweepDeps): Pr
 
 /**
  * Heartbeats arrive on core NATS, one per worker per interval, listing its running attempts; they
- * are collected and written in one statement per interval.
+ * are collected and written in one statement per interval. A worker still running an attempt that was
+ * taken away from it (declared lost while it was paused or cut off, say) is told to abandon it: the
+ * engine fences its result anyway, and this stops the work. The cancel notice sent when the attempt was
+ * taken away may never have reached it.
  */
 export function recordHeartbeats({ db, bus, logger, options, signal }: SweepDeps): Promise<void> {
   let pending = new Map<string, AttemptKey>();
+  const workers = createWorkerRegistry({ sql: db.sql, logger, retentionMs: options.workerRetentionMs });
   const unsubscribe = bus.subscribeHeartbeats((heartbeat) => {
+    workers.collect(heartbeat);
     for (const ref of heartbeat.running) {
       pending.set(`${ref.runId}/${ref.taskId}/${ref.attempt}`, {
         runId: ref.runId,
@@ -196,10 +230,19 @@ export function recordHeartbeats({ db, bus, logger, options, signal }: SweepDeps
     Math.min(1_000, Math.floor(options.heartbeatTimeoutMs / 3)),
     signal,
     async () => {
+      await workers.flush(); // before the early return: idle workers heartbeat too
       if (pending.size === 0) return;
       const attempts = [...pending.values()];
       pending = new Map();
       await touchHeartbeats(db.sql, attempts, Date.now());
+      const superseded = await supersededAttempts(db.sql, attempts);
+      if (superseded.length === 0) return;
+      logger.warn('workers run attempts taken away from them; telling them to abandon them', {
+        count: superseded.length,
+      });
+      for (const key of superseded) {
+        bus.publishCancel({ ...key, reason: 'the attempt was taken away from this worker (declared lost)' });
+      }
     },
     (error) => logger.warn('recording heartbeats failed', { error: String(error) }),
   );

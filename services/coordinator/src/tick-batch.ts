@@ -20,7 +20,9 @@ export interface PendingDispatch {
 /** A change to report to watchers of a run once the tick committed. */
 export type RunNotification =
   | { runId: string; type: 'task'; event: MessageInitShape<typeof TaskEventSchema> }
-  | { runId: string; type: 'finished'; state: RunState };
+  | { runId: string; type: 'finished'; state: RunState }
+  /** This coordinator stopped leading: its watchers must watch again (through the new leader). */
+  | { runId: string; type: 'interrupted' };
 
 /**
  * Everything one tick of the run loop will write, publish and report. Writes are keyed so that

@@ -23,6 +23,12 @@ export class WatchHub {
     };
   }
 
+  /** Tells every watcher that this coordinator's notifications stop here (it is no longer the leader). */
+  interruptAll(): void {
+    for (const [runId, set] of this.#listeners)
+      for (const listener of set) listener({ runId, type: 'interrupted' });
+  }
+
   publish(notifications: readonly RunNotification[]): void {
     for (const notification of notifications) {
       const set = this.#listeners.get(notification.runId);

@@ -154,7 +154,7 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
 
 /**
  * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
- * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`,
+ * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_TASK_ACK_WAIT_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`,
  * `TRIBUTARY_SECRETS_FILE`, `TRIBUTARY_SERVER`) and flags;
  * flags win. Empty environment variables count as unset.
  * @throws TributaryError `InvalidArgument` naming the field, and the variable when the value came from one.
@@ -169,6 +169,7 @@ export function workerOptionsFromEnv(
   // Digit strings are accepted and checked by compileWorkerOptions, which names a bad value.
   if (env.TRIBUTARY_HEARTBEAT_INTERVAL_MS) fromEnv.heartbeatIntervalMs = env.TRIBUTARY_HEARTBEAT_INTERVAL_MS;
   if (env.TRIBUTARY_SHUTDOWN_GRACE_MS) fromEnv.shutdownGraceMs = env.TRIBUTARY_SHUTDOWN_GRACE_MS;
+  if (env.TRIBUTARY_TASK_ACK_WAIT_MS) fromEnv.taskAckWaitMs = env.TRIBUTARY_TASK_ACK_WAIT_MS;
   if (env.TRIBUTARY_OUTPUT_INLINE_LIMIT) fromEnv.outputInlineLimitBytes = env.TRIBUTARY_OUTPUT_INLINE_LIMIT;
   if (env.TRIBUTARY_OUTPUT_MAX_BYTES) fromEnv.outputMaxBytes = env.TRIBUTARY_OUTPUT_MAX_BYTES;
   if (env.TRIBUTARY_SECRETS_FILE) fromEnv.secretsFile = env.TRIBUTARY_SECRETS_FILE;
@@ -188,6 +189,7 @@ const ENV_VARIABLES: Partial<Record<keyof WorkerOptionsInput, string>> = {
   prefix: 'TRIBUTARY_NATS_PREFIX',
   heartbeatIntervalMs: 'TRIBUTARY_HEARTBEAT_INTERVAL_MS',
   shutdownGraceMs: 'TRIBUTARY_SHUTDOWN_GRACE_MS',
+  taskAckWaitMs: 'TRIBUTARY_TASK_ACK_WAIT_MS',
   outputInlineLimitBytes: 'TRIBUTARY_OUTPUT_INLINE_LIMIT',
   outputMaxBytes: 'TRIBUTARY_OUTPUT_MAX_BYTES',
   secretsFile: 'TRIBUTARY_SECRETS_FILE',

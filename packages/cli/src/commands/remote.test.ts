@@ -10,6 +10,7 @@ import {
   TaskState,
   TributaryService,
   timestamp,
+  WorkerState,
 } from '@tributary/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CliResult, runCliInProcess } from '../run-cli.test-util.js';
@@ -39,6 +40,7 @@ async function serve(overrides: Partial<Impl>): Promise<string> {
     watchRun: () => ({ [Symbol.asyncIterator]: unimplemented }),
     cancelRun: unimplemented,
     clearTasks: unimplemented,
+    listWorkers: unimplemented,
     ...overrides,
   };
   const server = new grpc.Server();
@@ -188,6 +190,32 @@ describe('client commands', () => {
     const dags = await cli(server, 'dags');
     expect(dags.out).toMatch(/^diamond +2 +4 +abcdef012345\b/m);
     expect(await cli(server, 'cancel', 'r1')).toEqual({ code: 0, out: 'r1: cancelled\n', err: '' });
+  });
+
+  it('workers passes --pool to the server and prints its workers as a table or JSON', async () => {
+    const pools: string[] = [];
+    const server = await serve({
+      listWorkers: (request) => {
+        pools.push(request.pool);
+        return {
+          workers: [
+            {
+              id: 'w1',
+              state: WorkerState.LIVE,
+              pools: ['gpu'],
+              concurrency: 4,
+              lastHeartbeatAt: timestamp(T0),
+            },
+          ],
+        };
+      },
+    });
+    const table = await runCliInProcess(['workers', '--pool', 'gpu', '--server', server]);
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/^w1 +live +- +gpu +0\/4 +- +- +\d+d ago$/m);
+    const json = await cli(server, 'workers', '--json');
+    expect(JSON.parse(json.out)).toMatchObject({ workers: [{ id: 'w1', state: 'live', pools: ['gpu'] }] });
+    expect(pools).toEqual(['gpu', '']);
   });
 
   it('clear sends the tasks and flags and prints what was cleared and the run state', async () => {

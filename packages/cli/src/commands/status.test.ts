@@ -45,6 +45,27 @@ describe('tributary status', () => {
     expect(formatRunStatus(run(), 0)).not.toContain('CONTEXT');
   });
 
+  it('shows why a queued task is not starting in place of its state, and in --json', () => {
+    const waiting = 'queued: no live worker in pool gpu (waited 42s)';
+    const stuck = create(RunSchema, {
+      id: 'run-2',
+      dag: 'gpu_dag',
+      state: RunState.RUNNING,
+      tasks: [
+        { taskId: 'train', state: TaskState.QUEUED, attempt: 1, pool: 'gpu', waiting },
+        { taskId: 'prep', state: TaskState.QUEUED, attempt: 1, pool: 'default' },
+      ],
+    });
+    const lines = formatRunStatus(stuck, 0).split('\n');
+    expect(lines.find((line) => line.startsWith('train'))).toMatch(
+      /^train\s+queued: no live worker in pool gpu \(waited 42s\)\s+1\s/,
+    );
+    expect(lines.find((line) => line.startsWith('prep'))).toMatch(/^prep\s+queued\s+1\s/);
+    const tasks = runToJson(stuck).tasks as JsonObject[];
+    expect(tasks[0]?.waiting).toBe(waiting);
+    expect(tasks[1]).not.toHaveProperty('waiting');
+  });
+
   it('puts the whole context in --json when the server sent one', () => {
     expect(runToJson(run({ rows: 42 })).context).toEqual({ rows: 42 });
     expect(runToJson(run())).not.toHaveProperty('context');

@@ -26,7 +26,8 @@ export function formatRunStatus(run: Run, now: number = Date.now()): string {
   if (run.parentRunId !== '') header.splice(2, 0, `parent   ${run.parentRunId}/${run.parentTaskId}`);
   const rows = run.tasks.map((task) => [
     task.taskId,
-    taskStateFromProto(task.state),
+    // A queued task that no live worker can start says so in place of its bare state.
+    task.waiting === '' ? taskStateFromProto(task.state) : task.waiting,
     String(task.attempt),
     task.workerId === '' ? '-' : task.workerId,
     formatSpan(millisFromTimestamp(task.startedAt), millisFromTimestamp(task.finishedAt), now),

@@ -45,6 +45,7 @@ export function taskToJson(task: TaskInstance): JsonObject {
     started_at: iso(millisFromTimestamp(task.startedAt)),
     finished_at: iso(millisFromTimestamp(task.finishedAt)),
   };
+  if (task.waiting !== '') json.waiting = task.waiting;
   if (task.output !== undefined) json.output = valueToJson(task.output);
   if (task.error !== undefined) {
     const { message, type, retryable } = failureFromProto(task.error);

@@ -36,6 +36,8 @@ export interface NewTaskInstance {
   pool: string;
   /** Set for an instance of a mapped task (which shares its task's position). @default null */
   mapIndex?: number | null;
+  /** The task's own heartbeat timeout in ms; null for the coordinator's. @default null */
+  heartbeatTimeoutMs?: number | null;
 }
 
 export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void> {
@@ -57,12 +59,13 @@ export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void>
 export async function insertTaskInstances(tx: Tx, rows: readonly NewTaskInstance[]): Promise<void> {
   if (rows.length === 0) return;
   await tx`
-    INSERT INTO task_instances (run_id, task_id, position, state, attempt, pool, map_index)
-    SELECT v.run_id, v.task_id, v.position, 'pending', 0, v.pool, v.map_index
+    INSERT INTO task_instances (run_id, task_id, position, state, attempt, pool, map_index, heartbeat_timeout_ms)
+    SELECT v.run_id, v.task_id, v.position, 'pending', 0, v.pool, v.map_index, v.heartbeat_timeout_ms
     FROM unnest(${tx.array(rows.map((r) => r.runId))}::uuid[], ${tx.array(rows.map((r) => r.taskId))}::text[],
                 ${tx.array(rows.map((r) => r.position))}::int[], ${tx.array(rows.map((r) => r.pool))}::text[],
-                ${tx.array(rows.map((r) => r.mapIndex ?? null) as number[])}::int[])
-      AS v(run_id, task_id, position, pool, map_index)
+                ${tx.array(rows.map((r) => r.mapIndex ?? null) as number[])}::int[],
+                ${tx.array(rows.map((r) => r.heartbeatTimeoutMs ?? null) as number[])}::int[])
+      AS v(run_id, task_id, position, pool, map_index, heartbeat_timeout_ms)
     -- A mapped task that fans out again after a clear reuses the instance rows it already has.
     ON CONFLICT (run_id, task_id) DO NOTHING`;
 }
@@ -87,6 +90,8 @@ export interface TaskInstanceWrite {
   attemptBase: number;
   /** How many instances a mapped task fanned out to; null before it did, and for other tasks. */
   mapCount: number | null;
+  /** When the queued attempt times out for want of a worker (`queue_timeout`); null unless queued with one. */
+  queueDeadlineAt: number | null;
 }
 
 export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWrite[]): Promise<void> {
@@ -96,13 +101,16 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
        state = v.state, attempt = v.attempt, retry_at = ${toTimestamp('v.retry_at')},
        output = v.output::jsonb, error = v.error::jsonb, worker_id = v.worker_id,
        started_at = ${toTimestamp('v.started_at')}, finished_at = ${toTimestamp('v.finished_at')},
-       heartbeat_at = COALESCE(${toTimestamp('v.heartbeat_at')}, t.heartbeat_at),
+       -- A dispatch starts afresh: only a worker that receives the new attempt may heartbeat it.
+       heartbeat_at = CASE WHEN v.state = 'queued' THEN NULL
+                           ELSE COALESCE(${toTimestamp('v.heartbeat_at')}, t.heartbeat_at) END,
        reschedules = v.reschedules, sensor_started_at = ${toTimestamp('v.sensor_started_at')},
-       attempt_base = v.attempt_base, map_count = v.map_count
+       attempt_base = v.attempt_base, map_count = v.map_count, queue_deadline_at = ${toTimestamp('v.queue_deadline_at')}
      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[],
-                 $9::float8[], $10::float8[], $11::float8[], $12::int[], $13::float8[], $14::int[], $15::int[])
+                 $9::float8[], $10::float8[], $11::float8[], $12::int[], $13::float8[], $14::int[], $15::int[],
+                 $16::float8[])
        AS v(run_id, task_id, state, attempt, retry_at, output, error, worker_id, started_at, finished_at, heartbeat_at,
-            reschedules, sensor_started_at, attempt_base, map_count)
+            reschedules, sensor_started_at, attempt_base, map_count, queue_deadline_at)
      WHERE t.run_id = v.run_id AND t.task_id = v.task_id`,
     [
       rows.map((r) => r.runId),
@@ -120,6 +128,7 @@ export async function updateTaskInstances(tx: Tx, rows: readonly TaskInstanceWri
       rows.map((r) => r.sensorStartedAt),
       rows.map((r) => r.attemptBase),
       rows.map((r) => r.mapCount),
+      rows.map((r) => r.queueDeadlineAt),
     ] as never[],
   );
 }

@@ -27,24 +27,80 @@ export async function dueRunDeadlines(sql: Sql, now: number, limit: number): Pro
   return rows.map((row) => row.id);
 }
 
-/** Running tasks whose last heartbeat is older than `cutoff` (epoch ms): their worker is presumed dead. */
-export async function staleRunningTasks(
+/** A running task whose worker went silent, and the heartbeat timeout it went past (ms). */
+export interface StaleTask extends AttemptKey {
+  workerId: string | null;
+  heartbeatTimeoutMs: number;
+}
+
+/**
+ * Tasks out (running, or queued and already received by a worker) whose last heartbeat is older at
+ * `now` (epoch ms) than their heartbeat timeout: their worker is presumed dead. A task's own
+ * `heartbeat_timeout_ms` counts; without one, `defaultTimeoutMs` (the coordinator's). The timeout
+ * differs per row, so this reads every heartbeated row (through the partial index
+ * `task_instances_heartbeats`): there are only as many as the workers hold at once.
+ */
+export async function staleHeldTasks(
   sql: Sql,
-  cutoff: number,
+  now: number,
+  defaultTimeoutMs: number,
   limit: number,
-): Promise<(AttemptKey & { workerId: string | null })[]> {
-  return sql<(AttemptKey & { workerId: string | null })[]>`
-    SELECT run_id AS "runId", task_id AS "taskId", attempt, worker_id AS "workerId" FROM task_instances
-    WHERE state = 'running' AND heartbeat_at < to_timestamp(${cutoff} / 1000.0)
+): Promise<StaleTask[]> {
+  return sql<StaleTask[]>`
+    SELECT run_id AS "runId", task_id AS "taskId", attempt, worker_id AS "workerId",
+           coalesce(heartbeat_timeout_ms, ${defaultTimeoutMs}::int) AS "heartbeatTimeoutMs"
+    FROM task_instances
+    WHERE state IN ('queued', 'running') AND heartbeat_at IS NOT NULL
+      AND heartbeat_at < to_timestamp(${now} / 1000.0)
+                         - make_interval(secs => coalesce(heartbeat_timeout_ms, ${defaultTimeoutMs}::int) / 1000.0)
     ORDER BY heartbeat_at LIMIT ${limit}`;
 }
 
-/** Records a heartbeat for running attempts; attempts that are no longer current are left alone. */
+/**
+ * Dispatched attempts still `queued` whose `queue_timeout` deadline has passed at `now`: no worker of
+ * their pool started them in time.
+ */
+export async function dueQueueDeadlines(sql: Sql, now: number, limit: number): Promise<AttemptKey[]> {
+  return sql<AttemptKey[]>`
+    SELECT run_id AS "runId", task_id AS "taskId", attempt FROM task_instances
+    WHERE state = 'queued' AND queue_deadline_at IS NOT NULL AND queue_deadline_at <= to_timestamp(${now} / 1000.0)
+    ORDER BY queue_deadline_at LIMIT ${limit}`;
+}
+
+/**
+ * Of the attempts workers say they run, those that were taken away from them: the task has moved on to
+ * a later attempt, or this attempt ended (lost, timed out, the run cancelled) while the worker went on.
+ * Their workers are told to abandon them. An attempt still `queued` is not taken away: its `started`
+ * event may simply not have been applied yet.
+ */
+export async function supersededAttempts(sql: Sql, attempts: readonly AttemptKey[]): Promise<AttemptKey[]> {
+  if (attempts.length === 0) return [];
+  return sql<AttemptKey[]>`
+    SELECT v.run_id AS "runId", v.task_id AS "taskId", v.attempt
+    FROM unnest(${sql.array(attempts.map((a) => a.runId))}::uuid[], ${sql.array(attempts.map((a) => a.taskId))}::text[],
+                ${sql.array(attempts.map((a) => a.attempt))}::int[]) AS v(run_id, task_id, attempt)
+    JOIN task_instances t ON t.run_id = v.run_id AND t.task_id = v.task_id
+    WHERE t.attempt > v.attempt OR (t.attempt = v.attempt AND t.state NOT IN ('queued', 'running'))`;
+}
+
+/**
+ * Records a heartbeat for the attempts workers hold, running or received and not yet started (a queued
+ * task whose `started` event is still on its way): a worker that dies holding either loses it, and the
+ * lost-task sweep finds both. Attempts that are no longer current are left alone. Rows
+ * the run loop holds locked are skipped rather than waited for: the two would otherwise lock rows in
+ * different orders and deadlock, and a heartbeat missed now is written at the next interval.
+ */
 export async function touchHeartbeats(sql: Sql, attempts: readonly AttemptKey[], now: number): Promise<void> {
   if (attempts.length === 0) return;
   await sql`
     UPDATE task_instances t SET heartbeat_at = to_timestamp(${now} / 1000.0)
-    FROM unnest(${sql.array(attempts.map((a) => a.runId))}::uuid[], ${sql.array(attempts.map((a) => a.taskId))}::text[],
-                ${sql.array(attempts.map((a) => a.attempt))}::int[]) AS v(run_id, task_id, attempt)
-    WHERE t.run_id = v.run_id AND t.task_id = v.task_id AND t.attempt = v.attempt AND t.state = 'running'`;
+    FROM (
+      SELECT ti.run_id, ti.task_id FROM task_instances ti
+      JOIN unnest(${sql.array(attempts.map((a) => a.runId))}::uuid[], ${sql.array(attempts.map((a) => a.taskId))}::text[],
+                  ${sql.array(attempts.map((a) => a.attempt))}::int[]) AS v(run_id, task_id, attempt)
+        ON ti.run_id = v.run_id AND ti.task_id = v.task_id AND ti.attempt = v.attempt
+      WHERE ti.state IN ('queued', 'running')
+      FOR UPDATE OF ti SKIP LOCKED
+    ) AS current
+    WHERE t.run_id = current.run_id AND t.task_id = current.task_id`;
 }

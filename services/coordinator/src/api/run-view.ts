@@ -8,6 +8,7 @@ import {
   getAttemptRows,
   getRunRow,
   getTaskInstanceRows,
+  listWorkerRows,
   type RunRow,
 } from '@tributary/db';
 import {
@@ -22,18 +23,27 @@ import {
   timestamp,
 } from '@tributary/proto';
 import type { ActiveRun } from '../active-runs.js';
+import { livePools, noLiveWorkerText } from './waiting.js';
 
 type TaskInit = MessageInitShape<typeof TaskInstanceSchema>;
+
+/** How the run view judges whether a queued task's pool has a live worker. */
+export interface WaitingOptions {
+  /** The coordinator's `heartbeatTimeoutMs`: a worker silent for longer is not live. */
+  heartbeatTimeoutMs: number;
+}
 
 /**
  * A run with every task and attempt, read from Postgres (the truth), and its run context (at most
  * `RUN_CONTEXT_READ_LIMIT` keys) from NATS KV when `contexts` is given; null when there is no such run.
  * A context that cannot be read (NATS unavailable) leaves `context` unset rather than failing the view.
+ * With `waiting`, each queued task whose pool has no live worker says so in its `waiting` field.
  */
 export async function readRunView(
   db: Database,
   runId: string,
   contexts?: Pick<RunContextBucket, 'read'>,
+  waiting?: WaitingOptions,
 ): Promise<Run | null> {
   const row = await getRunRow(db, runId);
   if (!row) return null;
@@ -53,6 +63,17 @@ export async function readRunView(
   }
   const counts: Record<string, number> = {};
   for (const task of tasks) counts[task.state] = (counts[task.state] ?? 0) + 1;
+  const now = Date.now();
+  // The workers table is read only when a task waits in a queue.
+  const live =
+    waiting !== undefined && (counts.queued ?? 0) > 0
+      ? livePools(await listWorkerRows(db), now, waiting.heartbeatTimeoutMs)
+      : undefined;
+  const waitingText = (task: (typeof tasks)[number]): string => {
+    if (live === undefined || task.state !== 'queued' || live.has(task.pool)) return '';
+    const queuedAt = attemptsByTask.get(task.taskId)?.find((a) => a.attempt === task.attempt)?.queuedAt;
+    return noLiveWorkerText(task.pool, queuedAt === undefined ? 0 : now - queuedAt.getTime());
+  };
   return create(RunSchema, {
     ...runHeader(row),
     taskCounts: counts,
@@ -70,6 +91,7 @@ export async function readRunView(
         ...(task.output !== null ? { output: jsonToValue(task.output as JsonValue) } : {}),
         ...(task.error ? { error: failureToProto(task.error) } : {}),
         attempts: (attemptsByTask.get(task.taskId) ?? []).map(attemptView),
+        waiting: waitingText(task),
       }),
     ),
   });

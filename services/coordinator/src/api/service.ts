@@ -3,7 +3,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import type { Bus } from '@tributary/bus';
 import { Code, isTerminalRunState, type Problem, TributaryError } from '@tributary/core';
-import { type Database, getRunRow, listDagSummaries, listRunRows } from '@tributary/db';
+import { type Database, getRunRow, listDagSummaries, listRunRows, listWorkerRows } from '@tributary/db';
 import {
   type DagVersion,
   DagVersionSchema,
@@ -14,30 +14,35 @@ import {
   type WatchRunResponseSchema,
 } from '@tributary/proto';
 import { validateParams } from '@tributary/spec';
-import type { ActiveRuns } from '../active-runs.js';
-import type { RunLoop } from '../run-loop.js';
 import type { RunNotification } from '../tick-batch.js';
 import type { WatchHub } from '../watch-hub.js';
 import { AsyncQueue } from './async-queue.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { registerBundle } from './register-dag.js';
-import { listRunViews, newRunView, readRunView } from './run-view.js';
+import { listRunViews, newRunView, readRunView, type WaitingOptions } from './run-view.js';
+import { workerViews } from './worker-view.js';
+import type { WriteRoute } from './write-route.js';
 
 export interface ServiceDeps {
   db: Database;
   bus: Bus;
-  runs: ActiveRuns;
-  loop: RunLoop;
+  /** Where state changes go: the run loop when this coordinator leads, else the leader. */
+  route: WriteRoute;
   hub: WatchHub;
+  /** The coordinator's `heartbeatTimeoutMs`: a worker silent for longer is listed as unresponsive. */
+  heartbeatTimeoutMs: number;
 }
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The gRPC API. Reads come from Postgres; every state change goes through the run loop. */
+/**
+ * The gRPC API. Reads come from Postgres on any coordinator; every state change goes through the run
+ * loop of the leader, so a follower forwards those calls to it.
+ */
 export function createTributaryService(deps: ServiceDeps): ServiceImplementation<typeof TributaryService> {
-  const { db, runs, loop, hub } = deps;
+  const { db, hub, route } = deps;
   return {
     async registerDag(request) {
       if (!request.bundle) throw invalid('bundle', 'is required');
@@ -58,6 +63,9 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
 
     async triggerRun(request) {
       if (request.dag === '') throw invalid('dag', 'is required');
+      const target = await route.target();
+      if ('remote' in target) return target.remote.unary('triggerRun', request);
+      const { runs, loop } = target.local;
       const version = await runs.version(request.dag, request.version);
       if (!version) {
         throw new TributaryError(
@@ -89,7 +97,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
     },
 
     async getRun(request) {
-      return { run: await mustReadRun(db, deps.bus.context, request.runId) };
+      return { run: await mustReadRun(db, deps.bus.context, request.runId, deps) };
     },
 
     async listRuns(request) {
@@ -111,11 +119,23 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
 
     async *watchRun(request, _call, signal) {
       checkRunId(request.runId);
+      // Changes are announced by the run loop that makes them: a follower relays the leader's stream.
+      const target = await route.target();
+      if ('remote' in target) {
+        const call = target.remote.stream('watchRun', request);
+        signal.addEventListener('abort', () => call.cancel(), { once: true });
+        try {
+          for await (const message of call) yield message as WatchEvent;
+        } catch (error) {
+          throw target.remote.toError(error);
+        }
+        return;
+      }
       // Subscribe before reading the snapshot, so that no change falls between the two.
       const queue = new AsyncQueue<RunNotification>(signal);
       const unsubscribe = hub.subscribe(request.runId, (notification) => queue.push(notification));
       try {
-        const snapshot = await mustReadRun(db, deps.bus.context, request.runId);
+        const snapshot = await mustReadRun(db, deps.bus.context, request.runId, deps);
         yield { event: { case: 'snapshot', value: snapshot } } satisfies WatchEvent;
         if (isTerminalRunState(runStateFromProto(snapshot.state!))) {
           yield { event: { case: 'finished', value: snapshot } };
@@ -124,6 +144,11 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
         for await (const notification of queue) {
           if (notification.type === 'task') {
             yield { event: { case: 'task', value: notification.event } };
+          } else if (notification.type === 'interrupted') {
+            throw new TributaryError(
+              Code.Unavailable,
+              `the coordinator watching run ${request.runId} no longer leads; watch it again`,
+            );
           } else {
             const finished = await mustReadRun(db, deps.bus.context, request.runId);
             // A clear may have made the run run again since it finished: then the stream goes on with
@@ -140,6 +165,9 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
 
     async cancelRun(request) {
       checkRunId(request.runId);
+      const target = await route.target();
+      if ('remote' in target) return target.remote.unary('cancelRun', request);
+      const { runs, loop } = target.local;
       const existing = await runs.load(request.runId);
       if (!existing) throw new TributaryError(Code.NotFound, `run ${request.runId} not found`);
       await loop.cancel(request.runId, request.reason || 'cancelled through the API');
@@ -149,6 +177,9 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
     async clearTasks(request) {
       checkRunId(request.runId);
       if (request.taskIds.length === 0) throw invalid('task_ids', 'must name at least one task to clear');
+      const target = await route.target();
+      if ('remote' in target) return target.remote.unary('clearTasks', request);
+      const { loop } = target.local;
       // The run loop loads the run, finished or not, and answers NOT_FOUND, INVALID_ARGUMENT (unknown
       // task) or FAILED_PRECONDITION (a task still queued, running or waiting for a retry).
       const cleared = await loop.clear(request.runId, {
@@ -157,6 +188,11 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
         failedOnly: request.failedOnly,
       });
       return { run: await mustReadRun(db, deps.bus.context, request.runId), clearedTaskIds: cleared };
+    },
+
+    async listWorkers(request) {
+      const rows = await listWorkerRows(db, request.pool === '' ? {} : { pool: request.pool });
+      return { workers: workerViews(rows, Date.now(), deps.heartbeatTimeoutMs) };
     },
   };
 }
@@ -186,9 +222,9 @@ function checkRunId(runId: string): void {
   if (!UUID.test(runId)) throw invalid('run_id', `'${runId}' is not a run id (a UUID)`);
 }
 
-async function mustReadRun(db: Database, contexts: Bus['context'], runId: string) {
+async function mustReadRun(db: Database, contexts: Bus['context'], runId: string, waiting?: WaitingOptions) {
   checkRunId(runId);
-  const run = await readRunView(db, runId, contexts);
+  const run = await readRunView(db, runId, contexts, waiting);
   if (!run) throw new TributaryError(Code.NotFound, `run ${runId} not found`);
   return run;
 }

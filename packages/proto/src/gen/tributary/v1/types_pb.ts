@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/types.proto.
  */
 export const file_tributary_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chh0cmlidXRhcnkvdjEvdHlwZXMucHJvdG8SDHRyaWJ1dGFyeS52MSKaAQoHRmFpbHVyZRIPCgdtZXNzYWdlGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEigKB2RldGFpbHMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg0KBXN0YWNrGAUgASgJEiQKBWNhdXNlGAYgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUiZgoHUHJvYmxlbRIPCgdtZXNzYWdlGAEgASgJEgwKBGZpbGUYAiABKAkSDAoEbGluZRgDIAEoDRIOCgZjb2x1bW4YBCABKA0SDwoHdGFza19pZBgFIAEoCRINCgVmaWVsZBgGIAEoCSJfCgxFcnJvckRldGFpbHMSJwoIcHJvYmxlbXMYASADKAsyFS50cmlidXRhcnkudjEuUHJvYmxlbRImCgdmYWlsdXJlGAIgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUinwIKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgNEikKBXN0YXRlGAIgASgOMhoudHJpYnV0YXJ5LnYxLkF0dGVtcHRTdGF0ZRIRCgl3b3JrZXJfaWQYAyABKAkSLQoJcXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoFZXJyb3IYByABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIQCghsb2dfdGFpbBgIIAMoCSL/AgoMVGFza0luc3RhbmNlEg8KB3Rhc2tfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy50cmlidXRhcnkudjEuVGFza1N0YXRlEg8KB2F0dGVtcHQYAyABKA0SDAoEcG9vbBgEIAEoCRIRCgl3b3JrZXJfaWQYBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgIIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgJIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEicKCGF0dGVtcHRzGAogAygLMhUudHJpYnV0YXJ5LnYxLkF0dGVtcHQSLAoIcmV0cnlfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIucDCgNSdW4SCgoCaWQYASABKAkSCwoDZGFnGAIgASgJEhMKC2RhZ192ZXJzaW9uGAMgASgNEiUKBXN0YXRlGAQgASgOMhYudHJpYnV0YXJ5LnYxLlJ1blN0YXRlEicKBnBhcmFtcxgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKcmVxdWVzdF9pZBgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFdGFza3MYCSADKAsyGi50cmlidXRhcnkudjEuVGFza0luc3RhbmNlEjYKC3Rhc2tfY291bnRzGAogAygLMiEudHJpYnV0YXJ5LnYxLlJ1bi5UYXNrQ291bnRzRW50cnkSKAoHY29udGV4dBgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoNcGFyZW50X3J1bl9pZBgMIAEoCRIWCg5wYXJlbnRfdGFza19pZBgNIAEoCRoxCg9UYXNrQ291bnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgNOgI4ASKYAQoKRGFnVmVyc2lvbhILCgNkYWcYASABKAkSDwoHdmVyc2lvbhgCIAEoDRITCgtidW5kbGVfaGFzaBgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXNjcmlwdGlvbhgFIAEoCRISCgp0YXNrX2NvdW50GAYgASgNIlsKCkRhZ1N1bW1hcnkSDAoEbmFtZRgBIAEoCRIoCgZsYXRlc3QYAiABKAsyGC50cmlidXRhcnkudjEuRGFnVmVyc2lvbhIVCg12ZXJzaW9uX2NvdW50GAMgASgNIjEKBkJ1bmRsZRInCgVmaWxlcxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5CdW5kbGVGaWxlIjkKCkJ1bmRsZUZpbGUSDAoEcGF0aBgBIAEoCRIPCgdjb250ZW50GAIgASgMEgwKBG1vZGUYAyABKA0qsAIKCVRhc2tTdGF0ZRIaChZUQVNLX1NUQVRFX1VOU1BFQ0lGSUVEEAASFgoSVEFTS19TVEFURV9QRU5ESU5HEAESFQoRVEFTS19TVEFURV9RVUVVRUQQAhIWChJUQVNLX1NUQVRFX1JVTk5JTkcQAxIbChdUQVNLX1NUQVRFX1VQX0ZPUl9SRVRSWRAEEhgKFFRBU0tfU1RBVEVfU1VDQ0VFREVEEAUSFQoRVEFTS19TVEFURV9GQUlMRUQQBhIeChpUQVNLX1NUQVRFX1VQU1RSRUFNX0ZBSUxFRBAHEhYKElRBU0tfU1RBVEVfU0tJUFBFRBAIEhgKFFRBU0tfU1RBVEVfQ0FOQ0VMTEVEEAkSIAocVEFTS19TVEFURV9VUF9GT1JfUkVTQ0hFRFVMRRAKKpoBCghSdW5TdGF0ZRIZChVSVU5fU1RBVEVfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVEVfUlVOTklORxABEhcKE1JVTl9TVEFURV9TVUNDRUVERUQQAhIUChBSVU5fU1RBVEVfRkFJTEVEEAMSFwoTUlVOX1NUQVRFX0NBTkNFTExFRBAEEhQKEFJVTl9TVEFURV9RVUVVRUQQBSqlAgoMQXR0ZW1wdFN0YXRlEh0KGUFUVEVNUFRfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRBVFRFTVBUX1NUQVRFX1FVRVVFRBABEhkKFUFUVEVNUFRfU1RBVEVfUlVOTklORxACEhsKF0FUVEVNUFRfU1RBVEVfU1VDQ0VFREVEEAMSGAoUQVRURU1QVF9TVEFURV9GQUlMRUQQBBIbChdBVFRFTVBUX1NUQVRFX1RJTUVEX09VVBAFEhYKEkFUVEVNUFRfU1RBVEVfTE9TVBAGEhsKF0FUVEVNUFRfU1RBVEVfQ0FOQ0VMTEVEEAcSGQoVQVRURU1QVF9TVEFURV9TS0lQUEVEEAgSHQoZQVRURU1QVF9TVEFURV9SRVNDSEVEVUxFRBAJYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Chh0cmlidXRhcnkvdjEvdHlwZXMucHJvdG8SDHRyaWJ1dGFyeS52MSKaAQoHRmFpbHVyZRIPCgdtZXNzYWdlGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEigKB2RldGFpbHMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg0KBXN0YWNrGAUgASgJEiQKBWNhdXNlGAYgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUiZgoHUHJvYmxlbRIPCgdtZXNzYWdlGAEgASgJEgwKBGZpbGUYAiABKAkSDAoEbGluZRgDIAEoDRIOCgZjb2x1bW4YBCABKA0SDwoHdGFza19pZBgFIAEoCRINCgVmaWVsZBgGIAEoCSJfCgxFcnJvckRldGFpbHMSJwoIcHJvYmxlbXMYASADKAsyFS50cmlidXRhcnkudjEuUHJvYmxlbRImCgdmYWlsdXJlGAIgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUinwIKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgNEikKBXN0YXRlGAIgASgOMhoudHJpYnV0YXJ5LnYxLkF0dGVtcHRTdGF0ZRIRCgl3b3JrZXJfaWQYAyABKAkSLQoJcXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoFZXJyb3IYByABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIQCghsb2dfdGFpbBgIIAMoCSKQAwoMVGFza0luc3RhbmNlEg8KB3Rhc2tfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy50cmlidXRhcnkudjEuVGFza1N0YXRlEg8KB2F0dGVtcHQYAyABKA0SDAoEcG9vbBgEIAEoCRIRCgl3b3JrZXJfaWQYBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgIIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgJIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEicKCGF0dGVtcHRzGAogAygLMhUudHJpYnV0YXJ5LnYxLkF0dGVtcHQSLAoIcmV0cnlfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3dhaXRpbmcYDCABKAki5wMKA1J1bhIKCgJpZBgBIAEoCRILCgNkYWcYAiABKAkSEwoLZGFnX3ZlcnNpb24YAyABKA0SJQoFc3RhdGUYBCABKA4yFi50cmlidXRhcnkudjEuUnVuU3RhdGUSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgV0YXNrcxgJIAMoCzIaLnRyaWJ1dGFyeS52MS5UYXNrSW5zdGFuY2USNgoLdGFza19jb3VudHMYCiADKAsyIS50cmlidXRhcnkudjEuUnVuLlRhc2tDb3VudHNFbnRyeRIoCgdjb250ZXh0GAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCg1wYXJlbnRfcnVuX2lkGAwgASgJEhYKDnBhcmVudF90YXNrX2lkGA0gASgJGjEKD1Rhc2tDb3VudHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIpgBCgpEYWdWZXJzaW9uEgsKA2RhZxgBIAEoCRIPCgd2ZXJzaW9uGAIgASgNEhMKC2J1bmRsZV9oYXNoGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhIKCnRhc2tfY291bnQYBiABKA0iWwoKRGFnU3VtbWFyeRIMCgRuYW1lGAEgASgJEigKBmxhdGVzdBgCIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEhUKDXZlcnNpb25fY291bnQYAyABKA0iQQoNV29ya2VyQXR0ZW1wdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNIpYCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEaG9zdBgCIAEoCRINCgVwb29scxgDIAMoCRITCgtjb25jdXJyZW5jeRgEIAEoDRIPCgd2ZXJzaW9uGAUgASgJEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgVzdGF0ZRgIIAEoDjIZLnRyaWJ1dGFyeS52MS5Xb3JrZXJTdGF0ZRIsCgdydW5uaW5nGAkgAygLMhsudHJpYnV0YXJ5LnYxLldvcmtlckF0dGVtcHQiMQoGQnVuZGxlEicKBWZpbGVzGAEgAygLMhgudHJpYnV0YXJ5LnYxLkJ1bmRsZUZpbGUiOQoKQnVuZGxlRmlsZRIMCgRwYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAwSDAoEbW9kZRgDIAEoDSqwAgoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRFX1BFTkRJTkcQARIVChFUQVNLX1NUQVRFX1FVRVVFRBACEhYKElRBU0tfU1RBVEVfUlVOTklORxADEhsKF1RBU0tfU1RBVEVfVVBfRk9SX1JFVFJZEAQSGAoUVEFTS19TVEFURV9TVUNDRUVERUQQBRIVChFUQVNLX1NUQVRFX0ZBSUxFRBAGEh4KGlRBU0tfU1RBVEVfVVBTVFJFQU1fRkFJTEVEEAcSFgoSVEFTS19TVEFURV9TS0lQUEVEEAgSGAoUVEFTS19TVEFURV9DQU5DRUxMRUQQCRIgChxUQVNLX1NUQVRFX1VQX0ZPUl9SRVNDSEVEVUxFEAoqmgEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFURV9SVU5OSU5HEAESFwoTUlVOX1NUQVRFX1NVQ0NFRURFRBACEhQKEFJVTl9TVEFURV9GQUlMRUQQAxIXChNSVU5fU1RBVEVfQ0FOQ0VMTEVEEAQSFAoQUlVOX1NUQVRFX1FVRVVFRBAFKqUCCgxBdHRlbXB0U3RhdGUSHQoZQVRURU1QVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFUVEVNUFRfU1RBVEVfUVVFVUVEEAESGQoVQVRURU1QVF9TVEFURV9SVU5OSU5HEAISGwoXQVRURU1QVF9TVEFURV9TVUNDRUVERUQQAxIYChRBVFRFTVBUX1NUQVRFX0ZBSUxFRBAEEhsKF0FUVEVNUFRfU1RBVEVfVElNRURfT1VUEAUSFgoSQVRURU1QVF9TVEFURV9MT1NUEAYSGwoXQVRURU1QVF9TVEFURV9DQU5DRUxMRUQQBxIZChVBVFRFTVBUX1NUQVRFX1NLSVBQRUQQCBIdChlBVFRFTVBUX1NUQVRFX1JFU0NIRURVTEVEEAkqewoLV29ya2VyU3RhdGUSHAoYV09SS0VSX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRV09SS0VSX1NUQVRFX0xJVkUQARIYChRXT1JLRVJfU1RBVEVfU1RPUFBFRBACEh0KGVdPUktFUl9TVEFURV9VTlJFU1BPTlNJVkUQA2IGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * An error as data (message, type, retryable, details, stack, cause). The same message is used in
@@ -241,6 +241,14 @@ export type TaskInstance = Message<"tributary.v1.TaskInstance"> & {
    * @generated from field: google.protobuf.Timestamp retry_at = 11;
    */
   retryAt?: Timestamp | undefined;
+
+  /**
+   * Why a queued task is not starting, for people: "queued: no live worker in pool gpu (waited 42s)"
+   * when no live worker serves its pool; empty otherwise (and in WatchRun task events).
+   *
+   * @generated from field: string waiting = 12;
+   */
+  waiting: string;
 };
 
 /**
@@ -407,6 +415,101 @@ export const DagSummarySchema: GenMessage<DagSummary> = /*@__PURE__*/
   messageDesc(file_tributary_v1_types, 7);
 
 /**
+ * One attempt a worker runs.
+ *
+ * @generated from message tributary.v1.WorkerAttempt
+ */
+export type WorkerAttempt = Message<"tributary.v1.WorkerAttempt"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+};
+
+/**
+ * Describes the message tributary.v1.WorkerAttempt.
+ * Use `create(WorkerAttemptSchema)` to create a new message.
+ */
+export const WorkerAttemptSchema: GenMessage<WorkerAttempt> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_types, 8);
+
+/**
+ * A worker as its latest heartbeat described it. Stopped and unresponsive workers are listed until the
+ * coordinator's worker retention has passed since their last heartbeat.
+ *
+ * @generated from message tributary.v1.Worker
+ */
+export type Worker = Message<"tributary.v1.Worker"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string host = 2;
+   */
+  host: string;
+
+  /**
+   * @generated from field: repeated string pools = 3;
+   */
+  pools: string[];
+
+  /**
+   * Attempts it runs at once, at most.
+   *
+   * @generated from field: uint32 concurrency = 4;
+   */
+  concurrency: number;
+
+  /**
+   * @generated from field: string version = 5;
+   */
+  version: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 6;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * When the coordinator received its latest heartbeat.
+   *
+   * @generated from field: google.protobuf.Timestamp last_heartbeat_at = 7;
+   */
+  lastHeartbeatAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: tributary.v1.WorkerState state = 8;
+   */
+  state: WorkerState;
+
+  /**
+   * The attempts it was running at its latest heartbeat.
+   *
+   * @generated from field: repeated tributary.v1.WorkerAttempt running = 9;
+   */
+  running: WorkerAttempt[];
+};
+
+/**
+ * Describes the message tributary.v1.Worker.
+ * Use `create(WorkerSchema)` to create a new message.
+ */
+export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_types, 9);
+
+/**
  * A DAG folder as one content-addressed unit: files sorted by path, hash = sha256 of this message's
  * binary encoding.
  *
@@ -424,7 +527,7 @@ export type Bundle = Message<"tributary.v1.Bundle"> & {
  * Use `create(BundleSchema)` to create a new message.
  */
 export const BundleSchema: GenMessage<Bundle> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_types, 8);
+  messageDesc(file_tributary_v1_types, 10);
 
 /**
  * @generated from message tributary.v1.BundleFile
@@ -453,7 +556,7 @@ export type BundleFile = Message<"tributary.v1.BundleFile"> & {
  * Use `create(BundleFileSchema)` to create a new message.
  */
 export const BundleFileSchema: GenMessage<BundleFile> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_types, 9);
+  messageDesc(file_tributary_v1_types, 11);
 
 /**
  * @generated from enum tributary.v1.TaskState
@@ -624,4 +727,41 @@ export enum AttemptState {
  */
 export const AttemptStateSchema: GenEnum<AttemptState> = /*@__PURE__*/
   enumDesc(file_tributary_v1_types, 2);
+
+/**
+ * @generated from enum tributary.v1.WorkerState
+ */
+export enum WorkerState {
+  /**
+   * @generated from enum value: WORKER_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A heartbeat arrived within the coordinator's heartbeat timeout.
+   *
+   * @generated from enum value: WORKER_STATE_LIVE = 1;
+   */
+  LIVE = 1,
+
+  /**
+   * Its last heartbeat said it was stopping.
+   *
+   * @generated from enum value: WORKER_STATE_STOPPED = 2;
+   */
+  STOPPED = 2,
+
+  /**
+   * No heartbeat for the coordinator's heartbeat timeout: presumed dead, paused or cut off.
+   *
+   * @generated from enum value: WORKER_STATE_UNRESPONSIVE = 3;
+   */
+  UNRESPONSIVE = 3,
+}
+
+/**
+ * Describes the enum tributary.v1.WorkerState.
+ */
+export const WorkerStateSchema: GenEnum<WorkerState> = /*@__PURE__*/
+  enumDesc(file_tributary_v1_types, 3);
 

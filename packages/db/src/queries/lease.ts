@@ -1,0 +1,74 @@
+import type { Sql, TransactionSql } from 'postgres';
+
+/** Who holds a lease. */
+export interface LeaseHolder {
+  holder: string;
+  session: string;
+  address: string;
+  epoch: number;
+  expiresAt: Date;
+}
+
+/** A coordinator asking for (or renewing) a lease. */
+export interface LeaseClaim {
+  name: string;
+  holder: string;
+  session: string;
+  address: string;
+  ttlMs: number;
+}
+
+/**
+ * Takes or renews the lease when it is free, expired, or already this holder's (the same coordinator
+ * restarted on the same address takes it back at once); returns who holds it afterwards. A new session
+ * gets a new epoch, which fences off every write of the session before it.
+ */
+export async function claimLease(sql: Sql, claim: LeaseClaim): Promise<LeaseHolder> {
+  const [claimed] = await sql<LeaseHolder[]>`
+    INSERT INTO coordinator_lease (name, holder, session, address, epoch, expires_at)
+    VALUES (${claim.name}, ${claim.holder}, ${claim.session}, ${claim.address}, 1,
+            now() + make_interval(secs => ${claim.ttlMs / 1000}))
+    ON CONFLICT (name) DO UPDATE SET
+      holder = EXCLUDED.holder, session = EXCLUDED.session, address = EXCLUDED.address,
+      epoch = CASE WHEN coordinator_lease.session = EXCLUDED.session THEN coordinator_lease.epoch
+                   ELSE coordinator_lease.epoch + 1 END,
+      expires_at = EXCLUDED.expires_at
+    WHERE coordinator_lease.expires_at < now() OR coordinator_lease.holder = EXCLUDED.holder
+    RETURNING holder, session, address, epoch::float8 AS epoch, expires_at AS "expiresAt"`;
+  if (claimed !== undefined) return claimed;
+  const current = await readLease(sql, claim.name);
+  if (current === null) throw new Error(`lease ${claim.name} vanished while being claimed`);
+  return current;
+}
+
+/** Who holds the lease, expired or not; null before anybody took it. */
+export async function readLease(sql: Sql, name: string): Promise<LeaseHolder | null> {
+  const [row] = await sql<LeaseHolder[]>`
+    SELECT holder, session, address, epoch::float8 AS epoch, expires_at AS "expiresAt"
+    FROM coordinator_lease WHERE name = ${name}`;
+  return row ?? null;
+}
+
+/** Gives the lease up at once (a leader stopping cleanly), so that another takes it without waiting. */
+export async function releaseLease(sql: Sql, name: string, session: string): Promise<void> {
+  await sql`UPDATE coordinator_lease SET expires_at = now() - interval '1 second'
+            WHERE name = ${name} AND session = ${session}`;
+}
+
+/**
+ * Inside a transaction: whether `session` still holds the lease at `epoch`, unexpired. The row is
+ * share-locked until the transaction ends, so a takeover waits for it and every later write of the old
+ * session fails this check: the epoch is the fencing token of the leader's writes.
+ */
+export async function holdsLease(
+  tx: TransactionSql,
+  name: string,
+  session: string,
+  epoch: number,
+): Promise<boolean> {
+  const rows = await tx`
+    SELECT 1 FROM coordinator_lease
+    WHERE name = ${name} AND session = ${session} AND epoch = ${epoch} AND expires_at > now()
+    FOR SHARE`;
+  return rows.length > 0;
+}

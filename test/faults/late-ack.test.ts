@@ -1,0 +1,49 @@
+// Fault scenario 9: a worker overruns the ack deadline (paused shorter than the heartbeat timeout), its
+// tasks are redelivered to another worker, and then its late acks and results arrive.
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { stopAll } from '../harness/index.js';
+import { EXECUTION_LOG_VARIABLE } from './load-dag.js';
+import { liveWorkers, type Scenario, sleep, startScenario, untilSucceeded } from './scenario.js';
+
+let scenario: Scenario | undefined;
+afterAll(async () => {
+  await scenario?.close();
+  await stopAll();
+});
+
+it('applies a result once, for the current attempt, when a late ack follows a redelivery', async () => {
+  const log = join(tmpdir(), `tributary-late-ack-${process.pid}-${Date.now()}.log`);
+  // JetStream redelivers after 2 s without progress (the workers own their pool's consumer); a worker
+  // is declared lost only after 20 s.
+  const worker = {
+    concurrency: 8,
+    env: { [EXECUTION_LOG_VARIABLE]: log, TRIBUTARY_TASK_ACK_WAIT_MS: '2000' },
+  };
+  scenario = await startScenario('late-ack', {
+    workers: [worker, worker],
+    dag: { chains: 40, length: 50, taskMs: 20 },
+    coordinatorEnv: { TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '20000' },
+  });
+  await untilSucceeded(scenario, 100);
+  const victim = liveWorkers(scenario)[0]!;
+  victim.signal('SIGSTOP');
+  await sleep(5_000);
+  victim.signal('SIGCONT');
+  const audit = await scenario.finish({ pausedMs: 5_000 });
+  expect(audit.violations).toEqual([]);
+  expect(audit.runState).toBe('succeeded');
+  // Nobody was declared lost: the paused worker came back in time.
+  expect(audit.extraAttempts.lost ?? 0).toBe(0);
+  // The redelivery happened: some attempt ran twice, in two processes, and yet counted once.
+  const runs = (await readFile(log, 'utf8')).trim().split('\n');
+  const seen = new Map<string, Set<string>>();
+  for (const line of runs) {
+    const [task, attempt, pid] = line.split(' ');
+    const key = `${task} ${attempt}`;
+    seen.set(key, (seen.get(key) ?? new Set()).add(pid!));
+  }
+  expect([...seen.values()].filter((pids) => pids.size > 1).length).toBeGreaterThan(0);
+}, 180_000);
