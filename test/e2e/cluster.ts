@@ -24,8 +24,11 @@ export interface Cluster {
   workers: ChildProcessHandle[];
   client: TributaryClient;
   startWorker(spec?: WorkerSpec): Promise<ChildProcessHandle>;
-  /** Starts a coordinator (again) on the same address, database and NATS server. */
-  startCoordinator(): Promise<ChildProcessHandle>;
+  /**
+   * Starts a coordinator (again) on the same database and NATS server: on the cluster's address by
+   * default (then `coordinator` follows it), or on another one (a second coordinator, for failover).
+   */
+  startCoordinator(address?: string): Promise<ChildProcessHandle>;
 }
 
 /** Coordinator settings that make fault tests fast: lost tasks are found within seconds. */
@@ -60,15 +63,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const [pg, nats] = await Promise.all([startPostgres(), startNats()]);
   const databaseUrl = await pg.createDatabase('tributary');
   const address = `127.0.0.1:${await freePort()}`;
-  const startCoordinator = async () => {
+  const startCoordinator = async (listen = address) => {
     const coordinator = spawnProcess(
       process.execPath,
-      [CLI, 'coordinator', '--listen', address, '--database-url', databaseUrl, '--nats-url', nats.url],
-      { name: 'coordinator', env: { ...COORDINATOR_ENV, ...options.coordinatorEnv } },
+      [CLI, 'coordinator', '--listen', listen, '--database-url', databaseUrl, '--nats-url', nats.url],
+      {
+        name: listen === address ? 'coordinator' : `coordinator ${listen}`,
+        env: { ...COORDINATOR_ENV, ...options.coordinatorEnv },
+      },
     );
     await coordinator.waitForOutput(/coordinator started/, 30_000);
     // The cluster's handle follows the latest coordinator, so a test can kill a restarted one.
-    if (cluster !== undefined) cluster.coordinator = coordinator;
+    if (cluster !== undefined && listen === address) cluster.coordinator = coordinator;
     return coordinator;
   };
   let cluster: Cluster | undefined;

@@ -1,4 +1,11 @@
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
 import { Code, TributaryError } from '@tributary/core';
@@ -129,6 +136,16 @@ class NatsBus implements Bus {
   async ensurePool(pool: string): Promise<void> {
     const subject = this.subjects.task(pool);
     await ensurePoolConsumer(this.jsm, this.names, pool, subject, this.taskAckWaitMs);
+  }
+
+  async taskStreamCreatedAt(): Promise<number | null> {
+    try {
+      const info = await this.jsm.streams.info(this.names.tasksStream);
+      return Date.parse(info.created);
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return null;
+      throw TributaryError.from(error, Code.Unavailable);
+    }
   }
 
   publishTasks(tasks: readonly OutgoingTask[]): Promise<void> {

@@ -221,6 +221,11 @@ export interface Bus extends AsyncDisposable {
    */
   ensurePool(pool: string): Promise<void>;
   /**
+   * When the task stream was created (epoch ms, the NATS server's clock), or null when it does not
+   * exist. A task message published before that was lost with an earlier incarnation of the stream.
+   */
+  taskStreamCreatedAt(): Promise<number | null>;
+  /**
    * Publishes all tasks concurrently and awaits every PubAck. JetStream de-duplicates by msgId, so
    * re-publishing after a crash is harmless. Every message carries a `traceparent` header.
    * @throws TributaryError when any publish failed (the others may have succeeded: publish again).

@@ -9,6 +9,12 @@ export interface DatabaseOptions {
   maxConnections?: number;
   /** Called with each Postgres notice (e.g. for logging). */
   onNotice?: (message: string) => void;
+  /**
+   * Postgres ends a session left idle inside a transaction this long (its process paused or cut off),
+   * releasing its locks: a coordinator frozen mid-transaction must not keep the leader lease row
+   * locked forever. @default none
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** A connection pool with both faces: postgres.js for batched SQL, drizzle for typed queries. */
@@ -23,7 +29,12 @@ export function createDatabase(options: DatabaseOptions): Database {
   const sql = postgres(options.url, {
     max: options.maxConnections ?? 10,
     onnotice: (notice) => options.onNotice?.(String(notice.message)),
-    connection: { application_name: 'tributary' },
+    connection: {
+      application_name: 'tributary',
+      ...(options.idleInTransactionTimeoutMs === undefined
+        ? {}
+        : { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }),
+    },
   });
   // drizzle installs its own type parsers on the client it is given (timestamps stay strings for it to
   // map), so it gets a small pool of its own and the hot path's postgres.js keeps returning Dates.

@@ -10,6 +10,7 @@ import type { CoordinatorOptions } from './options.js';
 import { RunLoop } from './run-loop.js';
 import {
   recordHeartbeats,
+  recoverLostTaskMessages,
   relayOutbox,
   type SweepDeps,
   startQueuedRuns,
@@ -41,7 +42,9 @@ export async function startCoordinator(
   options: CoordinatorOptions,
   logger: Logger,
 ): Promise<RunningCoordinator> {
-  const db = createDatabase({ url: options.databaseUrl });
+  // A coordinator frozen inside a transaction holds the lease row locked: the server ends it after a
+  // lease TTL, so that another coordinator can take over.
+  const db = createDatabase({ url: options.databaseUrl, idleInTransactionTimeoutMs: options.leaseTtlMs });
   let bus: Bus | undefined;
   try {
     const applied = await migrate(db.sql);
@@ -178,6 +181,7 @@ function startTerm(
     wakeRunsWaitingForTaskSlots(sweepDeps),
     ...(unsafe.disableLostTaskSweep ? [] : [sweepLostTasks(sweepDeps)]),
     relayOutbox(sweepDeps),
+    recoverLostTaskMessages(sweepDeps),
     recordHeartbeats(sweepDeps),
   ];
   return {

@@ -228,7 +228,8 @@ function taskModelOf(run: ActiveRun, taskId: string): TaskModel {
   return mapInstanceModel(run.version.tasksById.get(ref.taskId)!, ref.index, item);
 }
 
-function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, attempt: number): void {
+/** Adds the task message of an attempt to the tick: an outbox row, published after commit. */
+export function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, attempt: number): void {
   const task = taskModelOf(run, taskId);
   const inputs: Record<string, Value> = {};
   for (const upstream of task.needs)

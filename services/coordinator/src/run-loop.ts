@@ -2,6 +2,7 @@ import type { Bus } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
+  type AttemptKey,
   countActiveTasks,
   countRunningRuns,
   type Database,
@@ -23,7 +24,7 @@ import type { ActiveRun, ActiveRuns } from './active-runs.js';
 import { DagTaskSlots } from './dag-task-slots.js';
 import type { Term } from './leadership.js';
 import { createRun, type NewRunRequest, RunSlots, requestConflict, startQueuedRun } from './new-runs.js';
-import { recordTransition, type TransitionContext } from './record-transition.js';
+import { addDispatch, recordTransition, type TransitionContext } from './record-transition.js';
 import { type PendingDispatch, TickBatch } from './tick-batch.js';
 import type { WatchHub } from './watch-hub.js';
 import { translateWorkerEvent } from './worker-events.js';
@@ -52,7 +53,8 @@ type Input =
   | { kind: 'clear'; runId: string; selection: ClearSelection; settle: Settle<string[]> }
   | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> }
   | { kind: 'start_queued'; runIds: readonly string[]; settle: Settle<void> }
-  | { kind: 'wake'; runIds: readonly string[]; settle: Settle<void> };
+  | { kind: 'wake'; runIds: readonly string[]; settle: Settle<void> }
+  | { kind: 'republish'; attempts: readonly AttemptKey[]; settle: Settle<number> };
 
 /** Runs the tick's inputs name, as loaded before it applies anything; null for a run that does not exist. */
 type LoadedRuns = ReadonlyMap<string, ActiveRun | null>;
@@ -145,6 +147,14 @@ export class RunLoop {
     return this.#submit<void>((settle) => ({ kind: 'wake', runIds, settle }));
   }
 
+  /**
+   * Publishes the task messages of these attempts again, for those still queued at that attempt: their
+   * first message was lost with the broker's data. Resolves with how many were published again.
+   */
+  republish(attempts: readonly AttemptKey[]): Promise<number> {
+    return this.#submit<number>((settle) => ({ kind: 'republish', attempts, settle }));
+  }
+
   applyTimerEvents(events: readonly TimerEvent[]): Promise<void> {
     return this.#submit<void>((settle) => ({ kind: 'timer_events', events, settle }));
   }
@@ -209,6 +219,7 @@ export class RunLoop {
       if (input.kind === 'timer_events') for (const event of input.events) ids.add(event.runId);
       if (input.kind === 'cancel' || input.kind === 'clear') ids.add(input.runId);
       if (input.kind === 'start_queued' || input.kind === 'wake') for (const id of input.runIds) ids.add(id);
+      if (input.kind === 'republish') for (const key of input.attempts) ids.add(key.runId);
     }
     const runs = await Promise.all([...ids].map((id) => this.#deps.runs.load(id)));
     return new Map([...ids].map((id, i) => [id, runs[i] ?? null]));
@@ -352,6 +363,19 @@ export class RunLoop {
       case 'clear':
         this.#applyClear(batch, input, answers, loaded);
         return;
+      case 'republish': {
+        let count = 0;
+        for (const { runId, taskId, attempt } of input.attempts) {
+          const run = this.#deps.runs.get(runId);
+          const task = run?.snapshot.tasks[taskId];
+          if (run === undefined || task?.state !== 'queued' || task.attempt !== attempt) continue;
+          batch.touchedRuns.add(runId);
+          addDispatch(batch, run, taskId, attempt);
+          count++;
+        }
+        answers.push(() => input.settle.resolve(count));
+        return;
+      }
     }
   }
 

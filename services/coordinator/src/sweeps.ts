@@ -8,6 +8,7 @@ import {
   dueQueueDeadlines,
   dueRetries,
   dueRunDeadlines,
+  lostTaskMessages,
   pendingOutbox,
   runsWaitingForTaskSlots,
   staleHeldTasks,
@@ -202,6 +203,44 @@ export function relayOutbox({ db, bus, logger, options, signal }: SweepDeps): Pr
       logger.info('outbox relay published left-over task messages', { count: rows.length });
     },
     (error) => logger.warn('outbox relay failed', { error: String(error) }),
+  );
+}
+
+/**
+ * Recovers task messages lost with the broker's data (the task stream deleted, or its files): a missing
+ * stream is created again, and each attempt still queued that was published to an earlier incarnation of
+ * the stream and that no worker holds is published again. Postgres holds the truth, so nothing is lost.
+ * Checked at the start of a term (a loss while no coordinator led) and whenever the stream's creation
+ * time changes; otherwise it costs one stream-info request per interval.
+ */
+export function recoverLostTaskMessages({
+  db,
+  bus,
+  loop,
+  logger,
+  options,
+  signal,
+}: SweepDeps): Promise<void> {
+  let checkedFor: number | undefined;
+  return every(
+    options.outboxRelayIntervalMs,
+    signal,
+    async () => {
+      let createdAt = await bus.taskStreamCreatedAt();
+      if (createdAt === null) {
+        logger.warn('the task stream is missing (broker data lost?); creating it again');
+        await bus.ensureTopology();
+        createdAt = await bus.taskStreamCreatedAt();
+        if (createdAt === null) return;
+      }
+      if (createdAt === checkedFor) return;
+      const lost = await lostTaskMessages(db.sql, createdAt, SWEEP_LIMIT);
+      const republished = lost.length === 0 ? 0 : await loop.republish(lost);
+      if (republished > 0) logger.warn('task messages lost with the broker published again', { republished });
+      // A full page may have more behind it: look again next time.
+      if (lost.length < SWEEP_LIMIT) checkedFor = createdAt;
+    },
+    (error) => logger.warn('recovering lost task messages failed', { error: String(error) }),
   );
 }
 

@@ -141,7 +141,12 @@ class Worker implements RunningWorker {
       // One budget for all pools: what the others are not using, plus what this pool already holds.
       maxInFlight: () => concurrency - this.attempts.size + this.attempts.countIn(pool),
       handle: (delivery) => this.track(runTask(context, delivery, pool)),
-      onError: (error) => this.logger.warn('task consumer error', { pool, error }),
+      onError: (error) => {
+        this.logger.warn('task consumer error', { pool, error });
+        // The pool's consumer may be gone with the broker's data: create it again (it is idempotent).
+        // Until the coordinator has created the stream again, this fails too, and the next error retries.
+        void this.bus.ensurePool(pool).catch(() => undefined);
+      },
     });
   }
 

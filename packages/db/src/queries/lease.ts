@@ -24,7 +24,12 @@ export interface LeaseClaim {
  * gets a new epoch, which fences off every write of the session before it.
  */
 export async function claimLease(sql: Sql, claim: LeaseClaim): Promise<LeaseHolder> {
-  const [claimed] = await sql<LeaseHolder[]>`
+  // The row may be share-locked by a leader's transaction; a frozen leader's is ended by the server
+  // (idle_in_transaction_session_timeout). Meanwhile a claim gives up after a second and tries again
+  // later rather than hanging the claim loop.
+  const claimed = await sql.begin(async (tx) => {
+    await tx`SET LOCAL lock_timeout = '1s'`;
+    const [row] = await tx<LeaseHolder[]>`
     INSERT INTO coordinator_lease (name, holder, session, address, epoch, expires_at)
     VALUES (${claim.name}, ${claim.holder}, ${claim.session}, ${claim.address}, 1,
             now() + make_interval(secs => ${claim.ttlMs / 1000}))
@@ -35,6 +40,8 @@ export async function claimLease(sql: Sql, claim: LeaseClaim): Promise<LeaseHold
       expires_at = EXCLUDED.expires_at
     WHERE coordinator_lease.expires_at < now() OR coordinator_lease.holder = EXCLUDED.holder
     RETURNING holder, session, address, epoch::float8 AS epoch, expires_at AS "expiresAt"`;
+    return row;
+  });
   if (claimed !== undefined) return claimed;
   const current = await readLease(sql, claim.name);
   if (current === null) throw new Error(`lease ${claim.name} vanished while being claimed`);

@@ -104,3 +104,23 @@ export async function touchHeartbeats(sql: Sql, attempts: readonly AttemptKey[],
     ) AS current
     WHERE t.run_id = current.run_id AND t.task_id = current.task_id`;
 }
+
+/**
+ * Dispatched attempts whose task message was lost with the broker's data: still `queued`, no worker ever
+ * reported holding them, published (no outbox row left) before the current task stream was created
+ * (`streamCreatedAt`, epoch ms). Their message can only have gone to an earlier incarnation of the
+ * stream, which is gone.
+ */
+export async function lostTaskMessages(
+  sql: Sql,
+  streamCreatedAt: number,
+  limit: number,
+): Promise<AttemptKey[]> {
+  return sql<AttemptKey[]>`
+    SELECT t.run_id AS "runId", t.task_id AS "taskId", t.attempt FROM task_instances t
+    JOIN task_attempts a ON a.run_id = t.run_id AND a.task_id = t.task_id AND a.attempt = t.attempt
+    WHERE t.state = 'queued' AND t.heartbeat_at IS NULL
+      AND a.queued_at < to_timestamp(${streamCreatedAt} / 1000.0)
+      AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.msg_id = t.run_id || '.' || t.task_id || '.' || t.attempt)
+    ORDER BY a.queued_at LIMIT ${limit}`;
+}
