@@ -2,19 +2,23 @@ import {
   claimLease,
   createDatabase,
   type Database,
+  endSessionsBlockingExpiredLease,
   holdsLease,
   migrate,
   readLease,
   releaseLease,
 } from '@tributary/db';
+import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPostgres, stopAll } from '../harness/index.js';
 
 let db: Database;
+let url: string;
 
 beforeAll(async () => {
   const pg = await startPostgres();
-  db = createDatabase({ url: await pg.createDatabase('lease_test') });
+  url = await pg.createDatabase('lease_test');
+  db = createDatabase({ url });
   await migrate(db.sql);
 });
 
@@ -59,4 +63,32 @@ it('frees the lease at once when its holder releases it', async () => {
   // Releasing a lease one does not hold changes nothing.
   await releaseLease(db.sql, 'c', 's1');
   expect(await holds('c', 's2', 2)).toBe(true);
+});
+
+it('ends the session of an expired leader frozen inside a transaction, so that another can take over', async () => {
+  await claim('d', 'host-1', 's1', 200);
+  // The frozen leader: a transaction that checked its lease (share-locking the row) and never ends.
+  const frozen = postgres(url, { max: 1, onnotice: () => {} });
+  let release: () => void = () => {};
+  const stuck = frozen
+    .begin(async (tx) => {
+      await holdsLease(tx, 'd', 's1', 1);
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    })
+    .catch((error: unknown) => error);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await expect(claim('d', 'host-2', 's2')).rejects.toMatchObject({ code: '55P03' });
+  expect(await endSessionsBlockingExpiredLease(db.sql, 'd')).toBe(1);
+  expect(await claim('d', 'host-2', 's2')).toMatchObject({ holder: 'host-2', epoch: 2 });
+  // The frozen transaction was ended by the server: nothing it did can commit.
+  release();
+  expect(await stuck).toBeInstanceOf(Error);
+  await frozen.end({ timeout: 1 });
+});
+
+it('ends nobody while the lease is still valid', async () => {
+  await claim('e', 'host-1', 's1');
+  expect(await endSessionsBlockingExpiredLease(db.sql, 'e')).toBe(0);
 });

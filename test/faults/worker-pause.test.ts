@@ -6,7 +6,9 @@ import { afterAll, expect, it } from 'vitest';
 import { stopAll, waitFor } from '../harness/index.js';
 import { liveWorkers, type Scenario, startScenario, untilSucceeded } from './scenario.js';
 
-const WORKER = { concurrency: 8 };
+// JetStream must not redeliver the paused worker's tasks before the coordinator declares them lost
+// (heartbeat timeout, after the sweep's start-up grace): as in production, the ack wait is the longer.
+const WORKER = { concurrency: 8, env: { TRIBUTARY_TASK_ACK_WAIT_MS: '60000' } };
 // A retry waits a second: the paused worker's results arrive while its tasks wait to be retried.
 const DAG = { chains: 40, length: 50, taskMs: 20, retryDelay: '1s' };
 

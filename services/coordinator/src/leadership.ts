@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@tributary/core';
-import { claimLease, type LeaseHolder, releaseLease } from '@tributary/db';
+import { claimLease, endSessionsBlockingExpiredLease, type LeaseHolder, releaseLease } from '@tributary/db';
 import type { Sql } from 'postgres';
 import { every } from './sleep.js';
 
@@ -73,6 +73,7 @@ export class Leadership {
     } catch (error) {
       logger.warn('claiming the leader lease failed', { error: String(error) });
       if (this.#term !== null && performance.now() > this.#validUntil) await this.#depose('renewals failed');
+      if (isLockTimeout(error)) await this.#breakFrozenLeader();
       return;
     }
     const holder = this.#holder;
@@ -106,6 +107,16 @@ export class Leadership {
     }
   }
 
+  /** The lease row stayed locked past the claim's lock timeout: end the sessions of a frozen, expired leader. */
+  async #breakFrozenLeader(): Promise<void> {
+    try {
+      const ended = await endSessionsBlockingExpiredLease(this.#options.sql, LEADER_LEASE);
+      if (ended > 0) this.#options.logger.warn('ended database sessions of an expired leader', { ended });
+    } catch (error) {
+      this.#options.logger.warn('ending an expired leader sessions failed', { error: String(error) });
+    }
+  }
+
   async #elect(term: Term): Promise<void> {
     this.#term = term;
     this.#options.logger.info('elected leader', { epoch: term.epoch });
@@ -120,4 +131,9 @@ export class Leadership {
     this.#transition = this.#transition.then(() => this.#options.onDeposed());
     await this.#transition;
   }
+}
+
+/** Postgres's `lock_not_available`, raised when `lock_timeout` passes. */
+function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '55P03';
 }

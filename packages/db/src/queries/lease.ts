@@ -79,3 +79,21 @@ export async function holdsLease(
     FOR SHARE`;
   return rows.length > 0;
 }
+
+/**
+ * Ends the database sessions that hold locks on the lease table while the lease has expired, and
+ * returns how many. A leader frozen inside a transaction (paused, its socket full) keeps the lease row
+ * share-locked; Postgres's idle-in-transaction timeout does not end a session blocked sending results.
+ * Its lease has expired by then, so its transaction could never commit anyway (the epoch check fails):
+ * ending it only releases the row for the next leader. Only sessions of the same database role can be
+ * ended, which coordinators share.
+ */
+export async function endSessionsBlockingExpiredLease(sql: Sql, name: string): Promise<number> {
+  const rows = await sql`
+    SELECT pg_terminate_backend(l.pid) AS ended
+    FROM pg_locks l
+    WHERE l.relation = 'coordinator_lease'::regclass AND l.pid <> pg_backend_pid()
+      AND EXISTS (SELECT 1 FROM coordinator_lease WHERE name = ${name} AND expires_at < now())
+    GROUP BY l.pid`;
+  return rows.filter((row) => row.ended === true).length;
+}
