@@ -161,6 +161,7 @@ function startTerm(
     hub,
     logger,
     disableFencing: unsafe.disableFencing,
+    maxDispatchesPerTick: options.maxDispatchesPerTick,
     fence: { lease: LEADER_LEASE, ...term },
   });
   loop.start();

@@ -24,6 +24,7 @@ export function coordinatorOptionsFromEnv(
     heartbeatTimeoutMs: int('TRIBUTARY_HEARTBEAT_TIMEOUT_MS'),
     timerIntervalMs: int('TRIBUTARY_TIMER_INTERVAL_MS'),
     leaseTtlMs: int('TRIBUTARY_LEASE_TTL_MS'),
+    maxDispatchesPerTick: int('TRIBUTARY_MAX_DISPATCHES_PER_TICK'),
     outboxRelayIntervalMs: int('TRIBUTARY_OUTBOX_RELAY_INTERVAL_MS'),
     workerRetentionMs: int('TRIBUTARY_WORKER_RETENTION_MS'),
     unsafe: {

@@ -67,7 +67,7 @@ function startEvent(batch: TickBatch, run: ActiveRun): Transition {
     run.version.plan,
     run.snapshot,
     { type: 'run_started', at: batch.now },
-    { taskSlots: batch.taskSlots.forVersion(run.version) },
+    { taskSlots: batch.slotsFor(run.id, run.version) },
   );
 }
 

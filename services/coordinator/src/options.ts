@@ -21,6 +21,11 @@ export interface CoordinatorOptions {
   timerIntervalMs: number;
   /** How often outbox rows left behind (crash, NATS down) are re-published. @default 2000 */
   outboxRelayIntervalMs: number;
+  /**
+   * Most task attempts one run-loop tick dispatches; a burst of ready tasks goes out over several
+   * ticks. @default 5000
+   */
+  maxDispatchesPerTick: number;
   /** Most worker events applied in one transaction. @default 1000 */
   maxBatch: number;
   /**
@@ -56,6 +61,7 @@ export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   timerIntervalMs: 500,
   outboxRelayIntervalMs: 2_000,
   maxBatch: 1_000,
+  maxDispatchesPerTick: 5_000,
   workerRetentionMs: 600_000,
   unsafe: { disableLostTaskSweep: false, disableFencing: false },
 };
@@ -77,6 +83,7 @@ export function compileCoordinatorOptions(input: Partial<CoordinatorOptions>): C
     'leaseTtlMs',
     'outboxRelayIntervalMs',
     'maxBatch',
+    'maxDispatchesPerTick',
     'workerRetentionMs',
   ] as const) {
     const value = options[field];

@@ -70,6 +70,12 @@ export interface RunLoopDeps {
   runs: ActiveRuns;
   hub: WatchHub;
   logger: Logger;
+  /**
+   * Most attempts one tick dispatches: a burst of ready tasks (a wide fan-out, many runs starting) goes
+   * out over several ticks, each a bounded transaction and publish, so memory stays flat and heartbeats
+   * and results keep flowing in between. @default unlimited
+   */
+  maxDispatchesPerTick?: number;
   /** Test-only (see `UnsafeSwitches.disableFencing`). @default false */
   disableFencing?: boolean;
   /**
@@ -189,7 +195,11 @@ export class RunLoop {
     const answers: (() => void)[] = [];
     try {
       const loaded = await this.#preload(inputs);
-      batch = new TickBatch(batch.now, await this.#countTaskSlots(inputs, loaded));
+      batch = new TickBatch(
+        batch.now,
+        await this.#countTaskSlots(inputs, loaded),
+        this.#deps.maxDispatchesPerTick,
+      );
       const slots = await this.#countRunning(inputs, loaded);
       await this.#applyTriggers(batch, inputs, answers, slots);
       this.#startQueued(batch, inputs, answers, loaded, slots);
@@ -412,7 +422,7 @@ export class RunLoop {
             run.version.plan,
             run.snapshot,
             { type: 'tasks_cleared', taskIds, at: batch.now },
-            { taskSlots: batch.taskSlots.forVersion(run.version) },
+            { taskSlots: batch.slotsFor(run.id, run.version) },
           )
         : null;
     if (transition?.applied) {
@@ -433,7 +443,7 @@ export class RunLoop {
     const run = this.#deps.runs.get(runId);
     if (!run) return false;
     const transition = applyEvent(run.version.plan, run.snapshot, event, {
-      taskSlots: batch.taskSlots.forVersion(run.version),
+      taskSlots: batch.slotsFor(run.id, run.version),
       unsafeDisableFencing: this.#deps.disableFencing === true,
     });
     if (!transition.applied) return false;
@@ -472,6 +482,14 @@ export class RunLoop {
   }
 
   #afterCommit(batch: TickBatch, outboxIds: number[]): void {
+    // Runs whose ready attempts did not fit in this tick go on in the next one.
+    if (batch.throttledRuns.size > 0) {
+      this.#deps.logger.info('tick dispatch budget spent; the rest goes out next tick', {
+        runs: batch.throttledRuns.size,
+        dispatched: batch.dispatches.length,
+      });
+      void this.wakeRuns([...batch.throttledRuns]).catch(() => undefined);
+    }
     if (batch.dispatches.length > 0) this.#publish(batch.dispatches, outboxIds);
     for (const notice of batch.cancels) this.#deps.bus.publishCancel(notice);
     this.#deps.hub.publish(batch.notifications);

@@ -8,7 +8,9 @@ import type {
   ReopenedRun,
   TaskInstanceWrite,
 } from '@tributary/db';
+import type { TaskSlots } from '@tributary/engine';
 import type { CancelNoticeSchema, TaskEventSchema, TaskMessage } from '@tributary/proto';
+import type { LoadedVersion } from './active-runs.js';
 import { DagTaskSlots } from './dag-task-slots.js';
 
 /** A task message to publish once the tick's transaction commits. */
@@ -47,10 +49,38 @@ export class TickBatch {
   readonly touchedRuns = new Set<string>();
   /** The tick's count of the task slots of DAGs limited across their runs (`max_active_tasks`). */
   readonly taskSlots: DagTaskSlots;
+  /** How many more attempts this tick may dispatch (backpressure: bounded writes and publishes). */
+  #dispatchesLeft: number;
+  /** Runs that held attempts back because the tick's dispatch budget ran out: the next tick wakes them. */
+  readonly throttledRuns = new Set<string>();
 
-  constructor(now: number, taskSlots: DagTaskSlots = new DagTaskSlots(new Map())) {
+  constructor(
+    now: number,
+    taskSlots: DagTaskSlots = new DagTaskSlots(new Map()),
+    maxDispatches = Number.POSITIVE_INFINITY,
+  ) {
     this.now = now;
     this.taskSlots = taskSlots;
+    this.#dispatchesLeft = maxDispatches;
+  }
+
+  /**
+   * The slots the engine takes from for a run's dispatches in this tick: the tick's dispatch budget,
+   * then its DAG's `max_active_tasks` across runs, when it has one.
+   */
+  slotsFor(runId: string, version: LoadedVersion): TaskSlots {
+    const dag = this.taskSlots.forVersion(version);
+    return {
+      take: () => {
+        if (this.#dispatchesLeft <= 0) {
+          this.throttledRuns.add(runId);
+          return false;
+        }
+        if (dag !== undefined && !dag.take()) return false;
+        this.#dispatchesLeft--;
+        return true;
+      },
+    };
   }
 
   setTask(write: TaskInstanceWrite): void {
