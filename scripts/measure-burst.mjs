@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Measures a burst of ready tasks on a real coordinator and workers: a `start` task releasing N no-op
-// node tasks at once. Reports the run's duration, the coordinator's and workers' peak memory (VmHWM)
-// and how many attempts were declared lost (heartbeats starved by the burst would show there).
+// Measures a burst of ready tasks on a real coordinator and workers: `runs` runs triggered at once, in
+// each a `start` task releasing `tasks` no-op node tasks. Reports the time until every run finished,
+// the coordinator's and workers' peak memory (VmHWM) and how many attempts were declared lost
+// (heartbeats starved by the burst would show there).
 //
-//   node scripts/measure-burst.mjs [tasks=100000] [workers=2] [concurrency=16] [postgres admin URL] [NATS URL]
+//   node scripts/measure-burst.mjs [tasks=100000] [workers=2] [concurrency=16] [runs=1] [postgres admin URL] [NATS URL]
 //
 // Uses the machine's Postgres (default postgres://postgres@127.0.0.1:5432/postgres) and nats-server
 // (default nats://127.0.0.1:4222), with a database and a NATS prefix of its own; the database is
@@ -16,9 +17,9 @@ import { join } from 'node:path';
 import { createClient } from '@tributary/client';
 import postgres from 'postgres';
 
-const [tasks = 100_000, workers = 2, concurrency = 16] = process.argv.slice(2, 5).map(Number);
-const ADMIN_URL = process.argv[5] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NATS_URL = process.argv[6] ?? 'nats://127.0.0.1:4222';
+const [tasks = 100_000, workers = 2, concurrency = 16, runs = 1] = process.argv.slice(2, 6).map(Number);
+const ADMIN_URL = process.argv[6] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NATS_URL = process.argv[7] ?? 'nats://127.0.0.1:4222';
 const CLI = new URL('../packages/cli/dist/main.js', import.meta.url).pathname;
 const tag = `burst${Date.now()}`;
 
@@ -44,18 +45,18 @@ try {
   const client = createClient({ address: `127.0.0.1:${port}` });
   await client.deployDagFolder(dir);
   const triggeredAt = Date.now();
-  const { run } = await client.triggerRun({ dag: 'burst' });
+  await Promise.all(Array.from({ length: runs }, () => client.triggerRun({ dag: 'burst' })));
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  let state = 'running';
-  while (state === 'running' || state === 'queued') {
+  // Until every run finished, or ten minutes (a stuck run shows in runStates).
+  for (let waited = 0; waited < (Number(process.argv[8]) || 600); waited++) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    [{ state }] = await sql`SELECT state FROM runs WHERE id = ${run.id}`;
+    const [{ open }] = await sql`SELECT count(*)::int AS open FROM runs WHERE state IN ('running', 'queued')`;
+    if (open === 0) break;
   }
   const seconds = (Date.now() - triggeredAt) / 1000;
-  const [{ lost }] =
-    await sql`SELECT count(*)::int AS lost FROM task_attempts WHERE run_id = ${run.id} AND state = 'lost'`;
-  const [{ attempts }] =
-    await sql`SELECT count(*)::int AS attempts FROM task_attempts WHERE run_id = ${run.id}`;
+  const states = await sql`SELECT state, count(*)::int AS n FROM runs GROUP BY state`;
+  const [{ lost }] = await sql`SELECT count(*)::int AS lost FROM task_attempts WHERE state = 'lost'`;
+  const [{ attempts }] = await sql`SELECT count(*)::int AS attempts FROM task_attempts`;
   await sql.end();
   client.close();
   const peak = async (child) =>
@@ -63,10 +64,11 @@ try {
   const mib = (kib) => Math.round(kib / 1024);
   console.log(
     JSON.stringify({
-      tasks: tasks + 1,
-      state,
+      runs,
+      tasks: (tasks + 1) * runs,
+      runStates: Object.fromEntries(states.map((row) => [row.state, row.n])),
       seconds,
-      tasksPerSecond: Math.round((tasks + 1) / seconds),
+      tasksPerSecond: Math.round(((tasks + 1) * runs) / seconds),
       attempts,
       lostAttempts: lost,
       coordinatorPeakRssMiB: mib(await peak(coordinator)),
@@ -74,6 +76,8 @@ try {
     }),
   );
 } finally {
+  // The processes' last output, for a look afterwards.
+  await Promise.all(children.map((child, i) => writeFile(join(tmpdir(), `${tag}-${i}.log`), child.output)));
   for (const child of children) child.kill('SIGKILL');
   await new Promise((resolve) => setTimeout(resolve, 500));
   await admin.unsafe(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);

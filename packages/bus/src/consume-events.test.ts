@@ -92,6 +92,24 @@ describe('publishWorkerEvent and consumeWorkerEvents', () => {
     expect(Math.max(...batches.map((batch) => batch.length))).toBe(10);
   });
 
+  it('says it caught up only after a batch that was not full was handled', async () => {
+    await using bus = await setUp();
+    await Promise.all(Array.from({ length: 25 }, (_, i) => bus.publishWorkerEvent(finished(`t${i}`))));
+    const published = Date.now();
+    const caughtUp: { at: number; seen: number }[] = [];
+    let handled = 0;
+    await consumeUntil(bus, () => caughtUp.length > 0, {
+      batchSize: 10,
+      handle: async (batch) => {
+        handled += batch.length;
+      },
+      onCaughtUp: (at) => caughtUp.push({ at, seen: handled }),
+    });
+    // Two full batches of 10 did not count; the third (5) did, with the time its fetch was sent.
+    expect(caughtUp[0]?.seen).toBe(25);
+    expect(caughtUp[0]?.at).toBeGreaterThanOrEqual(published);
+  });
+
   it('acks only after handle resolves: a batch whose handler throws is delivered again', async () => {
     await using bus = await setUp();
     await bus.publishWorkerEvent(finished('a'));

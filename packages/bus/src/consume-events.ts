@@ -37,15 +37,22 @@ export async function consumeWorkerEvents(
     }
     backoff.reset();
     if (deliveries.length === 0) {
+      options.onCaughtUp?.(startedAt);
       // A "requests pending" 408 comes back at once; do not spin on it.
       if (Date.now() - startedAt < maxWaitMs / 2) await sleep(maxWaitMs, options.signal);
       continue;
     }
-    await handleBatch(deliveries, options);
+    const handled = await handleBatch(deliveries, options);
+    // Less than a full batch: the stream held nothing more for us when the fetch was sent.
+    if (handled && deliveries.length < batchSize) options.onCaughtUp?.(startedAt);
   }
 }
 
-async function handleBatch(deliveries: JetStreamDelivery[], options: ConsumeWorkerEventsOptions) {
+/** Handles and acks a batch; false when it failed and was nak'd. */
+async function handleBatch(
+  deliveries: JetStreamDelivery[],
+  options: ConsumeWorkerEventsOptions,
+): Promise<boolean> {
   const batch: ReceivedWorkerEvent[] = [];
   const decoded: JetStreamDelivery[] = [];
   for (const delivery of deliveries) {
@@ -59,13 +66,14 @@ async function handleBatch(deliveries: JetStreamDelivery[], options: ConsumeWork
       options.onError?.(error);
     }
   }
-  if (batch.length === 0) return;
+  if (batch.length === 0) return true;
   try {
     await options.handle(batch);
   } catch (error) {
     for (const delivery of decoded) delivery.nak(FAILED_BATCH_NAK_DELAY_MS);
     options.onError?.(error);
-    return;
+    return false;
   }
   for (const delivery of decoded) delivery.ack();
+  return true;
 }

@@ -177,6 +177,12 @@ export interface ConsumeWorkerEventsOptions {
   handle(batch: ReceivedWorkerEvent[]): Promise<void>;
   /** Told about failed fetches, failed batches and undecodable messages. */
   onError?(error: unknown): void;
+  /**
+   * Told that every event published before `asOf` (epoch ms, this process's clock: when the fetch was
+   * sent) has been handled: a fetch came back with less than a full batch, and that batch was handled.
+   * While a backlog builds up, this stops advancing.
+   */
+  onCaughtUp?(asOf: number): void;
 }
 
 /** Options of {@link Bus.consumeTasks}. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { type Bus, connectBus } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
@@ -9,6 +10,7 @@ import { LEADER_LEASE, Leadership, type Term } from './leadership.js';
 import type { CoordinatorOptions } from './options.js';
 import { RunLoop } from './run-loop.js';
 import {
+  type EventProgress,
   recordHeartbeats,
   recoverLostTaskMessages,
   relayOutbox,
@@ -18,7 +20,7 @@ import {
   sweepLostTasks,
   sweepQueueDeadlines,
   sweepRunDeadlines,
-  wakeRunsWaitingForTaskSlots,
+  wakeRunsHoldingTasks,
 } from './sweeps.js';
 import { WatchHub } from './watch-hub.js';
 
@@ -103,7 +105,7 @@ async function run(
     ttlMs: options.leaseTtlMs,
     logger,
     onElected: async (elected) => {
-      term = startTerm(elected, { options, logger, db, bus, hub });
+      term = startTerm(elected, { options, logger, db, bus, hub }, (from) => leadership?.renewed(from));
       route.lead(term);
     },
     onDeposed: async () => {
@@ -149,6 +151,7 @@ interface LeaderTerm extends LocalTerm {
 function startTerm(
   term: Term,
   deps: { options: CoordinatorOptions; logger: Logger; db: Database; bus: Bus; hub: WatchHub },
+  onRenewed: (from: number) => void,
 ): LeaderTerm {
   const { options, logger, db, bus, hub } = deps;
   const { unsafe } = options;
@@ -162,24 +165,30 @@ function startTerm(
     logger,
     disableFencing: unsafe.disableFencing,
     maxDispatchesPerTick: options.maxDispatchesPerTick,
-    fence: { lease: LEADER_LEASE, ...term },
+    fence: { lease: LEADER_LEASE, ...term, ttlMs: options.leaseTtlMs, onRenewed },
   });
   loop.start();
   const stopping = new AbortController();
   const signal = stopping.signal;
-  const sweepDeps: SweepDeps = { db, bus, loop, logger, options, signal };
+  // Every sweep and the consumer wait on this one signal at once: more listeners than Node's default 10.
+  setMaxListeners(32, signal);
+  const events: EventProgress = { caughtUpAt: 0 };
+  const sweepDeps: SweepDeps = { db, bus, loop, logger, options, signal, events };
   const background = [
     bus.consumeWorkerEvents({
       signal,
       batchSize: options.maxBatch,
       handle: (batch) => loop.applyWorkerEvents(batch.map((received) => received.event)),
       onError: (error) => logger.warn('worker event consumer', { error: String(error) }),
+      onCaughtUp: (asOf) => {
+        events.caughtUpAt = asOf;
+      },
     }),
     sweepDueRetries(sweepDeps),
     sweepRunDeadlines(sweepDeps),
     sweepQueueDeadlines(sweepDeps),
     startQueuedRuns(sweepDeps),
-    wakeRunsWaitingForTaskSlots(sweepDeps),
+    wakeRunsHoldingTasks(sweepDeps),
     ...(unsafe.disableLostTaskSweep ? [] : [sweepLostTasks(sweepDeps)]),
     relayOutbox(sweepDeps),
     recoverLostTaskMessages(sweepDeps),

@@ -86,6 +86,15 @@ export class Leadership {
     }
   }
 
+  /**
+   * The leader's run loop renewed the lease inside a committed transaction that began at `from`
+   * (performance.now()): while the loop holds the lease row locked, the claim loop's own renewals wait
+   * and may time out, and this keeps the term valid meanwhile.
+   */
+  renewed(from: number): void {
+    if (this.#term !== null) this.#validUntil = Math.max(this.#validUntil, from + this.#options.ttlMs * 0.8);
+  }
+
   /** Claims every third of a TTL until `signal` aborts. */
   run(signal: AbortSignal): Promise<void> {
     return every(

@@ -23,7 +23,7 @@ export interface CoordinatorOptions {
   outboxRelayIntervalMs: number;
   /**
    * Most task attempts one run-loop tick dispatches; a burst of ready tasks goes out over several
-   * ticks. @default 5000
+   * ticks. @default 1000
    */
   maxDispatchesPerTick: number;
   /** Most worker events applied in one transaction. @default 1000 */
@@ -61,7 +61,7 @@ export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   timerIntervalMs: 500,
   outboxRelayIntervalMs: 2_000,
   maxBatch: 1_000,
-  maxDispatchesPerTick: 5_000,
+  maxDispatchesPerTick: 1_000,
   workerRetentionMs: 600_000,
   unsafe: { disableLostTaskSweep: false, disableFencing: false },
 };

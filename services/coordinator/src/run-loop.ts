@@ -9,10 +9,10 @@ import {
   deleteOutbox,
   findRunsByRequestIds,
   finishRuns,
-  holdsLease,
   insertOutbox,
   insertRuns,
   insertTaskInstances,
+  renewLeaseInTransaction,
   reopenRuns,
   startRuns,
   updateTaskInstances,
@@ -64,6 +64,14 @@ interface Settle<T> {
   reject(error: unknown): void;
 }
 
+/** The leader term a run loop writes for, and how its writes keep the term's lease. */
+export interface LoopFence extends Term {
+  lease: string;
+  ttlMs: number;
+  /** A transaction renewed the lease; `from` is performance.now() when it began. */
+  onRenewed(from: number): void;
+}
+
 export interface RunLoopDeps {
   db: Database;
   bus: Bus;
@@ -82,7 +90,7 @@ export interface RunLoopDeps {
    * The leader term this loop writes for: every tick's transaction checks that the term still holds the
    * lease, so a deposed leader (paused, cut off) can never write again. Absent only in tests.
    */
-  fence?: { lease: string } & Term;
+  fence?: LoopFence;
 }
 
 /**
@@ -453,12 +461,21 @@ export class RunLoop {
 
   async #persist(batch: TickBatch): Promise<number[]> {
     const { fence } = this.#deps;
-    return this.#deps.db.sql.begin(async (tx) => {
+    // The lease is renewed from when the transaction began, at the latest.
+    const renewedFrom = performance.now();
+    const outboxIds = await this.#deps.db.sql.begin(async (tx) => {
       // Issued together so postgres.js pipelines them on the transaction's connection; the server
-      // runs them in this order (the lease check first, runs before their tasks, tasks before their
-      // attempts). A failed lease check rolls everything back.
-      const [leading, , , , , , , , outboxIds] = await Promise.all([
-        fence ? holdsLease(tx, fence.lease, fence.session, fence.epoch) : true,
+      // runs them in this order (the lease check and renewal first, runs before their tasks, tasks
+      // before their attempts). A failed lease check rolls everything back.
+      const [leading, , , , , , , , ids] = await Promise.all([
+        fence
+          ? renewLeaseInTransaction(tx, {
+              name: fence.lease,
+              session: fence.session,
+              epoch: fence.epoch,
+              ttlMs: fence.ttlMs,
+            })
+          : true,
         insertRuns(tx, batch.newRuns),
         insertTaskInstances(tx, batch.newTasks),
         updateTaskInstances(tx, [...batch.tasks.values()]),
@@ -477,8 +494,10 @@ export class RunLoop {
           `this coordinator no longer leads (epoch ${fence?.epoch})`,
         );
       }
-      return outboxIds;
+      return ids;
     });
+    fence?.onRenewed(renewedFrom);
+    return outboxIds;
   }
 
   #afterCommit(batch: TickBatch, outboxIds: number[]): void {

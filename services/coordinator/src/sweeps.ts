@@ -11,6 +11,7 @@ import {
   lostTaskMessages,
   pendingOutbox,
   runsWaitingForTaskSlots,
+  runsWithNothingOut,
   staleHeldTasks,
   startableQueuedRuns,
   supersededAttempts,
@@ -29,6 +30,13 @@ export interface SweepDeps {
   logger: Logger;
   options: CoordinatorOptions;
   signal: AbortSignal;
+  /** How far the worker-event consumer has caught up (see `onCaughtUp`); absent: always caught up. */
+  events?: EventProgress;
+}
+
+/** Until when (epoch ms) every worker event is known to have been applied. */
+export interface EventProgress {
+  caughtUpAt: number;
 }
 
 const SWEEP_LIMIT = 1_000;
@@ -118,16 +126,21 @@ export function startQueuedRuns({ db, loop, logger, options, signal }: SweepDeps
 }
 
 /**
- * Runs that may hold tasks back for their DAG's `max_active_tasks` while it has free slots are woken.
- * Within a tick the run loop wakes them as slots free; this covers runs it has not touched since a
- * restart (their held tasks are only in memory), and costs a query per interval otherwise.
+ * Runs that hold ready tasks back are woken: those of a DAG whose `max_active_tasks` has free slots, and
+ * those with nothing out at all (a tick's dispatch budget ran out just before a restart or a change of
+ * leader). Within a term the run loop wakes them itself; held tasks live only in memory, so this covers
+ * runs it has not touched since it took over, at the cost of two queries per interval.
  */
-export function wakeRunsWaitingForTaskSlots({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+export function wakeRunsHoldingTasks({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
   return every(
-    options.timerIntervalMs,
+    options.outboxRelayIntervalMs,
     signal,
     async () => {
-      const ids = await runsWaitingForTaskSlots(db.sql, SWEEP_LIMIT);
+      const [limited, idle] = await Promise.all([
+        runsWaitingForTaskSlots(db.sql, SWEEP_LIMIT),
+        runsWithNothingOut(db.sql, SWEEP_LIMIT),
+      ]);
+      const ids = [...new Set([...limited, ...idle])];
       if (ids.length > 0) await loop.wakeRuns(ids);
     },
     (error) => logger.warn('waking runs waiting for task slots failed', { error: String(error) }),
@@ -141,7 +154,7 @@ export function wakeRunsWaitingForTaskSlots({ db, loop, logger, options, signal 
  * consumer's ack wait (results a dead predecessor took but never acked come back only then; the
  * coordinator-restart end-to-end test fails without it).
  */
-export function sweepLostTasks({ db, loop, logger, options, signal }: SweepDeps): Promise<void> {
+export function sweepLostTasks({ db, loop, logger, options, signal, events }: SweepDeps): Promise<void> {
   const startedAt = Date.now();
   const graceMs = options.heartbeatTimeoutMs + EVENTS_ACK_WAIT_MS;
   return every(
@@ -150,7 +163,11 @@ export function sweepLostTasks({ db, loop, logger, options, signal }: SweepDeps)
     async () => {
       const now = Date.now();
       if (now - startedAt < graceMs) return;
-      const stale = await staleHeldTasks(db.sql, now, options.heartbeatTimeoutMs, SWEEP_LIMIT);
+      // A worker lists an attempt in its heartbeats until its `finished` event is stored, so a heartbeat
+      // older than the events caught up (by more than a heartbeat interval) means a dead worker, not
+      // a result still waiting in a backlog of events.
+      const caughtUp = (events?.caughtUpAt ?? now) - options.heartbeatTimeoutMs / 2;
+      const stale = await staleHeldTasks(db.sql, now, options.heartbeatTimeoutMs, SWEEP_LIMIT, caughtUp);
       if (stale.length === 0) return;
       logger.warn('tasks lost: no heartbeat from their worker', { count: stale.length });
       await loop.applyTimerEvents(

@@ -63,20 +63,19 @@ export async function releaseLease(sql: Sql, name: string, session: string): Pro
 }
 
 /**
- * Inside a transaction: whether `session` still holds the lease at `epoch`, unexpired. The row is
- * share-locked until the transaction ends, so a takeover waits for it and every later write of the old
- * session fails this check: the epoch is the fencing token of the leader's writes.
+ * Inside a transaction: whether `session` still holds the lease at `epoch`, unexpired; if so, renews
+ * it for `ttlMs` from now. The row stays locked until the transaction ends, so a takeover waits for it,
+ * and every later transaction of the old session fails this check: the epoch is the fencing token of
+ * the leader's writes. Each committed write thus also keeps the lease, whatever the claim loop manages.
  */
-export async function holdsLease(
+export async function renewLeaseInTransaction(
   tx: TransactionSql,
-  name: string,
-  session: string,
-  epoch: number,
+  lease: { name: string; session: string; epoch: number; ttlMs: number },
 ): Promise<boolean> {
   const rows = await tx`
-    SELECT 1 FROM coordinator_lease
-    WHERE name = ${name} AND session = ${session} AND epoch = ${epoch} AND expires_at > now()
-    FOR SHARE`;
+    UPDATE coordinator_lease SET expires_at = now() + make_interval(secs => ${lease.ttlMs / 1000})
+    WHERE name = ${lease.name} AND session = ${lease.session} AND epoch = ${lease.epoch} AND expires_at > now()
+    RETURNING 1`;
   return rows.length > 0;
 }
 

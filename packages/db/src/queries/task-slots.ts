@@ -40,3 +40,22 @@ export async function runsWaitingForTaskSlots(sql: Sql, limit: number): Promise<
     ORDER BY l.created_at LIMIT ${limit}`;
   return rows.map((row) => row.id);
 }
+
+/**
+ * Running runs with pending tasks and nothing out (no task queued, running or waiting for a retry or a
+ * poke; a fanned-out mapped task does not count, its instances do). Such a run has ready tasks it held
+ * back (a tick's dispatch budget ran out, and the coordinator restarted or lost the lead before the next
+ * tick), and nothing else will touch it: the run loop delivers `slots_freed`, which dispatches them.
+ */
+export async function runsWithNothingOut(sql: Sql, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT r.id FROM runs r
+    WHERE r.state = 'running'
+      AND EXISTS (SELECT 1 FROM task_instances t WHERE t.run_id = r.id AND t.state = 'pending')
+      AND NOT EXISTS (
+        SELECT 1 FROM task_instances t
+        WHERE t.run_id = r.id AND t.map_count IS NULL
+          AND t.state IN ('queued', 'running', 'up_for_retry', 'up_for_reschedule'))
+    ORDER BY r.created_at LIMIT ${limit}`;
+  return rows.map((row) => row.id);
+}

@@ -38,19 +38,23 @@ export interface StaleTask extends AttemptKey {
  * `now` (epoch ms) than their heartbeat timeout: their worker is presumed dead. A task's own
  * `heartbeat_timeout_ms` counts; without one, `defaultTimeoutMs` (the coordinator's). The timeout
  * differs per row, so this reads every heartbeated row (through the partial index
- * `task_instances_heartbeats`): there are only as many as the workers hold at once.
+ * `task_instances_heartbeats`): there are only as many as the workers hold at once. Only heartbeats
+ * older than `heartbeatBefore` count: the caller passes a time before which every worker event has
+ * been applied, so that a task whose `finished` event still waits in a backlog is not taken for lost.
  */
 export async function staleHeldTasks(
   sql: Sql,
   now: number,
   defaultTimeoutMs: number,
   limit: number,
+  heartbeatBefore = now,
 ): Promise<StaleTask[]> {
   return sql<StaleTask[]>`
     SELECT run_id AS "runId", task_id AS "taskId", attempt, worker_id AS "workerId",
            coalesce(heartbeat_timeout_ms, ${defaultTimeoutMs}::int) AS "heartbeatTimeoutMs"
     FROM task_instances
     WHERE state IN ('queued', 'running') AND heartbeat_at IS NOT NULL
+      AND heartbeat_at < to_timestamp(${heartbeatBefore} / 1000.0)
       AND heartbeat_at < to_timestamp(${now} / 1000.0)
                          - make_interval(secs => coalesce(heartbeat_timeout_ms, ${defaultTimeoutMs}::int) / 1000.0)
     ORDER BY heartbeat_at LIMIT ${limit}`;
