@@ -26,16 +26,23 @@ export interface LoadDag {
   taskCount: number;
 }
 
-/** The variable naming a file each execution appends a line to (`<task> <attempt> <pid>`), when set. */
+/**
+ * The variable naming a file each execution appends lines to, when set: `<task> <attempt> <pid> start`
+ * as it starts and `... end` as it returns.
+ */
 export const EXECUTION_LOG_VARIABLE = 'TRIBUTARY_FAULT_EXECUTION_LOG';
 
 // Each task reports the attempt it ran as, so the audit can tell a stale attempt's result apart, and
 // logs its execution where the test asks, so it can tell how often an attempt ran.
 const TASKS_MODULE = `import { appendFileSync } from 'node:fs';
+const log = (ctx, phase) => {
+  const file = process.env.${EXECUTION_LOG_VARIABLE};
+  if (file) appendFileSync(file, \`\${ctx.taskId} \${ctx.attempt} \${process.pid} \${phase}\\n\`);
+};
 export async function run(ctx) {
+  log(ctx, 'start');
   await new Promise((resolve) => setTimeout(resolve, Number(ctx.params.task_ms)));
-  const log = process.env.${EXECUTION_LOG_VARIABLE};
-  if (log) appendFileSync(log, \`\${ctx.taskId} \${ctx.attempt} \${process.pid}\\n\`);
+  log(ctx, 'end');
   return { attempt: ctx.attempt };
 }
 `;

@@ -293,7 +293,9 @@ export function recordHeartbeats({ db, bus, logger, options, signal }: SweepDeps
       await touchHeartbeats(db.sql, attempts, Date.now());
       const superseded = await supersededAttempts(db.sql, attempts);
       if (superseded.length === 0) return;
-      logger.warn('workers run attempts taken away from them; telling them to abandon them', {
+      // Mostly attempts whose result was just applied (a worker lists an attempt until its result is
+      // stored), sometimes attempts declared lost, or decided by a redelivered copy: none may go on.
+      logger.info('workers hold attempts already decided or taken away; telling them to abandon them', {
         count: superseded.length,
       });
       for (const key of superseded) {

@@ -72,10 +72,12 @@ export async function dueQueueDeadlines(sql: Sql, now: number, limit: number): P
 }
 
 /**
- * Of the attempts workers say they run, those that were taken away from them: the task has moved on to
- * a later attempt, or this attempt ended (lost, timed out, the run cancelled) while the worker went on.
- * Their workers are told to abandon them. An attempt still `queued` is not taken away: its `started`
- * event may simply not have been applied yet.
+ * Of the attempts workers say they hold, those already decided without them: the task has moved on to
+ * a later attempt, or this attempt ended (declared lost, the run cancelled, or another copy's result
+ * applied, after a redelivery) while the worker went on. Their workers are told to abandon them. Most
+ * are attempts whose own result was just applied (a worker lists an attempt until its result is
+ * stored); abandoning a finished attempt does nothing. An attempt still `queued` or `running` is not
+ * decided: its events may simply not have been applied yet.
  */
 export async function supersededAttempts(sql: Sql, attempts: readonly AttemptKey[]): Promise<AttemptKey[]> {
   if (attempts.length === 0) return [];
