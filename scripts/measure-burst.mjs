@@ -4,7 +4,10 @@
 // the coordinator's and workers' peak memory (VmHWM) and how many attempts were declared lost
 // (heartbeats starved by the burst would show there).
 //
-//   node scripts/measure-burst.mjs [tasks=100000] [workers=2] [concurrency=16] [runs=1] [postgres admin URL] [NATS URL]
+//   node scripts/measure-burst.mjs [tasks=100000] [workers=2] [concurrency=16] [runs=1] [postgres admin URL]
+//     [NATS URL] [most seconds to wait=600] [task sleep ms=0]
+//
+// With a task sleep, tasks wait instead of computing: adding workers should add throughput.
 //
 // Uses the machine's Postgres (default postgres://postgres@127.0.0.1:5432/postgres) and nats-server
 // (default nats://127.0.0.1:4222), with a database and a NATS prefix of its own; the database is
@@ -32,7 +35,11 @@ try {
   const lines = ['name: burst', 'tasks:', '  start: { kind: node, module: ./noop.mjs }'];
   for (let i = 0; i < tasks; i++) lines.push(`  t${i}: { kind: node, module: ./noop.mjs, needs: [start] }`);
   await writeFile(join(dir, 'dag.yaml'), `${lines.join('\n')}\n`);
-  await writeFile(join(dir, 'noop.mjs'), 'export function run() { return null; }\n');
+  const sleepMs = Number(process.argv[9] ?? 0);
+  await writeFile(
+    join(dir, 'noop.mjs'),
+    `export async function run() { await new Promise((r) => setTimeout(r, ${sleepMs})); return null; }\n`,
+  );
 
   const port = await freePort();
   const env = { ...process.env, DATABASE_URL: databaseUrl, NATS_URL, TRIBUTARY_NATS_PREFIX: tag };

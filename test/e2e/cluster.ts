@@ -53,6 +53,14 @@ export interface ClusterOptions {
   /** Coordinator environment over the fast-fault defaults (e.g. a shorter ack wait). */
   coordinatorEnv?: Record<string, string>;
   /**
+   * How the coordinators and workers reach Postgres and NATS (through a latency proxy, say): given the
+   * servers, the URLs they use. Tests' own connections go straight to the servers. @default direct
+   */
+  route?: (servers: {
+    pg: PostgresServer;
+    nats: NatsServer;
+  }) => Promise<{ pgPort: number; natsPort: number }>;
+  /**
    * Extra environment of the workers, given the cluster's database URL (e.g. sql connections) and the
    * coordinator's API address (every worker gets it as TRIBUTARY_SERVER anyway, for dag tasks).
    */
@@ -63,10 +71,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const [pg, nats] = await Promise.all([startPostgres(), startNats()]);
   const databaseUrl = await pg.createDatabase('tributary');
   const address = `127.0.0.1:${await freePort()}`;
+  // What the cluster's processes connect to: the servers, or whatever the test puts in between.
+  const routed = await options.route?.({ pg, nats });
+  const processDatabaseUrl =
+    routed === undefined ? databaseUrl : databaseUrl.replace(`:${pg.port}/`, `:${routed.pgPort}/`);
+  const processNatsUrl = routed === undefined ? nats.url : `nats://127.0.0.1:${routed.natsPort}`;
   const startCoordinator = async (listen = address) => {
     const coordinator = spawnProcess(
       process.execPath,
-      [CLI, 'coordinator', '--listen', listen, '--database-url', databaseUrl, '--nats-url', nats.url],
+      [
+        CLI,
+        'coordinator',
+        '--listen',
+        listen,
+        '--database-url',
+        processDatabaseUrl,
+        '--nats-url',
+        processNatsUrl,
+      ],
       {
         name: listen === address ? 'coordinator' : `coordinator ${listen}`,
         env: { ...COORDINATOR_ENV, ...options.coordinatorEnv },
@@ -84,7 +106,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const concurrency = String(spec.concurrency ?? 4);
     const worker = spawnProcess(
       process.execPath,
-      [CLI, 'worker', ...pools, '--concurrency', concurrency, '--nats-url', nats.url],
+      [CLI, 'worker', ...pools, '--concurrency', concurrency, '--nats-url', processNatsUrl],
       {
         name: `worker-${workers.length + 1}`,
         env: {

@@ -9,6 +9,7 @@ export interface ScenarioOptions {
   workers: readonly WorkerSpec[];
   dag: LoadDagOptions;
   coordinatorEnv?: ClusterOptions['coordinatorEnv'];
+  route?: ClusterOptions['route'];
 }
 
 /** A cluster running the scenario's DAG. */
@@ -43,6 +44,7 @@ export async function startScenario(name: string, options: ScenarioOptions): Pro
   const cluster = await startCluster({
     workers: 0,
     coordinatorEnv: { ...FAULT_COORDINATOR_ENV, ...options.coordinatorEnv },
+    ...(options.route === undefined ? {} : { route: options.route }),
   });
   for (const spec of options.workers) {
     await cluster.startWorker({ ...spec, env: { ...FAULT_WORKER_ENV, ...spec.env } });

@@ -12,8 +12,16 @@ afterAll(async () => {
   await stopAll();
 });
 
-/** Runs the suite's DAG, restarts a server with `restart` mid-run, and audits the run. */
-async function restartMidRun(name: string, restart: (running: Scenario) => Promise<void>) {
+/**
+ * Runs the suite's DAG, restarts a server with `restart` mid-run, audits the run, and checks that every
+ * process that lost its connection said so (`logged` matches a line of each of `loggers`).
+ */
+async function restartMidRun(
+  name: string,
+  restart: (running: Scenario) => Promise<void>,
+  logged: RegExp,
+  loggers: (running: Scenario) => { output(): string }[],
+) {
   await scenario?.close();
   scenario = await startScenario(name, {
     workers: [WORKER, WORKER],
@@ -29,15 +37,26 @@ async function restartMidRun(name: string, restart: (running: Scenario) => Promi
   const audit = await scenario.finish({ restarts: 1, recoverMs });
   expect(audit.violations).toEqual([]);
   expect(audit.runState).toBe('succeeded');
+  for (const process of loggers(scenario)) expect(process.output()).toMatch(logged);
 }
 
 it('finishes the run soundly when nats-server restarts mid-run', async () => {
-  await restartMidRun('nats-restart', (running) => running.cluster.nats.restart());
+  await restartMidRun(
+    'nats-restart',
+    (running) => running.cluster.nats.restart(),
+    /"nats connection".*reconnect/,
+    (running) => [running.cluster.coordinator, ...running.cluster.workers],
+  );
 }, 180_000);
 
 it('finishes the run soundly when Postgres restarts mid-run', async () => {
-  await restartMidRun('postgres-restart', async (running) => {
-    await running.cluster.pg.stop('fast');
-    await running.cluster.pg.start();
-  });
+  await restartMidRun(
+    'postgres-restart',
+    async (running) => {
+      await running.cluster.pg.stop('fast');
+      await running.cluster.pg.start();
+    },
+    /postgres connection closed/,
+    (running) => [running.cluster.coordinator],
+  );
 }, 180_000);

@@ -31,6 +31,7 @@ export {
   spawnProcess,
 } from './child-process.js';
 export { freePort } from './free-port.js';
+export { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 export { type NatsServer, type StartNatsOptions, startNats } from './nats-server.js';
 export { type PostgresServer, type StartPostgresOptions, startPostgres } from './postgres-server.js';
 export { stopAll } from './registry.js';

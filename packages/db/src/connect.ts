@@ -15,6 +15,8 @@ export interface DatabaseOptions {
    * locked forever. @default none
    */
   idleInTransactionTimeoutMs?: number;
+  /** Called when a pooled connection closed (the server restarted, the network failed, its lifetime ended); the next query opens another. */
+  onConnectionClosed?: (connectionId: number) => void;
 }
 
 /** A connection pool with both faces: postgres.js for batched SQL, drizzle for typed queries. */
@@ -29,6 +31,7 @@ export function createDatabase(options: DatabaseOptions): Database {
   const sql = postgres(options.url, {
     max: options.maxConnections ?? 10,
     onnotice: (notice) => options.onNotice?.(String(notice.message)),
+    onclose: (connectionId) => options.onConnectionClosed?.(connectionId),
     connection: {
       application_name: 'tributary',
       ...(options.idleInTransactionTimeoutMs === undefined

@@ -46,7 +46,12 @@ export async function startCoordinator(
 ): Promise<RunningCoordinator> {
   // A coordinator frozen inside a transaction holds the lease row locked: the server ends it after a
   // lease TTL, so that another coordinator can take over.
-  const db = createDatabase({ url: options.databaseUrl, idleInTransactionTimeoutMs: options.leaseTtlMs });
+  const db = createDatabase({
+    url: options.databaseUrl,
+    idleInTransactionTimeoutMs: options.leaseTtlMs,
+    onConnectionClosed: (connection) =>
+      logger.warn('postgres connection closed; the next query reconnects', { connection }),
+  });
   let bus: Bus | undefined;
   try {
     const applied = await migrate(db.sql);
