@@ -1,19 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectBus } from './bus.js';
-import { startNatsServer, type TestNatsServer, uniquePrefix } from './nats-server.test-util.js';
+import { uniquePrefix, useNatsServer } from './nats-server.test-util.js';
 
-let server: TestNatsServer;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-
-afterAll(async () => {
-  const open = await server.connectionsSettled(0);
-  await server.stop();
-  // Every bus a test opened was closed: nothing leaks.
-  expect(open).toBe(0);
-});
+const server = useNatsServer();
 
 describe('bundles', () => {
   it('stores and returns bundle bytes by hash', async () => {

@@ -1,23 +1,12 @@
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { TaskOutcome } from '@tributary/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectBus } from './bus.js';
-import { startNatsServer, type TestNatsServer, uniquePrefix, waitFor } from './nats-server.test-util.js';
+import { uniquePrefix, useNatsServer, waitFor } from './nats-server.test-util.js';
 import type { Bus, ConsumeWorkerEventsOptions, ReceivedWorkerEvent, WorkerEventInit } from './types.js';
 
-let server: TestNatsServer;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-
-afterAll(async () => {
-  const open = await server.connectionsSettled(0);
-  await server.stop();
-  // Every bus a test opened was closed: nothing leaks.
-  expect(open).toBe(0);
-});
+const server = useNatsServer();
 
 async function setUp(): Promise<Bus> {
   const bus = await connectBus({ servers: server.url, prefix: uniquePrefix() });

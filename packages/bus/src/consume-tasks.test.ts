@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectBus } from './bus.js';
-import { startNatsServer, type TestNatsServer, uniquePrefix, waitFor } from './nats-server.test-util.js';
+import { uniquePrefix, useNatsServer, waitFor } from './nats-server.test-util.js';
 import type { Bus, OutgoingTask, TaskDelivery } from './types.js';
 
-let server: TestNatsServer;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-
-afterAll(async () => {
-  const open = await server.connectionsSettled(0);
-  await server.stop();
-  // Every bus a test opened was closed: nothing leaks.
-  expect(open).toBe(0);
-});
+const server = useNatsServer();
 
 async function setUp(pools: string[], taskAckWaitMs?: number): Promise<Bus> {
   const bus = await connectBus({ servers: server.url, prefix: uniquePrefix(), taskAckWaitMs });

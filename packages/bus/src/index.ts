@@ -8,7 +8,7 @@ export {
   sha256Hex,
 } from './outputs.js';
 export { RUN_CONTEXT_READ_LIMIT } from './run-context.js';
-export { DEFAULT_PREFIX, workerEventMsgId } from './subjects.js';
+export { DEFAULT_PREFIX, taskMessageId, workerEventMsgId } from './subjects.js';
 export { EVENTS_ACK_WAIT_MS } from './topology.js';
 export type {
   AttemptRef,

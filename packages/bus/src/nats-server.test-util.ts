@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /** A nats-server with JetStream on a free port and a temp store dir, for one test file. */
 export interface TestNatsServer {
@@ -21,6 +22,38 @@ export interface TestNatsServer {
 }
 
 const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+
+/**
+ * A nats-server for the tests of the enclosing file or `describe`: started before them, stopped after
+ * them, and checked then to have no client connection left (every bus a test opened was closed). Its
+ * fields are read inside tests, once it has started.
+ */
+export function useNatsServer(): TestNatsServer {
+  let server: TestNatsServer | undefined;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterAll(async () => {
+    const open = await server?.connectionsSettled(0);
+    await server?.stop();
+    expect(open).toBe(0);
+  });
+  const started = (): TestNatsServer => {
+    if (server === undefined) throw new Error('the nats-server starts before the tests: use it inside them');
+    return server;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get port() {
+      return started().port;
+    },
+    connections: () => started().connections(),
+    connectionsSettled: (expected) => started().connectionsSettled(expected),
+    stop: () => started().stop(),
+  };
+}
 
 /** Starts nats-server and waits until it accepts connections. */
 export async function startNatsServer(): Promise<TestNatsServer> {

@@ -2,9 +2,9 @@ import { jetstream } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { connect } from '@nats-io/transport-node';
 import { Code, encodeJson, TributaryError } from '@tributary/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectBus } from './bus.js';
-import { startNatsServer, type TestNatsServer, uniquePrefix } from './nats-server.test-util.js';
+import { uniquePrefix, useNatsServer } from './nats-server.test-util.js';
 import { isOutputRef, OUTPUT_REF_KEY, type OutputRef, outputRefName, sha256Hex } from './outputs.js';
 
 const SHA = 'a'.repeat(64);
@@ -48,17 +48,7 @@ describe('outputRefName', () => {
 });
 
 describe('the output store', () => {
-  let server: TestNatsServer;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-
-  afterAll(async () => {
-    const open = await server.connectionsSettled(0);
-    await server.stop();
-    expect(open).toBe(0);
-  });
+  const server = useNatsServer();
 
   const attempt = { runId: 'run-1', taskId: 'extract', attempt: 1 };
 

@@ -2,22 +2,12 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { Code, TributaryError } from '@tributary/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectBus } from './bus.js';
-import { startNatsServer, type TestNatsServer, uniquePrefix } from './nats-server.test-util.js';
+import { uniquePrefix, useNatsServer } from './nats-server.test-util.js';
 
 describe('the run context bucket', () => {
-  let server: TestNatsServer;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-
-  afterAll(async () => {
-    const open = await server.connectionsSettled(0);
-    await server.stop();
-    expect(open).toBe(0);
-  });
+  const server = useNatsServer();
 
   const runId = '7f3c2a9e-1b4d-4c8e-9a0f-2d6b5e8c1a34';
 

@@ -70,6 +70,14 @@ export function createTopologyNames(prefix: string): TopologyNames {
   };
 }
 
+/**
+ * The `<runId>.<taskId>.<attempt>` de-duplication id of an attempt's task message (also its outbox
+ * row's `msg_id`, which the broker-loss sweep builds the same way in SQL).
+ */
+export function taskMessageId(ref: { runId: string; taskId: string; attempt: number }): string {
+  return `${ref.runId}.${ref.taskId}.${ref.attempt}`;
+}
+
 /** The `<runId>.<taskId>.<attempt>.<kind>` de-duplication id of a worker event. */
 export function workerEventMsgId(
   ref: { runId: string; taskId: string; attempt: number },

@@ -15,7 +15,7 @@ export function readBranchChoice(plan: Plan, taskId: string, output: JsonValue):
   if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
     return invalid(
       taskId,
-      `branch task '${taskId}' must return a downstream task id or a list of them, got ${describe(output)}`,
+      `branch task '${taskId}' must return a downstream task id or a list of them, got ${describeValue(output)}`,
     );
   }
   const unknown = ids.filter((id) => !downstream.includes(id));
@@ -32,7 +32,8 @@ function invalid(taskId: string, message: string): BranchChoice {
   return { error: { type: 'InvalidBranch', message, retryable: false, details: { taskId } } };
 }
 
-function describe(value: JsonValue): string {
+/** A task's value as its failure message quotes it: JSON, cut at 80 characters. */
+export function describeValue(value: JsonValue): string {
   const text = JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

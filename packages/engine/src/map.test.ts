@@ -202,6 +202,22 @@ describe('a mapped task against ordinary upstream tasks', () => {
   });
 });
 
+describe('a task mapped over a mapped task', () => {
+  it("gets each upstream instance's output as its item", () => {
+    const dag = dagOf(
+      task('list'),
+      { ...task('first', ['list']), map: { upstream: 'list', path: ['files'] } },
+      { ...task('second', ['first']), map: { upstream: 'first', path: [] } },
+    );
+    const { plan, run } = startRun(dag);
+    applyEvent(plan, run, events.succeeded('list', 1, { files: ['a', 'b'] }));
+    applyEvent(plan, run, events.succeeded('first[1]', 1, 'B'));
+    const fanned = applyEvent(plan, run, events.succeeded('first[0]', 1, 'A'));
+    expect(dispatched(fanned.commands)).toEqual(['second[0]#1', 'second[1]#1']);
+    expect([mapItemOf(plan, run, 'second[0]'), mapItemOf(plan, run, 'second[1]')]).toEqual(['A', 'B']);
+  });
+});
+
 describe('slots shared with other runs', () => {
   /** A pool of slots like the coordinator's per-DAG limit. */
   function sharedSlots(slots: number): TaskSlots & { give(): void } {

@@ -6,6 +6,7 @@
  * counts as an upstream task of T's downstream tasks, as each mapped task instance does in Airflow.
  */
 import { type Failure, instanceId, type JsonValue, parseInstanceId, type TaskState } from '@tributary/core';
+import { describeValue } from './branch.js';
 import type { Plan } from './plan.js';
 import type { PlanMap, PlanTask, RunSnapshot, TaskInstanceState } from './types.js';
 
@@ -87,8 +88,7 @@ function describe(value: JsonValue | undefined): string {
   if (value !== null && typeof value === 'object' && '$tributary_output' in value) {
     return 'an output too large to be read by the scheduler (stored in the object store); return a smaller list';
   }
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return describeValue(value);
 }
 
 function invalid(taskId: string, message: string): MapItems {
@@ -103,6 +103,11 @@ export function mapItemOf(plan: Plan, run: RunSnapshot, id: string): JsonValue |
   const ref = mapInstanceRef(plan, id);
   const map = ref === undefined ? undefined : plan.task(ref.taskId).map;
   if (ref === undefined || map == null) return undefined;
+  // Mapped over a mapped task's outputs: the item is one instance's output, without building the list
+  // for every instance dispatched.
+  if (map.path.length === 0 && run.tasks[map.upstream]?.mapCount !== undefined) {
+    return run.tasks[instanceId(map.upstream, ref.index)]?.output ?? null;
+  }
   const read = readMapItems(run, ref.taskId, map);
   return 'items' in read ? read.items[ref.index] : undefined;
 }

@@ -1,6 +1,7 @@
 import { Code, type Failure, formatProblem, type JsonObject, TributaryError } from '@tributary/core';
 import type { DagTaskModel } from '@tributary/spec';
-import { type AttemptEnding, createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
+import { InFlightAttempts, startAttempt } from './attempt-start.js';
+import type { AttemptEnding, LogSink } from './log-sink.js';
 import { createAttemptStopper, type StopReason, stopResult } from './stopper.js';
 import type {
   DagTrigger,
@@ -41,13 +42,16 @@ const FINAL_CODES: ReadonlySet<Code> = new Set([
  * `DagTriggerNotConfigured`.
  */
 export function createDagExecutor(options: Required<ExecutorOptions>): DagExecutor {
-  const running = new Map<{ kill(): void }, Promise<ExecutionResult>>();
+  const running = new InFlightAttempts();
   return {
     async execute(request, task, executeOptions = {}) {
-      const startedAt = Date.now();
-      const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = createResultFinisher(logs, startedAt);
-      if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
+      const { logs, finish, cancelledBeforeStart } = startAttempt(
+        request.taskId,
+        task.timeoutMs,
+        options.logTailLines,
+        executeOptions,
+      );
+      if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       const trigger = options.dags;
       if (trigger === null) return finish({ outcome: 'failed', error: notConfiguredFailure(request.taskId) });
       const stopping = new AbortController();
@@ -65,7 +69,7 @@ export function createDagExecutor(options: Required<ExecutorOptions>): DagExecut
         killed: killing.signal,
         reason: () => stopper.reason,
       }).then(finish);
-      running.set(stopper, attempt);
+      running.add(stopper, attempt);
       try {
         return await attempt;
       } finally {
@@ -74,8 +78,7 @@ export function createDagExecutor(options: Required<ExecutorOptions>): DagExecut
       }
     },
     async close() {
-      for (const stopper of running.keys()) stopper.kill();
-      await Promise.allSettled(running.values());
+      await running.killAll();
     },
   };
 }

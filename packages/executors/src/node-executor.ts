@@ -2,7 +2,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { toFailure } from '@tributary/core';
 import type { NodeTaskModel } from '@tributary/spec';
-import { createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
+import { InFlightAttempts, startAttempt } from './attempt-start.js';
+import type { LogSink } from './log-sink.js';
 import { answerContextCall } from './node-context-calls.js';
 import { createNodePool, type NodePool } from './node-pool.js';
 import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
@@ -26,13 +27,16 @@ export interface NodeExecutor {
 
 export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExecutor {
   let pool: NodePool | undefined;
-  const running = new Map<AttemptStopper, Promise<unknown>>();
+  const running = new InFlightAttempts();
   return {
     async execute(request, task, executeOptions = {}) {
-      const startedAt = Date.now();
-      const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = createResultFinisher(logs, startedAt);
-      if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
+      const { logs, finish, cancelledBeforeStart } = startAttempt(
+        request.taskId,
+        task.timeoutMs,
+        options.logTailLines,
+        executeOptions,
+      );
+      if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       const modulePath = resolveModule(request.bundleDir, task.module);
       if (modulePath === undefined) {
         return finish({ outcome: 'failed', error: escapeFailure(request.taskId, task.module) });
@@ -48,7 +52,7 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
         options.killGraceMs,
         executeOptions.context,
       );
-      running.set(attempt.stopper, attempt.done);
+      running.add(attempt.stopper, attempt.done);
       try {
         const settled = await attempt.done;
         return finish(toResult(settled, attempt.stopper.reason, request.taskId, task), settled.startedAt);
@@ -58,8 +62,7 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
       }
     },
     async close() {
-      for (const stopper of running.keys()) stopper.kill();
-      await Promise.allSettled(running.values());
+      await running.killAll();
       await pool?.destroy();
       pool = undefined;
     },

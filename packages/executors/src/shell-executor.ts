@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { type Failure, type JsonObject, toFailure } from '@tributary/core';
 import { SKIP_TASK_NAME } from '@tributary/sdk';
 import { SENSOR_NOT_YET_EXIT_CODE, type ShellTaskModel } from '@tributary/spec';
+import { InFlightAttempts, startAttempt } from './attempt-start.js';
 import { createLineSplitter } from './line-splitter.js';
-import { createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
+import type { LogSink } from './log-sink.js';
 import { groupExists, killGroup, signalGroup } from './process-group.js';
 import { readWholeContext } from './run-context.js';
 import { buildShellEnv } from './shell-env.js';
@@ -30,13 +31,16 @@ type Ending =
   | { code: number | null; signal: NodeJS.Signals | null; lastStdout?: string };
 
 export function createShellExecutor(options: Required<ExecutorOptions>): ShellExecutor {
-  const running = new Map<AttemptStopper, Promise<Ending>>();
+  const running = new InFlightAttempts();
   return {
     async execute(request, task, executeOptions = {}) {
-      const startedAt = Date.now();
-      const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = createResultFinisher(logs, startedAt);
-      if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
+      const { logs, finish, cancelledBeforeStart } = startAttempt(
+        request.taskId,
+        task.timeoutMs,
+        options.logTailLines,
+        executeOptions,
+      );
+      if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       let context: JsonObject = {};
       try {
         if (executeOptions.context !== undefined) context = await readWholeContext(executeOptions.context);
@@ -54,7 +58,7 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
       const inputsFile = join(scratch, 'inputs.json');
       await writeFile(inputsFile, JSON.stringify(request.inputs));
       const attempt = startShell(request, task, logs, options, executeOptions.signal, context, inputsFile);
-      running.set(attempt.stopper, attempt.done);
+      running.add(attempt.stopper, attempt.done);
       try {
         const ending = await attempt.done;
         const reason = attempt.stopper.reason;
@@ -67,8 +71,7 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
       }
     },
     async close() {
-      for (const stopper of running.keys()) stopper.kill();
-      await Promise.allSettled(running.values());
+      await running.killAll();
     },
   };
 }

@@ -2,7 +2,8 @@ import type { JsonObject } from '@tributary/core';
 import type { LogLevel } from '@tributary/sdk';
 import type { SqlTaskModel } from '@tributary/spec';
 import postgres from 'postgres';
-import { createLogSink, createResultFinisher, type LogSink } from './log-sink.js';
+import { InFlightAttempts, startAttempt } from './attempt-start.js';
+import type { LogSink } from './log-sink.js';
 import { type RenderedSql, renderSqlStatement, TemplateError, templateFailure } from './render-templates.js';
 import { connectionNotConfiguredFailure, invalidConnectionUrlFailure, sqlFailure } from './sql-errors.js';
 import { rowsToObjects, SQL_TYPES, type SqlColumn, toSqlParameter } from './sql-values.js';
@@ -68,13 +69,16 @@ type Ending = { result: RawResult } | { error: unknown };
  * PGSSLMODE...).
  */
 export function createSqlExecutor(options: Required<ExecutorOptions>): SqlExecutor {
-  const running = new Map<AttemptStopper, Promise<Ending>>();
+  const running = new InFlightAttempts();
   return {
     async execute(request, task, executeOptions = {}) {
-      const startedAt = Date.now();
-      const logs = createLogSink(options.logTailLines, executeOptions.onLog);
-      const finish = createResultFinisher(logs, startedAt);
-      if (executeOptions.signal?.aborted) return finish(stopResult('cancel', request.taskId, task.timeoutMs));
+      const { logs, finish, cancelledBeforeStart } = startAttempt(
+        request.taskId,
+        task.timeoutMs,
+        options.logTailLines,
+        executeOptions,
+      );
+      if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       const url = options.connections(task.connection);
       if (url === undefined) {
         return finish({
@@ -97,7 +101,7 @@ export function createSqlExecutor(options: Required<ExecutorOptions>): SqlExecut
         });
       }
       const attempt = startStatement(sql, statement, task, options.killGraceMs, executeOptions.signal);
-      running.set(attempt.stopper, attempt.done);
+      running.add(attempt.stopper, attempt.done);
       try {
         const ending = await attempt.done;
         const reason = attempt.stopper.reason;
@@ -117,8 +121,7 @@ export function createSqlExecutor(options: Required<ExecutorOptions>): SqlExecut
       }
     },
     async close() {
-      for (const stopper of running.keys()) stopper.kill();
-      await Promise.allSettled(running.values());
+      await running.killAll();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { create, type JsonObject, toBinary } from '@bufbuild/protobuf';
 import type { Value } from '@bufbuild/protobuf/wkt';
+import { taskMessageId } from '@tributary/bus';
 import {
   type AttemptState,
   type Failure,
@@ -250,7 +251,7 @@ export function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, at
   batch.dispatches.push({
     message,
     outbox: {
-      msgId: `${run.id}.${taskId}.${attempt}`,
+      msgId: taskMessageId({ runId: run.id, taskId, attempt }),
       pool: task.pool,
       payload: toBinary(TaskMessageSchema, message),
       traceparent,

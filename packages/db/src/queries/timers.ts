@@ -127,6 +127,7 @@ export async function lostTaskMessages(
     JOIN task_attempts a ON a.run_id = t.run_id AND a.task_id = t.task_id AND a.attempt = t.attempt
     WHERE t.state = 'queued' AND t.heartbeat_at IS NULL
       AND a.queued_at < to_timestamp(${streamCreatedAt} / 1000.0)
+      -- The outbox row's msg_id is the message's de-duplication id (bus taskMessageId).
       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.msg_id = t.run_id || '.' || t.task_id || '.' || t.attempt)
     ORDER BY a.queued_at LIMIT ${limit}`;
 }
