@@ -63,6 +63,8 @@ async function newRun(
         createdAt: Date.now(),
         deadlineAt: null,
         state: 'running',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        traceParentSpanId: null,
       },
     ]);
     await insertTaskInstances(

@@ -37,6 +37,28 @@ const COORDINATOR_ENV = {
   TRIBUTARY_TIMER_INTERVAL_MS: '200',
 };
 
+/**
+ * Every process serves its metrics on a free port (tests and their processes run in parallel, so the
+ * default ports would collide); {@link metricsAddress} reads which one from its log. Logs are JSON lines
+ * whatever the developer's shell sets, since tests read them. A test's own env wins.
+ */
+const PROCESS_ENV = { TRIBUTARY_METRICS_LISTEN: '127.0.0.1:0', TRIBUTARY_LOG_FORMAT: 'json' };
+
+/**
+ * The `host:port` a coordinator or worker process serves its metrics on, read from its
+ * `metrics listening` log line (waiting for it).
+ * @throws Error when the process does not log one within the timeout.
+ */
+export async function metricsAddress(process: ChildProcessHandle, timeoutMs = 10_000): Promise<string> {
+  await process.waitForOutput(/"msg":"metrics listening"/, timeoutMs);
+  for (const line of process.output().split('\n')) {
+    if (!line.includes('"msg":"metrics listening"')) continue;
+    const { address } = JSON.parse(line) as { address?: unknown };
+    if (typeof address === 'string') return address;
+  }
+  throw new Error(`${process.name} logged 'metrics listening' without an address`);
+}
+
 /** How to start one worker. */
 export interface WorkerSpec {
   /** @default ['default'] */
@@ -91,7 +113,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ],
       {
         name: listen === address ? 'coordinator' : `coordinator ${listen}`,
-        env: { ...COORDINATOR_ENV, ...options.coordinatorEnv },
+        env: { ...COORDINATOR_ENV, ...PROCESS_ENV, ...options.coordinatorEnv },
       },
     );
     await coordinator.waitForOutput(/coordinator started/, 30_000);
@@ -110,6 +132,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       {
         name: `worker-${workers.length + 1}`,
         env: {
+          ...PROCESS_ENV,
           TRIBUTARY_HEARTBEAT_INTERVAL_MS: '500',
           // JetStream redelivers only what a worker holds this long without progress.
           TRIBUTARY_TASK_ACK_WAIT_MS: '60000',

@@ -33,6 +33,7 @@ export {
 export { freePort } from './free-port.js';
 export { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 export { type NatsServer, type StartNatsOptions, startNats } from './nats-server.js';
+export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js';
 export { type PostgresServer, type StartPostgresOptions, startPostgres } from './postgres-server.js';
 export { stopAll } from './registry.js';
 export { TEMP_DIR_PREFIX } from './temp-dir.js';

@@ -16,13 +16,14 @@ import {
   decodeHeartbeat,
   encodeCancelNotice,
   encodeHeartbeat,
+  encodeTaskLogBatch,
   encodeWorkerEvent,
 } from './codec.js';
 import { consumeWorkerEvents } from './consume-events.js';
 import { consumeTasks } from './consume-tasks.js';
 import { lazyBucket, openObjectBucket } from './object-bucket.js';
 import { createOutputStore } from './outputs.js';
-import { publishTasks, publishWorkerEvent } from './publish.js';
+import { publishTasks, publishWorkerEvent, traceHeaders } from './publish.js';
 import { createRunContextBucket, openContextBucket } from './run-context.js';
 import {
   assertName,
@@ -32,8 +33,17 @@ import {
   DEFAULT_PREFIX,
   type TopologyNames,
 } from './subjects.js';
-import { ensurePoolConsumer, ensureStreams } from './topology.js';
+import { readTaskLogs } from './task-log-reader.js';
+import { createTaskLogWriter, DEFAULT_LOG_BATCH_BYTES } from './task-log-writer.js';
+import {
+  DEFAULT_LOG_MAX_BYTES,
+  DEFAULT_LOG_RETENTION_MS,
+  ensureLogStream,
+  ensurePoolConsumer,
+  ensureStreams,
+} from './topology.js';
 import type {
+  AttemptRef,
   BundleStore,
   Bus,
   BusOptions,
@@ -42,10 +52,14 @@ import type {
   ConsumeTasksOptions,
   ConsumeWorkerEventsOptions,
   HeartbeatInit,
+  LogStreamLimits,
   OutgoingTask,
   OutputStore,
   PublishWorkerEventOptions,
+  ReadTaskLogsOptions,
   RunContextBucket,
+  TaskLogWriter,
+  TaskLogWriterOptions,
   WorkerEventInit,
 } from './types.js';
 
@@ -72,6 +86,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       `taskAckWaitMs must be a positive integer, got ${taskAckWaitMs}`,
     );
   }
+  const logLimits = options.logLimits === undefined ? undefined : compileLogLimits(options.logLimits);
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -99,7 +114,25 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
       cause: error,
     });
   }
-  return new NatsBus(nc, jsm, jetstream(nc), prefix, taskAckWaitMs, options.onStatus);
+  return new NatsBus(nc, jsm, jetstream(nc), prefix, taskAckWaitMs, logLimits, options.onStatus);
+}
+
+/**
+ * The logs stream's limits with defaults filled in.
+ * @throws TributaryError `InvalidArgument` naming a limit that is not a positive integer.
+ */
+function compileLogLimits(limits: LogStreamLimits): { maxAgeMs: number; maxBytes: number } {
+  const maxAgeMs = limits.retentionMs ?? DEFAULT_LOG_RETENTION_MS;
+  const maxBytes = limits.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
+  for (const [field, value] of [
+    ['logLimits.retentionMs', maxAgeMs],
+    ['logLimits.maxBytes', maxBytes],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new TributaryError(Code.InvalidArgument, `${field} must be a positive integer, got ${value}`);
+    }
+  }
+  return { maxAgeMs, maxBytes };
 }
 
 class NatsBus implements Bus {
@@ -117,6 +150,7 @@ class NatsBus implements Bus {
     private readonly js: JetStreamClient,
     readonly prefix: string,
     private readonly taskAckWaitMs: number,
+    private readonly logLimits: { maxAgeMs: number; maxBytes: number } | undefined,
     onStatus: ((status: string) => void) | undefined,
   ) {
     this.subjects = createSubjects(prefix);
@@ -130,6 +164,7 @@ class NatsBus implements Bus {
 
   async ensureTopology(): Promise<void> {
     await ensureStreams(this.jsm, this.names);
+    if (this.logLimits !== undefined) await ensureLogStream(this.jsm, this.names, this.logLimits);
     await this.bundlesBucket();
   }
 
@@ -172,6 +207,27 @@ class NatsBus implements Bus {
 
   publishWorkerEvent(event: WorkerEventInit, options?: PublishWorkerEventOptions): Promise<void> {
     return publishWorkerEvent(this.js, this.subjects, event, options);
+  }
+
+  openTaskLog(ref: AttemptRef, options: TaskLogWriterOptions = {}): TaskLogWriter {
+    const subject = this.subjects.taskLog(ref);
+    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    // A batch's ref and framing stay far below the header allowance, counted twice for them.
+    const ceiling = maxPayload - 2 * HEADER_ALLOWANCE;
+    const maxBatchBytes = Math.min(options.maxBatchBytes ?? DEFAULT_LOG_BATCH_BYTES, ceiling);
+    return createTaskLogWriter(
+      ref,
+      async (batch) => {
+        await this.js.publish(subject, encodeTaskLogBatch(batch), {
+          headers: traceHeaders(options.traceparent),
+        });
+      },
+      { ...options, maxBatchBytes },
+    );
+  }
+
+  readTaskLogs(ref: AttemptRef, options: ReadTaskLogsOptions) {
+    return readTaskLogs(this.js, this.names.logsStream, this.subjects.taskLog(ref), options);
   }
 
   subscribeHeartbeats(onHeartbeat: Parameters<Bus['subscribeHeartbeats']>[0]): () => void {

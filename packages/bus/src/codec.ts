@@ -5,12 +5,20 @@ import {
   CancelNoticeSchema,
   type Heartbeat,
   HeartbeatSchema,
+  type TaskLogBatch,
+  TaskLogBatchSchema,
   type TaskMessage,
   TaskMessageSchema,
   type WorkerEvent,
   WorkerEventSchema,
 } from '@tributary/proto';
-import type { CancelNoticeInit, HeartbeatInit, TaskMessageInit, WorkerEventInit } from './types.js';
+import type {
+  CancelNoticeInit,
+  HeartbeatInit,
+  TaskLogBatchInit,
+  TaskMessageInit,
+  WorkerEventInit,
+} from './types.js';
 
 // One encode/decode pair per bus message, so every publisher and consumer agrees on the wire format.
 
@@ -79,6 +87,16 @@ export function encodeCancelNotice(init: CancelNoticeInit): Uint8Array {
 /** Decodes a cancel notice. @throws TributaryError `DataLoss` when the bytes are not one. */
 export function decodeCancelNotice(bytes: Uint8Array): CancelNotice {
   return decode(CancelNoticeSchema, bytes);
+}
+
+/** Encodes a batch of an attempt's log lines. */
+export function encodeTaskLogBatch(init: TaskLogBatchInit): Uint8Array {
+  return toBinary(TaskLogBatchSchema, create(TaskLogBatchSchema, init));
+}
+
+/** Decodes a batch of log lines. @throws TributaryError `DataLoss` when the bytes are not one. */
+export function decodeTaskLogBatch(bytes: Uint8Array): TaskLogBatch {
+  return decode(TaskLogBatchSchema, bytes);
 }
 
 function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> {

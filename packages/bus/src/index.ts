@@ -8,8 +8,14 @@ export {
   sha256Hex,
 } from './outputs.js';
 export { RUN_CONTEXT_READ_LIMIT } from './run-context.js';
-export { DEFAULT_PREFIX, taskMessageId, workerEventMsgId } from './subjects.js';
-export { EVENTS_ACK_WAIT_MS } from './topology.js';
+export { DEFAULT_PREFIX, subjectToken, taskMessageId, workerEventMsgId } from './subjects.js';
+export { DEFAULT_LOG_IDLE_CHECK_MS } from './task-log-reader.js';
+export {
+  DEFAULT_LOG_BATCH_BYTES,
+  DEFAULT_LOG_BUFFERED_BYTES,
+  DEFAULT_LOG_FLUSH_INTERVAL_MS,
+} from './task-log-writer.js';
+export { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_RETENTION_MS, EVENTS_ACK_WAIT_MS } from './topology.js';
 export type {
   AttemptRef,
   BundleStore,
@@ -20,14 +26,20 @@ export type {
   ConsumeTasksOptions,
   ConsumeWorkerEventsOptions,
   HeartbeatInit,
+  LogStreamLimits,
   OutgoingTask,
   OutputStore,
   PublishWorkerEventOptions,
+  ReadTaskLogsOptions,
   ReceivedWorkerEvent,
   RunContextBucket,
   RunContextStoreOnBus,
   RunContextView,
   TaskDelivery,
+  TaskLogBatchInit,
+  TaskLogEntry,
+  TaskLogWriter,
+  TaskLogWriterOptions,
   TaskMessageInit,
   WorkerEventInit,
 } from './types.js';

@@ -1,6 +1,6 @@
 import { Code, TributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
-import { createSubjects, createTopologyNames, workerEventMsgId } from './subjects.js';
+import { createSubjects, createTopologyNames, subjectToken, workerEventMsgId } from './subjects.js';
 
 describe('createSubjects', () => {
   it('puts every subject under the prefix', () => {
@@ -46,5 +46,36 @@ describe('workerEventMsgId', () => {
     expect(workerEventMsgId({ runId: 'r1', taskId: 'extract', attempt: 2 }, 'finished')).toBe(
       'r1.extract.2.finished',
     );
+  });
+});
+
+describe('task log subjects', () => {
+  it('names one subject per attempt under the prefix', () => {
+    const subjects = createSubjects('trib');
+    const ref = { runId: '6f1c7f4e-2a7b-4b8e-9a52-0c1d2e3f4a5b', taskId: 'extract', attempt: 2 };
+    expect(subjects.taskLog(ref)).toBe('trib.log.6f1c7f4e-2a7b-4b8e-9a52-0c1d2e3f4a5b.extract.2');
+    expect(createTopologyNames('trib')).toMatchObject({
+      logsStream: 'TRIB_LOGS',
+      logsSubjects: 'trib.log.>',
+    });
+  });
+
+  it('escapes map instance ids into one valid token', () => {
+    expect(subjectToken('load[3]')).toBe('load~5b3~5d');
+    expect(createSubjects('trib').taskLog({ runId: 'r', taskId: 'load[3]', attempt: 1 })).toBe(
+      'trib.log.r.load~5b3~5d.1',
+    );
+  });
+
+  it.each(['a.b', 'a*', '>', 'spa ce', 'tab\t', 'é', '~'])(
+    'never lets %j add, match or break a token',
+    (id) => {
+      expect(subjectToken(id)).toMatch(/^[A-Za-z0-9_~-]+$/);
+    },
+  );
+
+  it('gives different ids different tokens, the escape character included', () => {
+    const ids = ['a~2e', 'a.', 'a~', 'a', '', '~', 'a[1]', 'a[10]'];
+    expect(new Set(ids.map(subjectToken)).size).toBe(ids.length);
   });
 });

@@ -35,7 +35,32 @@ export function createSubjects(prefix: string): BusSubjects {
     eventFinished: `${prefix}.event.finished`,
     heartbeat: `${prefix}.heartbeat`,
     cancel: `${prefix}.cancel`,
+    taskLog(ref) {
+      return `${prefix}.log.${subjectToken(ref.runId)}.${subjectToken(ref.taskId)}.${ref.attempt}`;
+    },
   };
+}
+
+// What a subject token may hold as it is: everything else is escaped, so that no id can add a token
+// ('.'), match others ('*', '>') or break the protocol line (whitespace).
+const PLAIN_TOKEN_CHAR = /[A-Za-z0-9_-]/;
+
+/**
+ * One subject token that stands for `id` and no other: characters other than letters, digits, '_' and
+ * '-' become `~` and their UTF-8 bytes in hex (`load[3]` is `load~5b3~5d`); `~` itself is escaped too,
+ * so two ids never share a token. The empty id is `~`.
+ */
+export function subjectToken(id: string): string {
+  if (id === '') return '~';
+  let token = '';
+  for (const char of id) {
+    if (PLAIN_TOKEN_CHAR.test(char)) {
+      token += char;
+      continue;
+    }
+    for (const byte of Buffer.from(char, 'utf8')) token += `~${byte.toString(16).padStart(2, '0')}`;
+  }
+  return token;
 }
 
 /** Stream, consumer and bucket names under one prefix. */
@@ -48,6 +73,9 @@ export interface TopologyNames {
   outputsBucket: string;
   /** The KV bucket of run contexts. */
   contextBucket: string;
+  /** The stream of task attempts' log lines. */
+  logsStream: string;
+  logsSubjects: string;
   poolConsumer(pool: string): string;
 }
 
@@ -63,6 +91,8 @@ export function createTopologyNames(prefix: string): TopologyNames {
     bundlesBucket: `${prefix}-bundles`,
     outputsBucket: `${prefix}-outputs`,
     contextBucket: `${prefix}-context`,
+    logsStream: `${upper}_LOGS`,
+    logsSubjects: `${prefix}.log.>`,
     poolConsumer(pool: string): string {
       assertName('pool', pool);
       return `pool-${pool}`;

@@ -2,6 +2,7 @@ import {
   AckPolicy,
   type ConsumerConfig,
   DeliverPolicy,
+  DiscardPolicy,
   JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
@@ -24,6 +25,33 @@ export const EVENTS_ACK_WAIT_MS = 10_000;
 export const EVENTS_MAX_ACK_PENDING = 20_000;
 /** Most tasks of one pool delivered to workers and not yet acked. */
 export const POOL_MAX_ACK_PENDING = 20_000;
+
+/** How long task log lines are kept by default: 7 days. */
+export const DEFAULT_LOG_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** How many bytes of task log lines are kept by default: 1 GiB. */
+export const DEFAULT_LOG_MAX_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The logs stream: limits retention (read by many, consumed by none), oldest messages discarded once
+ * it holds `maxBytes` or they are older than `maxAgeMs`. Re-applying other limits updates them.
+ */
+export async function ensureLogStream(
+  jsm: JetStreamManager,
+  names: TopologyNames,
+  limits: { maxAgeMs: number; maxBytes: number },
+): Promise<void> {
+  await ensureStream(jsm, {
+    name: names.logsStream,
+    subjects: [names.logsSubjects],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(limits.maxAgeMs),
+    max_bytes: limits.maxBytes,
+    // Log batches carry no msgId; the server refuses a duplicate window longer than max_age.
+    duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, limits.maxAgeMs)),
+  });
+}
 
 /** The two streams and the coordinator's consumer. Idempotent. */
 export async function ensureStreams(jsm: JetStreamManager, names: TopologyNames): Promise<void> {

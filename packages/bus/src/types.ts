@@ -5,6 +5,8 @@ import type {
   CancelNoticeSchema,
   Heartbeat,
   HeartbeatSchema,
+  TaskLogBatch,
+  TaskLogBatchSchema,
   TaskMessage,
   TaskMessageSchema,
   WorkerEvent,
@@ -20,6 +22,88 @@ export type WorkerEventInit = MessageInitShape<typeof WorkerEventSchema>;
 export type HeartbeatInit = MessageInitShape<typeof HeartbeatSchema>;
 /** What a {@link CancelNotice} is built from. */
 export type CancelNoticeInit = MessageInitShape<typeof CancelNoticeSchema>;
+/** What a {@link TaskLogBatch} is built from. */
+export type TaskLogBatchInit = MessageInitShape<typeof TaskLogBatchSchema>;
+
+/** One line a task attempt logged: the shape of the executors' `LogLine`. */
+export interface TaskLogEntry {
+  stream: 'stdout' | 'stderr' | 'log';
+  line: string;
+  /** Epoch ms. */
+  at: number;
+  /** For `log` lines: which `ctx.log` method wrote it. */
+  level?: string;
+}
+
+/** The limits of the `<PREFIX>_LOGS` stream. */
+export interface LogStreamLimits {
+  /**
+   * Task log lines older than this are deleted.
+   * @default DEFAULT_LOG_RETENTION_MS (7 days)
+   */
+  retentionMs?: number;
+  /**
+   * Most bytes the stream keeps; the oldest batches go first beyond it.
+   * @default DEFAULT_LOG_MAX_BYTES (1 GiB)
+   */
+  maxBytes?: number;
+}
+
+/** Options of {@link Bus.openTaskLog}. */
+export interface TaskLogWriterOptions {
+  /** How long a line waits for others to share its message. @default 100 */
+  flushIntervalMs?: number;
+  /**
+   * A batch is sent at once when its lines reach this many bytes (and never grows past it, or past the
+   * server's max_payload). @default 262144 (256 KiB)
+   */
+  maxBatchBytes?: number;
+  /**
+   * Most bytes of lines held while sends are slow; lines over it are dropped and counted in the next
+   * batch's `dropped`. @default 8388608 (8 MiB)
+   */
+  maxBufferedBytes?: number;
+  /** W3C traceparent to carry on every batch; a fresh one when absent. */
+  traceparent?: string;
+  /** Told about failed sends (their lines are counted as dropped); the writer itself never throws. */
+  onError?(error: unknown): void;
+}
+
+/**
+ * Ships one attempt's log lines to `<prefix>.log.<run>.<task>.<attempt>` in batches. Writing never
+ * blocks nor throws: a log that cannot be shipped must not fail its task.
+ */
+export interface TaskLogWriter {
+  /** Buffers a line; it goes out within the flush interval, or sooner when the batch is full. */
+  write(entry: TaskLogEntry): void;
+  /**
+   * Sends the buffered lines and the end marker, then resolves true once every batch was acknowledged,
+   * or false after `timeoutMs` or when a send failed (reported to `onError`). Lines written after this
+   * are ignored.
+   */
+  end(timeoutMs: number): Promise<boolean>;
+  /**
+   * Like `end` without the end marker: the attempt goes on elsewhere (the worker handed it back), so
+   * readers must keep following.
+   */
+  close(timeoutMs: number): Promise<boolean>;
+}
+
+/** Options of {@link Bus.readTaskLogs}. */
+export interface ReadTaskLogsOptions {
+  /** Keep waiting for new batches until the end marker (or `attemptEnded`); else stop at what is stored. */
+  follow: boolean;
+  /** Stops reading; the iteration then ends quietly. */
+  signal?: AbortSignal;
+  /**
+   * With `follow`: asked whenever every stored batch has been read (at most once per `idleCheckMs` while
+   * none come). True ends the reading once nothing more
+   * is stored (the attempt ended without an end marker: its worker died).
+   */
+  attemptEnded?(): Promise<boolean>;
+  /** How long one wait for new batches lasts before `attemptEnded` is asked again; at least 1000. @default 1000 */
+  idleCheckMs?: number;
+}
 
 /** How to reach NATS and name things on it. */
 export interface BusOptions {
@@ -38,6 +122,12 @@ export interface BusOptions {
    * @default 30_000
    */
   taskAckWaitMs?: number;
+  /**
+   * Makes `ensureTopology` create (or update) the `<PREFIX>_LOGS` stream with these limits. The
+   * coordinator sets them; a bus without them (a worker's) leaves that stream alone, so that it never
+   * undoes the limits the coordinator was configured with.
+   */
+  logLimits?: LogStreamLimits;
   /** Called for connection status changes (disconnect/reconnect) so services can log them. */
   onStatus?: (status: string) => void;
 }
@@ -54,6 +144,11 @@ export interface BusSubjects {
   heartbeat: string;
   /** `<prefix>.cancel` (core NATS). */
   cancel: string;
+  /**
+   * `<prefix>.log.<run>.<task>.<attempt>`: one attempt's log batches (JetStream). Ids are escaped to
+   * valid tokens (`load[3]` is `load~5b3~5d`), see `subjectToken`.
+   */
+  taskLog(ref: AttemptRef): string;
 }
 
 /** A task attempt for the coordinator to publish. */
@@ -217,7 +312,9 @@ export interface Bus extends AsyncDisposable {
    * Creates (or updates) streams `<PREFIX>_TASKS` (WorkQueue retention, file storage, subjects
    * `<prefix>.task.>`, duplicate window 2 min) and `<PREFIX>_EVENTS` (WorkQueue, file, `<prefix>.event.>`),
    * the coordinator's durable pull consumer `coordinator` on EVENTS (explicit ack, ack wait
-   * `EVENTS_ACK_WAIT_MS`, max_ack_pending 20000), and the object store bucket `<prefix>-bundles`.
+   * `EVENTS_ACK_WAIT_MS`, max_ack_pending 20000), the object store bucket `<prefix>-bundles`, and when
+   * the bus was given `logLimits`, `<PREFIX>_LOGS` (limits retention, file, `<prefix>.log.>`, its max age
+   * and max bytes, discard old).
    * Idempotent; safe with several processes racing.
    */
   ensureTopology(): Promise<void>;
@@ -268,6 +365,17 @@ export interface Bus extends AsyncDisposable {
    * `ref` or kind.
    */
   publishWorkerEvent(event: WorkerEventInit, options?: PublishWorkerEventOptions): Promise<void>;
+  /**
+   * A writer shipping the attempt's log lines (to the `<PREFIX>_LOGS` stream, which the coordinator
+   * creates: while it is missing, sends fail and are reported to `onError`).
+   */
+  openTaskLog(ref: AttemptRef, options?: TaskLogWriterOptions): TaskLogWriter;
+  /**
+   * The attempt's log batches in the order they were sent, through an ordered consumer deleted when the
+   * iteration ends. Ends at the end marker; without `follow` also once the stored batches are read.
+   * @throws TributaryError `Unavailable` when NATS or the logs stream cannot be reached.
+   */
+  readTaskLogs(ref: AttemptRef, options: ReadTaskLogsOptions): AsyncIterable<TaskLogBatch>;
   /** Publishes a heartbeat (core NATS, fire and forget). */
   publishHeartbeat(heartbeat: HeartbeatInit): void;
   /** Core NATS subscription to cancel notices. Returns an unsubscribe function. */

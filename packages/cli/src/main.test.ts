@@ -72,11 +72,14 @@ describe('tributary (built CLI)', () => {
     expect(summary.tasks.load?.output).toEqual({ doubled: [2, 4, 6, 8, 10], sum: 15 });
   });
 
-  it('exits 1 when the run fails, showing the error and log tail', async () => {
+  it('exits 1 when the run fails, showing the error and the log lines as they came', async () => {
     const { code, stdout } = await cli('run', 'examples/failing');
     expect(code).toBe(1);
     expect(stdout).toMatch(/✘ flaky +failed +attempt 3/);
-    expect(stdout).toContain('│ no data today');
+    // The same lines `tributary logs` prints, after their task; the tail is not repeated after them.
+    expect(stdout).toMatch(/^\[flaky\] \d{4}-\d\d-\d\dT[\d:.]+Z stdout attempt 3: looking for the data$/m);
+    expect(stdout.match(/stderr no data today$/gm)).toHaveLength(3);
+    expect(stdout).not.toContain('│ no data today');
     expect(stdout).toMatch(/⊘ report +upstream_failed/);
     expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^✘ run failed: 1 failed, 1 upstream_failed in /);
   });

@@ -4,6 +4,7 @@ import { clearCommand } from './commands/clear.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { dagsCommand } from './commands/dags.js';
 import { deployCommand } from './commands/deploy.js';
+import { logsCommand } from './commands/logs.js';
 import { PARAMS_FORMATS, paramsCommand } from './commands/params.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
@@ -69,7 +70,7 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .option('--concurrency <n>', 'task attempts at once (default: CPU count)', positiveInteger)
     .option(
       '--secrets-file <file>',
-      "sql tasks' connection URLs, as connections: { name: url } (default: $TRIBUTARY_SECRETS_FILE)",
+      "sql tasks' connection URLs and tasks' secrets, as connections: { name: url } and secrets: { NAME: value } (default: $TRIBUTARY_SECRETS_FILE)",
     )
     .option(
       '--dags-dir <dir>',
@@ -107,7 +108,10 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .option('--pool <name>', 'a pool to serve; repeatable or comma-separated', collect)
     .option('--concurrency <n>', 'attempts this worker runs at once', positiveInteger)
     .option('--nats-url <url>', 'the NATS server URL')
-    .option('--secrets-file <file>', 'sql connection URLs by name (default: $TRIBUTARY_SECRETS_FILE)')
+    .option(
+      '--secrets-file <file>',
+      'sql connection URLs and task secrets by name (default: $TRIBUTARY_SECRETS_FILE)',
+    )
     .option(
       '--server <host:port>',
       "the coordinator's API address, for dag tasks' child runs (default: $TRIBUTARY_SERVER, else 127.0.0.1:7070)",
@@ -154,6 +158,12 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .option('--pool <name>', 'only workers serving this pool')
     .option('--json', 'print JSON')
     .action((options) => act(() => workersCommand(options, io())));
+  program
+    .command('logs <run> <task>')
+    .description("show a task attempt's log lines (the latest attempt unless --attempt is given)")
+    .option('--attempt <n>', 'the attempt to show', positiveInteger)
+    .option('-f, --follow', 'keep printing lines as they are logged, until the attempt ends')
+    .action((runId: string, taskId: string, options) => act(() => logsCommand(runId, taskId, options, io())));
   program
     .command('cancel <run>')
     .description('cancel a run')

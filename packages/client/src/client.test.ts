@@ -39,6 +39,7 @@ async function serve(overrides: Partial<Impl> = {}, health?: HealthImplementatio
     cancelRun: unimplemented,
     clearTasks: unimplemented,
     listWorkers: unimplemented,
+    streamTaskLogs: () => ({ [Symbol.asyncIterator]: unimplemented }),
     ...overrides,
   };
   const server = new grpc.Server();
@@ -316,5 +317,76 @@ describe('checkHealth', () => {
   it('rejects with Unimplemented when the server has no health service', async () => {
     const client = await serve();
     await expect(client.checkHealth()).rejects.toMatchObject({ code: Code.Unimplemented });
+  });
+});
+
+describe('streamTaskLogs', () => {
+  it('sends the run, task, attempt and follow flag, and yields every batch', async () => {
+    const requests: unknown[] = [];
+    const client = await serve({
+      streamTaskLogs: async function* (request) {
+        requests.push({ ...request, $typeName: undefined });
+        yield { attempt: 2, lines: [{ line: 'one' }, { line: 'two' }] };
+        yield { attempt: 2, lines: [{ line: 'three' }], dropped: 4 };
+      },
+    });
+    const lines: string[] = [];
+    let dropped = 0;
+    for await (const response of client.streamTaskLogs('r1', 'load[3]', { attempt: 2, follow: true })) {
+      lines.push(...response.lines.map((line) => line.line));
+      dropped += response.dropped;
+    }
+    expect(lines).toEqual(['one', 'two', 'three']);
+    expect(dropped).toBe(4);
+    expect(requests).toEqual([
+      { runId: 'r1', taskId: 'load[3]', attempt: 2, follow: true, $typeName: undefined },
+    ]);
+    // Defaults: the latest attempt, no follow.
+    for await (const _ of client.streamTaskLogs('r1', 'extract')) break;
+    expect(requests[1]).toMatchObject({ attempt: 0, follow: false });
+  });
+
+  it('maps a stream error to a TributaryError', async () => {
+    const client = await serve({
+      streamTaskLogs: async function* () {
+        yield* [];
+        throw new TributaryError(Code.NotFound, "task 'nosuch' not found in run r1");
+      },
+    });
+    const iterate = async () => {
+      for await (const _ of client.streamTaskLogs('r1', 'nosuch')) expect.fail('no message expected');
+    };
+    await expect(iterate()).rejects.toMatchObject({
+      code: Code.NotFound,
+      message: "task 'nosuch' not found in run r1",
+    });
+  });
+
+  it('stops on abort with Cancelled, ending the server stream', async () => {
+    const serverStopped = deferred();
+    const client = await serve({
+      streamTaskLogs: async function* (_request, _call, signal) {
+        try {
+          yield { attempt: 1, lines: [{ line: 'first' }] };
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        } finally {
+          serverStopped.resolve();
+        }
+      },
+    });
+    const controller = new AbortController();
+    const iterate = async () => {
+      for await (const _ of client.streamTaskLogs('r1', 'extract', {
+        follow: true,
+        signal: controller.signal,
+      })) {
+        controller.abort();
+      }
+    };
+    await expect(iterate()).rejects.toMatchObject({
+      code: Code.Cancelled,
+      message: "reading the logs of task 'extract' of run 'r1' was aborted",
+    });
+    await expect(within(serverStopped.promise)).resolves.toBeUndefined();
   });
 });

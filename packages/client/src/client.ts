@@ -9,6 +9,7 @@ import {
   type ListRunsResponse,
   type RegisterDagResponse,
   type Run,
+  type StreamTaskLogsResponse,
   type TriggerRunResponse,
   type WatchRunResponse,
   type Worker,
@@ -45,6 +46,11 @@ export interface TriggerRunOptions {
   version?: number;
   /** The dag task that triggers the run (its run must exist); the run records it as its parent. */
   parent?: { runId: string; taskId: string };
+  /**
+   * W3C traceparent of the span the run's span is to be a child of. @default the active span's, through
+   * the OpenTelemetry propagator the program registered (none without an SDK)
+   */
+  traceparent?: string;
 }
 
 /** What {@link TributaryClient.listRuns} takes. */
@@ -71,6 +77,16 @@ export interface ClearTasksOptions {
   failedOnly?: boolean;
 }
 
+/** Options of {@link TributaryClient.streamTaskLogs}. */
+export interface StreamTaskLogsOptions {
+  /** The attempt to read; 0 for the task's latest. @default 0 */
+  attempt?: number;
+  /** Keep streaming while the attempt runs, ending when it ends. @default false */
+  follow?: boolean;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
 /**
  * A typed client of the Tributary API. Every failed call rejects with a `TributaryError` whose code is
  * the gRPC status code and whose problems come from the status details.
@@ -90,6 +106,19 @@ export interface TributaryClient extends AsyncDisposable {
    */
   watchRun(runId: string, options?: { signal?: AbortSignal }): AsyncIterable<WatchRunResponse>;
   cancelRun(runId: string, reason?: string): Promise<Run>;
+  /**
+   * Streams one task attempt's log lines in order, in batches; each batch names its attempt (the
+   * resolved one when `attempt` is 0, the latest). With `follow`, lines keep coming while the attempt
+   * runs and the stream ends when it ends; otherwise it ends after the lines stored so far. Rejects with
+   * `NotFound` for an unknown run or task, `InvalidArgument` for a malformed run id or an attempt the
+   * task never had, `FailedPrecondition` when the task has not been dispatched yet. Aborting `signal`
+   * (or leaving the loop) cancels the call; an abort makes the iteration throw `Cancelled`.
+   */
+  streamTaskLogs(
+    runId: string,
+    taskId: string,
+    options?: StreamTaskLogsOptions,
+  ): AsyncIterable<StreamTaskLogsResponse>;
   /**
    * Resets finished tasks to run again within the same run, keeping their earlier attempts; a finished
    * run (failed, cancelled, succeeded) runs again. Resolves with the run after the clear and the ids
@@ -135,14 +164,18 @@ export function createClient(options: Partial<ClientOptions> = {}): TributaryCli
       return (await transport.unary('listDags', {})).dags;
     },
     async triggerRun(request) {
-      return transport.unary('triggerRun', {
-        dag: request.dag,
-        params: request.params,
-        requestId: request.requestId ?? '',
-        version: request.version ?? 0,
-        parentRunId: request.parent?.runId ?? '',
-        parentTaskId: request.parent?.taskId ?? '',
-      });
+      return transport.unary(
+        'triggerRun',
+        {
+          dag: request.dag,
+          params: request.params,
+          requestId: request.requestId ?? '',
+          version: request.version ?? 0,
+          parentRunId: request.parent?.runId ?? '',
+          parentTaskId: request.parent?.taskId ?? '',
+        },
+        request.traceparent,
+      );
     },
     async getRun(runId) {
       return requireRun(await transport.unary('getRun', { runId }), 'GetRun');
@@ -156,6 +189,9 @@ export function createClient(options: Partial<ClientOptions> = {}): TributaryCli
     },
     watchRun(runId, watchOptions = {}) {
       return watchRun(transport, runId, watchOptions.signal);
+    },
+    streamTaskLogs(runId, taskId, logOptions = {}) {
+      return streamTaskLogs(transport, { runId, taskId, ...logOptions });
     },
     async cancelRun(runId, reason = '') {
       return requireRun(await transport.unary('cancelRun', { runId, reason }), 'CancelRun');
@@ -196,14 +232,14 @@ async function* watchRun(
   runId: string,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<WatchRunResponse> {
-  if (signal?.aborted) throw abortedError(runId, signal);
+  if (signal?.aborted) throw abortedError(`watching run '${runId}'`, signal);
   const call = transport.stream('watchRun', { runId });
   const cancel = () => call.cancel();
   signal?.addEventListener('abort', cancel, { once: true });
   try {
     for await (const message of call) yield message as WatchRunResponse;
   } catch (error) {
-    if (signal?.aborted) throw abortedError(runId, signal);
+    if (signal?.aborted) throw abortedError(`watching run '${runId}'`, signal);
     throw transport.toError(error);
   } finally {
     signal?.removeEventListener('abort', cancel);
@@ -212,8 +248,34 @@ async function* watchRun(
   }
 }
 
-function abortedError(runId: string, signal: AbortSignal): TributaryError {
-  return new TributaryError(Code.Cancelled, `watching run '${runId}' was aborted`, { cause: signal.reason });
+async function* streamTaskLogs(
+  transport: Transport,
+  request: { runId: string; taskId: string } & StreamTaskLogsOptions,
+): AsyncGenerator<StreamTaskLogsResponse> {
+  const { signal } = request;
+  const what = `reading the logs of task '${request.taskId}' of run '${request.runId}'`;
+  if (signal?.aborted) throw abortedError(what, signal);
+  const call = transport.stream('streamTaskLogs', {
+    runId: request.runId,
+    taskId: request.taskId,
+    attempt: request.attempt ?? 0,
+    follow: request.follow ?? false,
+  });
+  const cancel = () => call.cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    for await (const message of call) yield message as StreamTaskLogsResponse;
+  } catch (error) {
+    if (signal?.aborted) throw abortedError(what, signal);
+    throw transport.toError(error);
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+    call.cancel();
+  }
+}
+
+function abortedError(what: string, signal: AbortSignal): TributaryError {
+  return new TributaryError(Code.Cancelled, `${what} was aborted`, { cause: signal.reason });
 }
 
 function decodeBundle(bytes: Uint8Array): Bundle {

@@ -6,6 +6,7 @@ export {
   DEFAULT_SERVER_ADDRESS,
   type ListRunsOptions,
   type ListWorkersOptions,
+  type StreamTaskLogsOptions,
   type TributaryClient,
   type TriggerRunOptions,
 } from './client.js';

@@ -1,5 +1,6 @@
 import type { MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
+import { context, propagation } from '@opentelemetry/api';
 import { Code, TributaryError } from '@tributary/core';
 import {
   errorFromStatus,
@@ -44,13 +45,20 @@ export class Transport {
     this.#address = address;
   }
 
-  /** Makes a unary call of `TributaryService`. */
-  unary<K extends UnaryMethod>(name: K, request: RequestOf<K>): Promise<ResponseOf<K>> {
-    return this.call(definitionOf(name), request) as Promise<ResponseOf<K>>;
+  /**
+   * Makes a unary call of `TributaryService`, in the trace of `traceparent` or of the caller's active span
+   * (a run triggered from a traced program joins its trace).
+   */
+  unary<K extends UnaryMethod>(name: K, request: RequestOf<K>, traceparent?: string): Promise<ResponseOf<K>> {
+    return this.call(definitionOf(name), request, traceMetadata(traceparent)) as Promise<ResponseOf<K>>;
   }
 
   /** Makes any unary call on the channel (e.g. the health check). */
-  call<I, O>(method: grpc.MethodDefinition<I, O>, request: I): Promise<O> {
+  call<I, O>(
+    method: grpc.MethodDefinition<I, O>,
+    request: I,
+    metadata: grpc.Metadata = new grpc.Metadata(),
+  ): Promise<O> {
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(closedError());
       this.#client.makeUnaryRequest(
@@ -58,6 +66,7 @@ export class Transport {
         method.requestSerialize,
         method.responseDeserialize,
         request,
+        metadata,
         (error, response) => (error ? reject(this.toError(error)) : resolve(response as O)),
       );
     });
@@ -75,6 +84,7 @@ export class Transport {
       method.requestSerialize,
       method.responseDeserialize,
       request,
+      traceMetadata(),
     ) as grpc.ClientReadableStream<ResponseOf<K>>;
   }
 
@@ -110,6 +120,22 @@ export function openTransport(
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   });
   return new Transport(channel, address);
+}
+
+/**
+ * Call metadata carrying the W3C trace context: `traceparent` when given, else whatever the program's
+ * registered OpenTelemetry propagator injects for its active span (nothing without an SDK).
+ */
+function traceMetadata(traceparent?: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (traceparent !== undefined) {
+    metadata.set('traceparent', traceparent);
+    return metadata;
+  }
+  propagation.inject(context.active(), metadata, {
+    set: (carrier, key, value) => carrier.set(key, value),
+  });
+  return metadata;
 }
 
 function isServiceError(error: unknown): error is grpc.ServiceError {

@@ -11,7 +11,7 @@ export {
 export { type Failure, isFailure, toFailure } from './failure.js';
 export { instanceId, parseInstanceId } from './instance-id.js';
 export type { JsonObject, JsonValue } from './json.js';
-export { createJsonLogger, type Logger } from './logger.js';
+export type { Logger } from './logger.js';
 export {
   DEFAULT_OUTPUT_MAX_BYTES,
   encodeJson,

@@ -3,6 +3,7 @@ export { fromDatabaseError, isRetryableDatabaseError } from './errors.js';
 export { EXIT_SCHEMA_TOO_NEW, MIGRATIONS_DIR, migrate, SchemaTooNewError } from './migrate.js';
 export * from './queries/dags.js';
 export * from './queries/lease.js';
+export * from './queries/metrics.js';
 export * from './queries/outbox.js';
 export * from './queries/queued-runs.js';
 export * from './queries/runs.js';

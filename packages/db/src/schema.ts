@@ -52,6 +52,8 @@ export const runs = pgTable('runs', {
   deadlineAt: timestamptz('deadline_at'),
   parentRunId: uuid('parent_run_id'),
   parentTaskId: text('parent_task_id'),
+  traceparent: text('traceparent'),
+  traceParentSpanId: text('trace_parent_span_id'),
 });
 
 export const taskInstances = pgTable(

@@ -11,14 +11,18 @@ export interface AttemptStart {
   cancelledBeforeStart: ExecutionResult | undefined;
 }
 
-/** Starts an attempt's clock, log sink and finisher, and notices a cancel that came first. */
+/**
+ * Starts an attempt's clock, log sink and finisher, and notices a cancel that came first. `masked`: the
+ * values the sink and the finisher replace with `***` (see `AttemptSecrets`).
+ */
 export function startAttempt(
   taskId: string,
   timeoutMs: number | null,
   logTailLines: number,
   options: ExecuteOptions,
+  masked: readonly string[] = [],
 ): AttemptStart {
-  const logs = createLogSink(logTailLines, options.onLog);
+  const logs = createLogSink(logTailLines, options.onLog, masked);
   const finish = createResultFinisher(logs, Date.now());
   const cancelledBeforeStart = options.signal?.aborted
     ? finish(stopResult('cancel', taskId, timeoutMs))

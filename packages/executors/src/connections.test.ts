@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code } from '@tributary/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionEnvName, createConnectionResolver } from './connections.js';
+import { connectionEnvName, connectionPasswords, createConnectionResolver } from './connections.js';
 
 let dir: string;
 
@@ -64,7 +64,11 @@ describe('createConnectionResolver', () => {
 
   it.each([
     ['missing.yaml', undefined, /^secrets file '.*missing\.yaml' cannot be read: ENOENT/],
-    ['list.yaml', '- a\n', /must be a mapping with a `connections:` mapping of names to URLs$/],
+    [
+      'list.yaml',
+      '- a\n',
+      /must be a mapping with `connections:` \(connection names to URLs\) and `secrets:`/,
+    ],
     ['typo.yaml', 'connection:\n  w: postgres://h/db\n', /has an unknown key 'connection' \(it holds only/],
     ['names.yaml', 'connections:\n  my-db: postgres://h/db\n', /invalid connection name 'my-db'/],
     [
@@ -73,6 +77,11 @@ describe('createConnectionResolver', () => {
       /connections\.w must be a non-empty string \(a Postgres URL\)$/,
     ],
     ['flat.yaml', 'connections: postgres://h/db\n', /`connections` must be a mapping of connection names/],
+    [
+      'port.yaml',
+      'connections:\n  w: 5432\n',
+      /connections\.w must be a non-empty string \(a Postgres URL\) \(quote it\)$/,
+    ],
   ])('refuses %s, naming the file and what is wrong', async (name, text, message) => {
     const path = text === undefined ? join(dir, name) : await secretsFile(name, text);
     expect(() => createConnectionResolver({ secretsFile: path })).toThrow(message);
@@ -97,6 +106,19 @@ describe('createConnectionResolver', () => {
     const error = captureError(() => createConnectionResolver({ secretsFile: path }));
     expect(error.message).toBe(`secrets file '${path}' is not valid YAML or JSON: ${why}`);
     expect(String(error)).not.toContain('hunter2');
+  });
+});
+
+describe('connectionPasswords', () => {
+  it('reads the password as written and decoded, multi-host URLs included, and nothing without one', () => {
+    expect(connectionPasswords('postgres://etl:pa%40ss%2Fw0rd@db:5432/w')).toEqual([
+      'pa%40ss%2Fw0rd',
+      'pa@ss/w0rd',
+    ]);
+    expect(connectionPasswords('postgresql://etl:plain-pw@h1:5432,h2:5432/w')).toEqual(['plain-pw']);
+    expect(connectionPasswords('postgres://etl@db/w')).toEqual([]);
+    expect(connectionPasswords('postgres://etl:@db/w')).toEqual([]);
+    expect(connectionPasswords('postgres://db/w?user=a@b')).toEqual([]);
   });
 });
 

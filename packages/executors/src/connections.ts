@@ -3,10 +3,7 @@
  * process that runs the task (the worker, or `tributary run`) maps the name to a URL, so credentials
  * never enter the DAG, its bundle or the database.
  */
-import { readFileSync } from 'node:fs';
-import { Code, TributaryError } from '@tributary/core';
-import { CONNECTION_NAME_PATTERN } from '@tributary/spec';
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { readSecretsFile } from './secrets-file.js';
 import type { ConnectionResolver } from './types.js';
 
 /** The prefix of the environment variables that hold connection URLs. */
@@ -26,8 +23,9 @@ export interface ConnectionResolverOptions {
    */
   env?: Readonly<Record<string, string | undefined>>;
   /**
-   * A YAML or JSON file mapping names to URLs: `connections: { warehouse: "postgres://..." }`. It is
-   * read once, when the resolver is created: restart the process to pick up a change.
+   * A YAML or JSON file mapping names to URLs: `connections: { warehouse: "postgres://..." }` (its
+   * `secrets:` are read by `createSecretResolver`). It is read once, when the resolver is created:
+   * restart the process to pick up a change.
    * @default none
    */
   secretsFile?: string | undefined;
@@ -47,7 +45,9 @@ export interface ConnectionResolverOptions {
 export function createConnectionResolver(options: ConnectionResolverOptions = {}): ConnectionResolver {
   const env = options.env ?? {};
   const fromFile =
-    options.secretsFile === undefined ? new Map<string, string>() : readSecretsFile(options.secretsFile);
+    options.secretsFile === undefined
+      ? new Map<string, string>()
+      : readSecretsFile(options.secretsFile).connections;
   return (name) => {
     const fromEnv = env[connectionEnvName(name)];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
@@ -63,45 +63,22 @@ export function connectionHint(name: string): string {
   );
 }
 
-/** Reads `connections:` of a secrets file into a map; throws naming the file and the bad key. */
-function readSecretsFile(path: string): Map<string, string> {
-  const fail = (problem: string, cause?: unknown): never => {
-    const message = `secrets file '${path}' ${problem}`;
-    throw new TributaryError(Code.InvalidArgument, message, { problems: [{ message }], cause });
-  };
-  let text: string;
+/**
+ * The password of a connection URL, as written and percent-decoded, for masking; empty when it has
+ * none. Read with a pattern rather than `new URL`, which refuses multi-host Postgres URLs
+ * (`postgres://u:pw@h1,h2/db`).
+ */
+export function connectionPasswords(url: string): string[] {
+  const userInfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)@/.exec(url)?.[1];
+  const colon = userInfo?.indexOf(':') ?? -1;
+  if (userInfo === undefined || colon < 0) return [];
+  const written = userInfo.slice(colon + 1);
+  if (written === '') return [];
+  let decoded = written;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    return fail(`cannot be read: ${(error as Error).message}`, error);
+    decoded = decodeURIComponent(written);
+  } catch {
+    // A stray % in the password: the driver reads it as written.
   }
-  // JSON is YAML, so one parser reads both. Its messages quote the source after the first line, which
-  // could show a password: keep only the first line (what is wrong, and where).
-  const doc = parseDocument(text);
-  const [syntax] = doc.errors;
-  if (syntax !== undefined) {
-    return fail(`is not valid YAML or JSON: ${syntax.message.split('\n')[0]?.replace(/:$/, '')}`);
-  }
-  const root = doc.contents;
-  if (!isMap(root)) return fail('must be a mapping with a `connections:` mapping of names to URLs');
-  const connections = new Map<string, string>();
-  for (const pair of root.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (key !== 'connections') {
-      fail(`has an unknown key '${key}' (it holds only \`connections:\`, a mapping of names to URLs)`);
-    }
-    if (!isMap(pair.value)) return fail('`connections` must be a mapping of connection names to URLs');
-    for (const entry of pair.value.items) {
-      const name = isScalar(entry.key) ? String(entry.key.value) : '';
-      if (!new RegExp(CONNECTION_NAME_PATTERN).test(name)) {
-        fail(`has an invalid connection name '${name}' (use letters, digits and _, starting with a letter)`);
-      }
-      const url = isScalar(entry.value) ? entry.value.value : undefined;
-      if (typeof url !== 'string' || url.trim() === '') {
-        fail(`connections.${name} must be a non-empty string (a Postgres URL)`);
-      }
-      connections.set(name, url as string);
-    }
-  }
-  return connections;
+  return decoded === written ? [written] : [written, decoded];
 }

@@ -109,6 +109,7 @@ async function runAttempt(
         params: task.params,
         requestId: `${runId}.${taskId}.${attempt}`,
         parent: { runId, taskId, attempt },
+        ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent }),
       },
       signals.killed,
     );

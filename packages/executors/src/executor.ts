@@ -1,4 +1,5 @@
-import { Code, TributaryError } from '@tributary/core';
+import { Code, type Failure, TributaryError } from '@tributary/core';
+import { type AttemptSecrets, resolveAttemptSecrets } from './attempt-secrets.js';
 import { createDagExecutor } from './dag-executor.js';
 import { createNodeExecutor } from './node-executor.js';
 import { compileExecutorOptions } from './options.js';
@@ -20,6 +21,9 @@ import type {
  * sql tasks run their statement on a connection of their own, resolved by `options.connections`; dag
  * tasks trigger (and wait for) a child run through `options.dags`.
  * Sensors are poked through the same kind executors (see {@link runSensor}).
+ * The secrets a task names are resolved with `options.secrets` before anything runs (a missing one
+ * fails the attempt with `SecretNotConfigured`, not retryable) and masked (`***`) in the attempt's log
+ * lines and error, as is the password of a sql task's connection.
  * Throws an `InvalidArgument` error naming the field when an option is invalid.
  */
 export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
@@ -29,15 +33,19 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
   const sql = createSqlExecutor(compiled);
   const dag = createDagExecutor(compiled);
   const closing = new AbortController();
-  const runOnce = (request: ExecutionRequest, executeOptions: ExecuteOptions): Promise<ExecutionResult> => {
+  const runOnce = (
+    request: ExecutionRequest,
+    executeOptions: ExecuteOptions,
+    secrets: AttemptSecrets,
+  ): Promise<ExecutionResult> => {
     const { task } = request;
     switch (task.kind) {
       case 'node':
-        return node.execute(request, task, executeOptions);
+        return node.execute(request, task, executeOptions, secrets);
       case 'shell':
-        return shell.execute(request, task, executeOptions);
+        return shell.execute(request, task, executeOptions, secrets);
       case 'sql':
-        return sql.execute(request, task, executeOptions);
+        return sql.execute(request, task, executeOptions, secrets);
       case 'dag':
         return dag.execute(request, task, executeOptions);
       default:
@@ -49,11 +57,18 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
       if (closing.signal.aborted) throw new TributaryError(Code.FailedPrecondition, 'the executor is closed');
       const rendered = renderTemplates(request);
       if ('outcome' in rendered) return rendered;
+      const secrets = resolveAttemptSecrets(
+        rendered.task,
+        request.taskId,
+        compiled.secrets,
+        compiled.connections,
+      );
+      if (!('values' in secrets)) return failedAtOnce(secrets);
       const { sensor } = rendered.task;
-      if (sensor === null) return runOnce(rendered, executeOptions);
+      if (sensor === null) return runOnce(rendered, executeOptions, secrets);
       // Each poke sees the run context too (a node sensor may read it, a shell sensor's snapshot is fresh).
       const { context } = executeOptions;
-      return runSensor((pokeOptions) => runOnce(rendered, { ...pokeOptions, context }), {
+      return runSensor((pokeOptions) => runOnce(rendered, { ...pokeOptions, context }, secrets), {
         taskId: request.taskId,
         sensor,
         signal: executeOptions.signal,
@@ -82,9 +97,14 @@ function renderTemplates(request: ExecutionRequest): ExecutionRequest | Executio
     return { ...request, task: renderTaskTemplates(request) };
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
-    const now = Date.now();
-    return { outcome: 'failed', error: templateFailure(error), startedAt: now, finishedAt: now, logTail: [] };
+    return failedAtOnce(templateFailure(error));
   }
+}
+
+/** An attempt that fails before it starts: nothing ran, nothing was logged. */
+function failedAtOnce(error: Failure): ExecutionResult {
+  const now = Date.now();
+  return { outcome: 'failed', error, startedAt: now, finishedAt: now, logTail: [] };
 }
 
 /** A kind this build does not know (e.g. sent by a newer coordinator): the attempt fails, the worker lives. */

@@ -18,6 +18,13 @@ export {
   type MemoryContextStore,
   readWholeContext,
 } from './run-context.js';
+export { MIN_MASKED_SECRET_LENGTH, SECRET_MASK } from './secret-mask.js';
+export {
+  createSecretResolver,
+  SECRET_ENV_PREFIX,
+  type SecretResolverOptions,
+  secretEnvName,
+} from './secrets.js';
 export { sensorTimeoutFailure } from './sensor.js';
 export type { SqlOutput } from './sql-executor.js';
 export * from './types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogSink, MAX_LOG_LINE_CHARS } from './log-sink.js';
+import { createLogSink, createResultFinisher, MAX_LOG_LINE_CHARS } from './log-sink.js';
 import type { LogLine } from './types.js';
 
 describe('createLogSink', () => {
@@ -35,5 +35,31 @@ describe('createLogSink', () => {
     });
     sink.push('stdout', 'still here');
     expect(sink.tail()).toEqual(['still here']);
+  });
+});
+
+describe('createLogSink with secrets', () => {
+  it('masks the values in what onLog gets, in the tail and in the error it finishes a result with', () => {
+    const seen: string[] = [];
+    const sink = createLogSink(5, (line) => seen.push(line.line), ['pa55word']);
+    sink.push('stdout', 'login with pa55word');
+    sink.push('log', 'pa55word pa55word', 'info');
+    expect(seen).toEqual(['login with ***', '*** ***']);
+    expect(sink.tail()).toEqual(['login with ***', '*** ***']);
+    const result = createResultFinisher(
+      sink,
+      1,
+    )({
+      outcome: 'failed',
+      error: { type: 'Error', message: 'denied: pa55word', retryable: true },
+    });
+    expect(result.error?.message).toBe('denied: ***');
+  });
+
+  it('masks before cutting a runaway line, so the cut cannot leave part of a secret', () => {
+    const secret = 'k'.repeat(40);
+    const sink = createLogSink(1, undefined, [secret]);
+    sink.push('stdout', `${'x'.repeat(MAX_LOG_LINE_CHARS - 10)}${secret}`);
+    expect(sink.tail()[0]).toBe(`${'x'.repeat(MAX_LOG_LINE_CHARS - 10)}***`);
   });
 });

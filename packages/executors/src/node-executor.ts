@@ -2,6 +2,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { toFailure } from '@tributary/core';
 import type { NodeTaskModel } from '@tributary/spec';
+import { type AttemptSecrets, NO_SECRETS } from './attempt-secrets.js';
 import { InFlightAttempts, startAttempt } from './attempt-start.js';
 import type { LogSink } from './log-sink.js';
 import { answerContextCall } from './node-context-calls.js';
@@ -21,7 +22,13 @@ const END_WAIT_MS = 1000;
 
 /** Runs node tasks in a lazily created piscina pool. */
 export interface NodeExecutor {
-  execute(request: ExecutionRequest, task: NodeTaskModel, options?: ExecuteOptions): Promise<ExecutionResult>;
+  /** `secrets`: the task's, as `ctx.secrets`, masked in its logs. */
+  execute(
+    request: ExecutionRequest,
+    task: NodeTaskModel,
+    options?: ExecuteOptions,
+    secrets?: AttemptSecrets,
+  ): Promise<ExecutionResult>;
   close(): Promise<void>;
 }
 
@@ -29,19 +36,20 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
   let pool: NodePool | undefined;
   const running = new InFlightAttempts();
   return {
-    async execute(request, task, executeOptions = {}) {
+    async execute(request, task, executeOptions = {}, secrets = NO_SECRETS) {
       const { logs, finish, cancelledBeforeStart } = startAttempt(
         request.taskId,
         task.timeoutMs,
         options.logTailLines,
         executeOptions,
+        secrets.masked,
       );
       if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       const modulePath = resolveModule(request.bundleDir, task.module);
       if (modulePath === undefined) {
         return finish({ outcome: 'failed', error: escapeFailure(request.taskId, task.module) });
       }
-      pool ??= createNodePool(options.maxThreads);
+      pool ??= createNodePool(options.maxThreads, options.baseEnv);
       const attempt = runInPool(
         pool,
         request,
@@ -51,6 +59,7 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
         executeOptions.signal,
         options.killGraceMs,
         executeOptions.context,
+        secrets.values,
       );
       running.add(attempt.stopper, attempt.done);
       try {
@@ -84,6 +93,7 @@ function runInPool(
   signal: AbortSignal | undefined,
   killGraceMs: number,
   context: RunContextStore | undefined,
+  secrets: Readonly<Record<string, string>>,
 ): { stopper: AttemptStopper; done: Promise<Settled> } {
   const { port1, port2 } = new MessageChannel();
   const kill = new AbortController();
@@ -121,6 +131,7 @@ function runInPool(
     params: request.params,
     inputs: request.inputs,
     env: task.env,
+    secrets: { ...secrets },
     matrix: task.matrix ?? {},
     port: port2,
   };

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { type NamespacedUnregister, register } from 'tsx/esm/api';
+import { resolveBareImportsFromWorker } from './worker-packages.js';
 
 let loader: NamespacedUnregister | undefined;
 const modules = new Map<string, Promise<Record<string, unknown>>>();
@@ -15,7 +16,10 @@ const modules = new Map<string, Promise<Record<string, unknown>>>();
 export function loadTaskModule(modulePath: string): Promise<Record<string, unknown>> {
   const cached = modules.get(modulePath);
   if (cached !== undefined) return cached;
-  loader ??= register({ namespace: 'tributary-task' });
+  if (loader === undefined) {
+    resolveBareImportsFromWorker();
+    loader = register({ namespace: 'tributary-task' });
+  }
   const loading = loader.import(pathToFileURL(modulePath).href, import.meta.url) as Promise<
     Record<string, unknown>
   >;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { NodeThreadResult, NodeThreadTask } from './node-protocol.js';
+import { withoutProcessCredentials } from './secrets.js';
 
 /** How long an idle pool thread lives (keeping its loaded modules) before piscina stops it. */
 const IDLE_THREAD_MS = 60_000;
@@ -17,10 +18,20 @@ export function nodeThreadFile(moduleUrl: string = import.meta.url): string {
 
 export type NodePool = Piscina<NodeThreadTask, NodeThreadResult>;
 
-/** A pool whose threads start on demand and run one task at a time. */
-export function createNodePool(maxThreads: number): NodePool {
+/**
+ * A pool whose threads start on demand and run one task at a time. Each thread's `process.env` is a
+ * copy of `baseEnv` without the process's connection URLs and secrets (`TRIBUTARY_CONNECTION_*`,
+ * `TRIBUTARY_SECRET_*`): a task gets the secrets it names in `ctx.secrets`, and a library that prints
+ * its environment cannot print the others. (Threads share the process, so this keeps honest code
+ * honest; it does not stand between a hostile task and the worker's memory.)
+ */
+export function createNodePool(
+  maxThreads: number,
+  baseEnv: Readonly<Record<string, string | undefined>>,
+): NodePool {
   return new Piscina<NodeThreadTask, NodeThreadResult>({
     filename: nodeThreadFile(),
+    env: withoutProcessCredentials(baseEnv),
     minThreads: 0,
     maxThreads,
     idleTimeout: IDLE_THREAD_MS,

@@ -14,6 +14,8 @@ export interface NodeThreadTask {
   params: JsonObject;
   inputs: Record<string, JsonValue>;
   env: Record<string, string>;
+  /** The values of the secrets the task names, by name: `ctx.secrets`. */
+  secrets: Record<string, string>;
   /** The instance's matrix values; empty when the task has no matrix. */
   matrix: Record<string, string | number | boolean>;
   matrixIndex?: number;

@@ -1,6 +1,7 @@
 // The piscina worker file: runs one node task attempt inside a pool thread. Compiled to
 // dist/node-thread.js, which is what the pool loads (see node-pool.ts).
 import { format } from 'node:util';
+import { context as otelContext, ROOT_CONTEXT } from '@opentelemetry/api';
 import { type Failure, toFailure } from '@tributary/core';
 import {
   DEFAULT_SKIP_REASON,
@@ -12,11 +13,14 @@ import {
   SkipTask,
   type TaskLogger,
 } from '@tributary/sdk';
+// Subpaths: a pool thread loads only what it uses (not the logger, not the metrics server).
+import { extractContext } from '@tributary/telemetry/trace-context';
 import { toJsonOutput } from './json-output.js';
 import { captureConsole } from './node-console-capture.js';
 import { loadTaskModule } from './node-module-loader.js';
 import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
 import { createThreadRunContext } from './node-thread-context.js';
+import { flushThreadSpans, startThreadTracing, taskSpan } from './node-thread-tracing.js';
 import type { LogLine } from './types.js';
 
 /** Runs the task's exported function and returns its JSON output or its failure; never throws. */
@@ -40,13 +44,18 @@ export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThr
   };
   captureConsole((stream, text) => emit(stream, text));
   try {
-    return await callTask(task, createContext(task, controller.signal, emit, runContext.context));
+    await startThreadTracing();
+    const ctx = createContext(task, controller.signal, emit, runContext.context);
+    // The task's code runs in the attempt's span: its own spans (ctx.span, the OpenTelemetry API) are
+    // children of it.
+    return await otelContext.with(extractContext(task.traceparent, ROOT_CONTEXT), () => callTask(task, ctx));
   } catch (error) {
     // Recognised here: the SkipTask's mark would not survive the trip to the main thread.
     if (isSkipSignal(error)) return { ok: false, error: skipFailure(error), skipped: true };
     return { ok: false, error: toFailure(error), skipped: false };
   } finally {
     captureConsole(undefined);
+    await flushThreadSpans();
     // The main thread closes the channel once `end` arrives (or the thread is killed); closing it here
     // could race the delivery of the last messages.
     send({ type: 'end' });
@@ -108,6 +117,7 @@ function createContext(
     taskId: task.taskId,
     attempt: task.attempt,
     env: task.env,
+    secrets: Object.freeze(task.secrets),
     matrix: task.matrix,
     signal,
     log,
@@ -115,6 +125,7 @@ function createContext(
     skip(reason) {
       throw new SkipTask(reason);
     },
+    span: taskSpan,
   };
   if (task.traceparent !== undefined) ctx.traceparent = task.traceparent;
   if (task.matrixIndex !== undefined) ctx.matrixIndex = task.matrixIndex;

@@ -12,7 +12,16 @@ describe('compileExecutorOptions', () => {
   it('keeps the options given', () => {
     const baseEnv = { PATH: '/bin' };
     const connections = (name: string) => (name === 'w' ? 'postgres://h/db' : undefined);
-    const options = { maxThreads: 3, killGraceMs: 0, logTailLines: 0, baseEnv, connections, dags: null };
+    const secrets = (name: string) => (name === 'API_TOKEN' ? 't0ken' : undefined);
+    const options = {
+      maxThreads: 3,
+      killGraceMs: 0,
+      logTailLines: 0,
+      baseEnv,
+      connections,
+      secrets,
+      dags: null,
+    };
     expect(compileExecutorOptions(options)).toEqual(options);
   });
 

@@ -10,6 +10,7 @@ export const DEFAULT_EXECUTOR_OPTIONS: Required<ExecutorOptions> = {
   // The live object, not a copy: a worker that edits its environment before starting tasks is honoured.
   baseEnv: process.env,
   connections: () => undefined,
+  secrets: () => undefined,
   dags: null,
 };
 
@@ -21,6 +22,7 @@ export function compileExecutorOptions(options: ExecutorOptions = {}): Required<
     logTailLines: options.logTailLines ?? DEFAULT_EXECUTOR_OPTIONS.logTailLines,
     baseEnv: options.baseEnv ?? DEFAULT_EXECUTOR_OPTIONS.baseEnv,
     connections: options.connections ?? DEFAULT_EXECUTOR_OPTIONS.connections,
+    secrets: options.secrets ?? DEFAULT_EXECUTOR_OPTIONS.secrets,
     dags: options.dags ?? DEFAULT_EXECUTOR_OPTIONS.dags,
   };
   requireInteger('maxThreads', compiled.maxThreads, 1);

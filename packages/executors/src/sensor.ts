@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { type Failure, formatDuration } from '@tributary/core';
 import type { SensorModel } from '@tributary/spec';
 import { stopResult } from './stopper.js';
@@ -51,6 +52,11 @@ export async function runSensor(poke: Poke, options: SensorRunOptions): Promise<
     const result = await poke(pokeOptions(signal, onLog));
     startedAt ??= result.startedAt;
     pokes += 1;
+    // Each poke shows in the attempt's trace (the worker runs the attempt inside its span).
+    trace.getActiveSpan()?.addEvent('sensor poke', {
+      'tributary.sensor.poke': pokes,
+      'tributary.sensor.condition_met': result.outcome !== 'rescheduled',
+    });
     if (result.outcome !== 'rescheduled') return { ...result, startedAt, logTail: tail.lines() };
     const remaining = startedAt + sensor.timeoutMs - Date.now();
     if (remaining <= 0) return timedOut(options, pokes, startedAt, tail.lines());

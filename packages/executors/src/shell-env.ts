@@ -1,5 +1,5 @@
 import type { JsonObject } from '@tributary/core';
-import { CONNECTION_ENV_PREFIX } from './connections.js';
+import { withoutProcessCredentials } from './secrets.js';
 import type { ExecutionRequest } from './types.js';
 
 /**
@@ -25,8 +25,9 @@ export const MAX_ENV_JSON_LENGTH = 64 * 1024;
  * `TRIBUTARY_MATRIX_INDEX`; an instance of a mapped task gets `TRIBUTARY_MAP_INDEX` (decimal) and
  * `TRIBUTARY_MAP_ITEM` (its element as JSON; like an input, left out when longer than
  * {@link MAX_ENV_JSON_LENGTH}, so that the process can start: the element is still in the upstream
- * output, at `TRIBUTARY_MAP_INDEX` of the list that `map.over` names). The base environment's sql connection URLs (`TRIBUTARY_CONNECTION_*`,
- * passwords included) are left out: they are for sql tasks, not for every command a DAG runs.
+ * output, at `TRIBUTARY_MAP_INDEX` of the list that `map.over` names). The base environment's sql
+ * connection URLs (`TRIBUTARY_CONNECTION_*`, passwords included) and secrets (`TRIBUTARY_SECRET_*`) are
+ * left out: a task gets only the secrets it names, as `taskEnv` entries of their own names.
  * `TRIBUTARY_INPUTS_FILE`, when given, names a file holding every input as JSON; an input (or all of
  * them, `TRIBUTARY_INPUTS`) longer than {@link MAX_ENV_JSON_LENGTH} as JSON is only in that file.
  */
@@ -37,10 +38,7 @@ export function buildShellEnv(
   context: JsonObject = {},
   inputsFile?: string,
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && !name.startsWith(CONNECTION_ENV_PREFIX)) env[name] = value;
-  }
+  const env = withoutProcessCredentials(base);
   Object.assign(env, taskEnv);
   env.TRIBUTARY_RUN_ID = request.runId;
   env.TRIBUTARY_TASK_ID = request.taskId;

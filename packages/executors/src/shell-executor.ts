@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Failure, type JsonObject, toFailure } from '@tributary/core';
 import { SKIP_TASK_NAME } from '@tributary/sdk';
 import { SENSOR_NOT_YET_EXIT_CODE, type ShellTaskModel } from '@tributary/spec';
+import { type AttemptSecrets, NO_SECRETS } from './attempt-secrets.js';
 import { InFlightAttempts, startAttempt } from './attempt-start.js';
 import { createLineSplitter } from './line-splitter.js';
 import type { LogSink } from './log-sink.js';
@@ -17,10 +18,12 @@ import type { ExecuteOptions, ExecutionRequest, ExecutionResult, ExecutorOptions
 
 /** Runs shell tasks as `/bin/sh -c` in their own process group. */
 export interface ShellExecutor {
+  /** `secrets`: the task's, as environment variables of their names, masked in its logs. */
   execute(
     request: ExecutionRequest,
     task: ShellTaskModel,
     options?: ExecuteOptions,
+    secrets?: AttemptSecrets,
   ): Promise<ExecutionResult>;
   /** Kills every task still running (SIGKILL to its group) and waits for them to end. */
   close(): Promise<void>;
@@ -33,12 +36,13 @@ type Ending =
 export function createShellExecutor(options: Required<ExecutorOptions>): ShellExecutor {
   const running = new InFlightAttempts();
   return {
-    async execute(request, task, executeOptions = {}) {
+    async execute(request, task, executeOptions = {}, secrets = NO_SECRETS) {
       const { logs, finish, cancelledBeforeStart } = startAttempt(
         request.taskId,
         task.timeoutMs,
         options.logTailLines,
         executeOptions,
+        secrets.masked,
       );
       if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       let context: JsonObject = {};
@@ -57,7 +61,18 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
       const scratch = await mkdtemp(join(tmpdir(), 'tributary-attempt-'));
       const inputsFile = join(scratch, 'inputs.json');
       await writeFile(inputsFile, JSON.stringify(request.inputs));
-      const attempt = startShell(request, task, logs, options, executeOptions.signal, context, inputsFile);
+      // A secret wins over an `env` entry of the same name: the name says where its value must come from.
+      const env = { ...task.env, ...secrets.values };
+      const attempt = startShell(
+        request,
+        task,
+        env,
+        logs,
+        options,
+        executeOptions.signal,
+        context,
+        inputsFile,
+      );
       running.add(attempt.stopper, attempt.done);
       try {
         const ending = await attempt.done;
@@ -79,6 +94,7 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
 function startShell(
   request: ExecutionRequest,
   task: ShellTaskModel,
+  taskEnv: Record<string, string>,
   logs: LogSink,
   options: Required<ExecutorOptions>,
   signal: AbortSignal | undefined,
@@ -88,7 +104,7 @@ function startShell(
   // detached: the shell leads a new process group, so one kill(-pid) reaches every process it starts.
   const child = spawn('/bin/sh', ['-c', task.command], {
     cwd: request.bundleDir,
-    env: buildShellEnv(options.baseEnv, request, task.env, context, inputsFile),
+    env: buildShellEnv(options.baseEnv, request, taskEnv, context, inputsFile),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,6 +2,7 @@ import type { JsonObject } from '@tributary/core';
 import type { LogLevel } from '@tributary/sdk';
 import type { SqlTaskModel } from '@tributary/spec';
 import postgres from 'postgres';
+import { type AttemptSecrets, NO_SECRETS } from './attempt-secrets.js';
 import { InFlightAttempts, startAttempt } from './attempt-start.js';
 import type { LogSink } from './log-sink.js';
 import { type RenderedSql, renderSqlStatement, TemplateError, templateFailure } from './render-templates.js';
@@ -12,7 +13,13 @@ import type { ExecuteOptions, ExecutionRequest, ExecutionResult, ExecutorOptions
 
 /** Runs sql tasks: one statement on a connection of its own per attempt. */
 export interface SqlExecutor {
-  execute(request: ExecutionRequest, task: SqlTaskModel, options?: ExecuteOptions): Promise<ExecutionResult>;
+  /** `secrets`: what to mask in the attempt's logs and error (its connection's password). */
+  execute(
+    request: ExecutionRequest,
+    task: SqlTaskModel,
+    options?: ExecuteOptions,
+    secrets?: AttemptSecrets,
+  ): Promise<ExecutionResult>;
   /** Cancels every running statement, closes its connection, and waits for them to end. */
   close(): Promise<void>;
 }
@@ -71,12 +78,13 @@ type Ending = { result: RawResult } | { error: unknown };
 export function createSqlExecutor(options: Required<ExecutorOptions>): SqlExecutor {
   const running = new InFlightAttempts();
   return {
-    async execute(request, task, executeOptions = {}) {
+    async execute(request, task, executeOptions = {}, secrets = NO_SECRETS) {
       const { logs, finish, cancelledBeforeStart } = startAttempt(
         request.taskId,
         task.timeoutMs,
         options.logTailLines,
         executeOptions,
+        secrets.masked,
       );
       if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       const url = options.connections(task.connection);

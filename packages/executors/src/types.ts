@@ -111,6 +111,15 @@ export interface ExecutorOptions {
    */
   connections?: ConnectionResolver;
   /**
+   * Resolves the names of the secrets a task names (`secrets: [API_TOKEN]`) to their values, or
+   * undefined when this process does not have one, which fails the attempt with `SecretNotConfigured`
+   * (not retryable). Build one with `createSecretResolver`. A shell task gets each secret as an
+   * environment variable of its name, a node task as `ctx.secrets.<NAME>`; every value is masked
+   * (`***`) in the attempt's log lines and error.
+   * @default no secrets
+   */
+  secrets?: SecretResolver;
+  /**
    * Starts and watches the child runs of dag tasks: through the API on a worker, in process for
    * `tributary run`. Null fails every dag task with `DagTriggerNotConfigured` (not retryable).
    * @default null
@@ -136,6 +145,8 @@ export interface DagTriggerRequest {
    */
   requestId: string;
   parent: DagRunParent;
+  /** The attempt's traceparent: the child run's trace goes on from the dag task's span. */
+  traceparent?: string;
 }
 
 /**
@@ -154,3 +165,6 @@ export interface DagTrigger {
 
 /** A connection name (`warehouse`) to its Postgres URL; undefined when it is not configured. */
 export type ConnectionResolver = (name: string) => string | undefined;
+
+/** A secret name (`API_TOKEN`) to its value; undefined when it is not configured. */
+export type SecretResolver = (name: string) => string | undefined;

@@ -34,6 +34,7 @@ function fakeService(overrides: Partial<Impl>): Impl {
     cancelRun: unimplemented,
     clearTasks: unimplemented,
     listWorkers: unimplemented,
+    streamTaskLogs: () => ({ [Symbol.asyncIterator]: unimplemented }),
     ...overrides,
   };
 }

@@ -45,6 +45,8 @@ export interface TaskLogEvent {
   stream: 'stdout' | 'stderr' | 'log';
   line: string;
   at: number;
+  /** For `log` lines: which `ctx.log` method wrote it (`info`, `warn`, `error`). */
+  level?: string;
 }
 
 /** How one task instance ended. */

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
-import { type ConnectionResolver, createExecutor, type TaskExecutor } from '@tributary/executors';
+import {
+  type ConnectionResolver,
+  createExecutor,
+  type SecretResolver,
+  type TaskExecutor,
+} from '@tributary/executors';
 import type { RunEvent, RunSummary } from './events.js';
 import { type LocalDag, loadLocalDag } from './load.js';
 import { createLocalDagTrigger, type LocalDagTrigger } from './local-dag-trigger.js';
@@ -38,6 +43,13 @@ export interface LocalRunOptions {
    * @default no connections: sql tasks fail with `ConnectionNotConfigured`
    */
   connections?: ConnectionResolver;
+  /**
+   * Resolves the secrets tasks name (`secrets: [API_TOKEN]`) to their values for the executor the runner
+   * creates (see `createSecretResolver` in @tributary/executors; `tributary run` reads
+   * `TRIBUTARY_SECRET_<NAME>` and the secrets file, as a worker does); ignored when `executor` is given.
+   * @default no secrets: tasks that name one fail with `SecretNotConfigured`
+   */
+  secrets?: SecretResolver;
   /**
    * Where dag tasks find the DAGs they trigger: each subfolder's spec `name` is matched. Child runs run
    * in this process, with the same executor, and this call resolves only once they all ended. Ignored
@@ -92,6 +104,7 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
   const executor = createExecutor({
     maxThreads: Math.min(concurrency, availableParallelism()),
     ...(options.connections === undefined ? {} : { connections: options.connections }),
+    ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
     dags: trigger,
   });
   shared = { concurrency, outputMaxBytes, executor };

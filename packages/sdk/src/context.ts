@@ -40,6 +40,12 @@ export interface NodeTaskContext {
   /** The task's own `env` entries (not the worker's environment). */
   env: Record<string, string>;
   /**
+   * The values of the secrets the task names in its spec (`secrets: [API_TOKEN]` gives
+   * `ctx.secrets.API_TOKEN`), resolved where the task runs; frozen. Their values are replaced by `***`
+   * in the task's log lines (`ctx.log`, console) and error, but not in its output.
+   */
+  secrets: Readonly<Record<string, string>>;
+  /**
    * In an instance of a task with a `matrix`, its values (`{ region: 'eu', weight: 10 }`); empty in
    * other tasks.
    */
@@ -60,6 +66,17 @@ export interface NodeTaskContext {
   context: RunContext;
   /** W3C traceparent of the attempt's span, to parent the task's own spans. */
   traceparent?: string;
+  /**
+   * Runs `fn` in a new span, a child of the attempt's span in the run's trace, and ends it when `fn`
+   * settles (recording a thrown error). The OpenTelemetry API works too: the task runs inside the
+   * attempt's span, so spans started with `trace.getTracer(...)` land under it. Spans are exported
+   * when the worker's `OTEL_*` variables configure tracing; otherwise `fn` just runs.
+   */
+  span<T>(
+    name: string,
+    fn: () => T | Promise<T>,
+    attributes?: Record<string, string | number | boolean>,
+  ): Promise<T>;
   /**
    * Ends the task `skipped` (not failed, never retried) by throwing a {@link SkipTask} with `reason`.
    * The same as `throw new SkipTask(reason)`.

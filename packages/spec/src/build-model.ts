@@ -66,14 +66,23 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
       ...(defaults.env as Record<string, string> | undefined),
       ...(fields.env as Record<string, string> | undefined),
     },
+    // Unlike env, a task's list adds to the defaults' list: naming one more secret must not drop the
+    // shared ones.
+    secrets: [
+      ...new Set([
+        ...((defaults.secrets as string[] | undefined) ?? []),
+        ...((fields.secrets as string[] | undefined) ?? []),
+      ]),
+    ],
     map: (fields.map as MapModel | undefined) ?? fallback.map,
   };
   if (typeof fields.description === 'string') base.description = fields.description;
   if (base.kind === 'sql') {
     return {
       ...base,
-      // A sql task starts no process: `defaults.env` does not reach it.
+      // A sql task starts no process: `defaults.env` and `defaults.secrets` do not reach it.
       env: {},
+      secrets: [],
       kind: 'sql',
       connection: fields.connection as string,
       statement: fields.statement as string,
@@ -85,6 +94,7 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
       ...base,
       // A dag task starts no process either.
       env: {},
+      secrets: [],
       kind: 'dag',
       dag: fields.dag as string,
       params: (fields.params as JsonObject | undefined) ?? {},
@@ -127,6 +137,7 @@ function expandTask(task: RawTask, built: TaskModel, instances: InstanceIds): Ta
     ...expanded,
     id: matrixInstanceId(task.id, index),
     env: { ...expanded.env },
+    secrets: [...expanded.secrets],
     matrix: values,
     matrixIndex: index,
   }));

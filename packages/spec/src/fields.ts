@@ -29,6 +29,7 @@ export type ValueType =
   | 'sensorMode'
   | 'pool'
   | 'env'
+  | 'secrets'
   | 'module'
   | 'exportName'
   | 'command'
@@ -74,6 +75,13 @@ export const POOL_PATTERN = '^[A-Za-z0-9_-]+$';
 /** Param names are used as `params.<name>` in templates, so they are identifiers. */
 export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/**
+ * `API_TOKEN`: a secret's name is the environment variable a shell task reads it from, and part of the
+ * worker's `TRIBUTARY_SECRET_<NAME>`, so it is an upper-case identifier (one spelling per secret).
+ */
+export const SECRET_NAME_PATTERN = '^[A-Z_][A-Z0-9_]*$';
+/** Secret names a task may not use: the `TRIBUTARY_*` variables the executor sets would hide them. */
+export const RESERVED_SECRET_PREFIX = 'TRIBUTARY_';
 export const EXPORT_NAME_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]*$';
 /**
  * `warehouse`, `crm_replica`: a connection name becomes part of an environment variable name
@@ -150,6 +158,15 @@ const COMMON_TASK_FIELDS: FieldTable = {
   },
   pool: { type: 'pool', description: `The worker pool that runs the task. Default "${DEFAULT_POOL}".` },
   env: { type: 'env', description: 'Extra environment variables (shell) or ctx.env entries (node).' },
+  secrets: {
+    type: 'secrets',
+    description:
+      'Names of the secrets the task reads (upper-case letters, digits and _), e.g. [API_TOKEN]. The ' +
+      'values come from where the task runs (TRIBUTARY_SECRET_<NAME> or the secrets file), never from ' +
+      'the DAG; a shell task gets each as an environment variable of its name, a node task as ' +
+      "ctx.secrets.<NAME>. Their values are replaced by *** in the task's logs and error. Under " +
+      'defaults, the names are added to those of every node and shell task.',
+  },
   matrix: {
     type: 'matrix',
     description:
@@ -170,11 +187,12 @@ const COMMON_TASK_FIELDS: FieldTable = {
 };
 
 /**
- * Fields of a sql task. It has no `env` (no process starts), and it cannot be a sensor or a branch: its
- * output is rows, which say neither "not yet" nor which task to follow.
+ * Fields of a sql task. It has no `env` or `secrets` (no process starts, and its connection is its only
+ * credential), and it cannot be a sensor or a branch: its output is rows, which say neither "not yet"
+ * nor which task to follow.
  */
 const SQL_TASK_FIELDS: FieldTable = {
-  ...omit(COMMON_TASK_FIELDS, ['env', 'sensor', 'branch']),
+  ...omit(COMMON_TASK_FIELDS, ['env', 'secrets', 'sensor', 'branch']),
   connection: {
     type: 'connection',
     required: true,
@@ -197,11 +215,11 @@ const SQL_TASK_FIELDS: FieldTable = {
 };
 
 /**
- * Fields of a dag task. Like a sql task it starts no process (no `env`) and its output, the child run's
- * id and state, says neither "not yet" nor which task to follow (no `sensor`, no `branch`).
+ * Fields of a dag task. Like a sql task it starts no process (no `env`, no `secrets`) and its output, the
+ * child run's id and state, says neither "not yet" nor which task to follow (no `sensor`, no `branch`).
  */
 const DAG_TASK_FIELDS: FieldTable = {
-  ...omit(COMMON_TASK_FIELDS, ['env', 'sensor', 'branch']),
+  ...omit(COMMON_TASK_FIELDS, ['env', 'secrets', 'sensor', 'branch']),
   dag: {
     type: 'dagName',
     required: true,
@@ -298,6 +316,7 @@ export const DEFAULTS_FIELDS: FieldTable = pick(COMMON_TASK_FIELDS, [
   'heartbeat_timeout',
   'pool',
   'env',
+  'secrets',
 ]);
 
 /** The top level of a spec. */

@@ -1,5 +1,5 @@
 export { assertValid } from './assert.js';
-export { CONNECTION_NAME_PATTERN, MAX_SQL_ROWS } from './fields.js';
+export { CONNECTION_NAME_PATTERN, MAX_SQL_ROWS, SECRET_NAME_PATTERN } from './fields.js';
 export { type LoadedDag, loadDagFolder, SPEC_FILE_NAMES } from './load.js';
 export { mapInstanceModel, parseMapOver } from './map.js';
 export { expandMatrix, type MatrixValues, matrixInstanceId, matrixSize, parseInstanceRef } from './matrix.js';

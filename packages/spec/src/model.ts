@@ -92,6 +92,13 @@ export interface TaskModelBase {
   /** Extra environment variables (shell) or `ctx.env` entries (node); always empty for sql and dag tasks. */
   env: Record<string, string>;
   /**
+   * Names of the secrets the task reads (`API_TOKEN`), `defaults.secrets` first, deduplicated; always empty
+   * for sql and dag tasks. Only names: the values are resolved where the task runs
+   * (`TRIBUTARY_SECRET_<NAME>` or the secrets file), reach a shell task as environment variables and a
+   * node task as `ctx.secrets`, and are masked in its logs. Absent in models stored before it existed.
+   */
+  secrets: string[];
+  /**
    * Set on each instance of a task with a `matrix`: this instance's value of every matrix key
    * (`{ region: 'eu', size: 'small' }`). The spec's `load` becomes `load[0]`, `load[1]`, ... in the
    * model; `{{ matrix.<key> }}` templates, `ctx.matrix` and `TRIBUTARY_MATRIX` read these values.

@@ -37,6 +37,7 @@ describe('parseDagSpec', () => {
       branch: false,
       sensor: null,
       map: null,
+      secrets: [],
     };
     const shared = {
       retries: 2,
@@ -136,6 +137,7 @@ describe('parseDagSpec', () => {
       heartbeatTimeoutMs: null,
       pool: 'default',
       env: {},
+      secrets: [],
       map: null,
     });
     expect(model?.paramsSchema).toEqual({

@@ -1,5 +1,5 @@
 import { type JsonObject, type JsonValue, TRIGGER_RULES } from '@tributary/core';
-import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { isMap, isSeq, type Node } from 'yaml';
 import { DURATION_HINT, parseDuration } from './durations.js';
 import {
   CONNECTION_NAME_PATTERN,
@@ -23,9 +23,14 @@ import {
   type SensorModel,
   TASK_KINDS,
 } from './model.js';
+import { describeNode, scalarOf } from './node-values.js';
 import { mapEntries, report, resolve, type SpecContext, type Where } from './positions.js';
 import { readFields } from './read-fields.js';
+import { readSecrets } from './read-secrets.js';
 import { didYouMean } from './suggest.js';
+
+// Kept importable from here, where the field readers that use them were first written.
+export { describeNode, scalarOf } from './node-values.js';
 
 /** A `needs` entry with its node, so that a problem with it points at the entry itself. */
 export interface NeedRef {
@@ -40,6 +45,7 @@ export type FieldValue =
   | boolean
   | null
   | NeedRef[]
+  | string[]
   | Record<string, string>
   | SensorModel
   | MapModel
@@ -54,20 +60,6 @@ const SENSOR_DEFAULTS: SensorModel = {
   timeoutMs: 7 * 24 * 3_600_000,
   softFail: false,
 };
-
-/** How a value reads in a message: `'two'`, `3`, `a mapping`, `nothing`. */
-export function describeNode(node: Node | undefined): string {
-  if (node === undefined || (isScalar(node) && node.value === null)) return 'nothing';
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
-  const value = isScalar(node) ? node.value : undefined;
-  return typeof value === 'string' ? `'${value}'` : String(value);
-}
-
-/** The scalar value of a node; undefined for mappings, lists and missing values. */
-export function scalarOf(node: Node | undefined): unknown {
-  return isScalar(node) ? node.value : undefined;
-}
 
 function readString(
   ctx: SpecContext,
@@ -473,6 +465,8 @@ export function readValue(
       });
     case 'env':
       return readEnv(ctx, node, where);
+    case 'secrets':
+      return readSecrets(ctx, node, where);
     case 'exportName':
       return readMatching(ctx, node, where, EXPORT_NAME_PATTERN, (name) => {
         return `invalid export name '${name}' (must be a JavaScript identifier)`;

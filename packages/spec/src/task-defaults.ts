@@ -10,8 +10,8 @@ export type TaskDefaults = Omit<
 
 /**
  * The built-in defaults of the fields every task kind has, in one place: the spec compiler falls back
- * to them, and tests build compiled tasks from them. A fresh object each time (`needs` and `env` are
- * mutable).
+ * to them, and tests build compiled tasks from them. A fresh object each time (`needs`, `env` and
+ * `secrets` are mutable).
  */
 export function taskDefaults(): TaskDefaults {
   return {
@@ -29,6 +29,7 @@ export function taskDefaults(): TaskDefaults {
     heartbeatTimeoutMs: null,
     pool: DEFAULT_POOL,
     env: {},
+    secrets: [],
     map: null,
   };
 }

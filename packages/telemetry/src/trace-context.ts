@@ -26,8 +26,7 @@ export function injectTraceparent(ctx: Context = context.active()): string | und
  * A context whose remote parent span is `traceparent`, derived from the active context. An absent or
  * malformed traceparent yields the active context unchanged, so a bad header never breaks message handling.
  */
-export function extractContext(traceparent?: string): Context {
-  const base = context.active();
+export function extractContext(traceparent?: string, base: Context = context.active()): Context {
   if (traceparent === undefined || traceparent === '') return base;
   return propagator.extract(base, { [TRACE_PARENT_HEADER]: traceparent }, defaultTextMapGetter);
 }

@@ -2,12 +2,18 @@ import type { Failure, JsonObject, JsonValue, RunState, TaskState } from '@tribu
 import { type Database, getDagVersion, getRunRow, getTaskInstanceRows } from '@tributary/db';
 import { createPlan, type Plan, type RunSnapshot, type TaskInstanceState } from '@tributary/engine';
 import type { DagModel } from '@tributary/spec';
+import { newTraceparent } from '@tributary/telemetry';
 
 /** What the coordinator knows of a task besides its scheduling state. */
 export interface TaskMeta {
   workerId: string | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /**
+   * When the current attempt was queued (epoch ms), for dispatch latency and the attempt's span; null when
+   * unknown (the run was loaded from the database after the attempt was queued).
+   */
+  queuedAt: number | null;
   /** When the queued attempt times out for want of a worker (epoch ms); null unless queued with a `queue_timeout`. */
   queueDeadlineAt: number | null;
 }
@@ -50,6 +56,12 @@ export interface ActiveRun {
   params: JsonObject;
   snapshot: RunSnapshot;
   meta: Map<string, TaskMeta>;
+  /** When the run was created (epoch ms). */
+  createdAt: number;
+  /** W3C traceparent of the run's span, fixed at creation (see migration 0007). */
+  traceparent: string;
+  /** The span id of the run span's parent (a traced caller's span); null for a root span. */
+  traceParentSpanId: string | null;
   /** The run's logical date (epoch ms): its creation time until schedules give runs their own. */
   logicalDate: number;
 }
@@ -118,6 +130,7 @@ export class ActiveRuns {
         workerId: task.workerId,
         startedAt: task.startedAt?.getTime() ?? null,
         finishedAt: task.finishedAt?.getTime() ?? null,
+        queuedAt: null,
         queueDeadlineAt: task.queueDeadlineAt?.getTime() ?? null,
       });
     }
@@ -127,7 +140,11 @@ export class ActiveRuns {
       params: row.params,
       snapshot,
       meta,
+      createdAt: row.createdAt.getTime(),
       logicalDate: row.createdAt.getTime(),
+      // Runs created before runs had trace ids get a fresh trace.
+      traceparent: row.traceparent ?? newTraceparent(),
+      traceParentSpanId: row.traceParentSpanId,
     };
     // A finished run is not kept: late events for it are looked up, found stale, and dropped. A clear
     // that makes it run again adds it (see RunLoop).

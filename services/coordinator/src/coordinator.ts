@@ -3,12 +3,15 @@ import { hostname } from 'node:os';
 import { type Bus, connectBus } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import { createDatabase, type Database, migrate } from '@tributary/db';
+import { Registry } from 'prom-client';
 import { ActiveRuns } from './active-runs.js';
 import { type LocalTerm, WriteRoute } from './api/write-route.js';
+import { type CoordinatorMetrics, createCoordinatorMetrics } from './coordinator-metrics.js';
 import { type GrpcServer, startGrpcServer } from './grpc-server.js';
 import { LEADER_LEASE, Leadership, type Term } from './leadership.js';
 import type { CoordinatorOptions } from './options.js';
 import { RunLoop } from './run-loop.js';
+import { RunTracing } from './run-tracing.js';
 import {
   type EventProgress,
   recordHeartbeats,
@@ -28,6 +31,8 @@ import { WatchHub } from './watch-hub.js';
 export interface RunningCoordinator extends AsyncDisposable {
   /** The gRPC address it serves, with the real port. */
   readonly address: string;
+  /** Its metrics (Prometheus), served by `tributary coordinator` on `metricsListen`. */
+  readonly registry: Registry;
   /** Stops serving, finishes in-flight transactions and publishes, and closes connections. */
   stop(): Promise<void>;
 }
@@ -43,6 +48,7 @@ const API_SHUTDOWN_GRACE_MS = 2_000;
 export async function startCoordinator(
   options: CoordinatorOptions,
   logger: Logger,
+  deps: CoordinatorDeps = {},
 ): Promise<RunningCoordinator> {
   // A coordinator frozen inside a transaction holds the lease row locked: the server ends it after a
   // lease TTL, so that another coordinator can take over.
@@ -60,6 +66,7 @@ export async function startCoordinator(
       servers: options.natsUrl.split(','),
       prefix: options.prefix,
       name: 'tributary-coordinator',
+      logLimits: { retentionMs: options.logRetentionMs, maxBytes: options.logMaxBytes },
       onStatus: (status) => logger.info('nats connection', { status }),
     });
     await bus.ensureTopology();
@@ -68,7 +75,16 @@ export async function startCoordinator(
     await db.close();
     throw error;
   }
-  return run(options, logger, db, bus);
+  return run(options, logger, db, bus, deps.registry ?? new Registry());
+}
+
+/** What {@link startCoordinator} can be given instead of its defaults. */
+export interface CoordinatorDeps {
+  /**
+   * Where its metrics are registered: the caller's, when it serves them before the coordinator starts
+   * (an address in use fails before anything else). @default a registry of its own
+   */
+  registry?: Registry;
 }
 
 async function run(
@@ -76,6 +92,7 @@ async function run(
   logger: Logger,
   db: Database,
   bus: Bus,
+  registry: Registry,
 ): Promise<RunningCoordinator> {
   const { unsafe } = options;
   if (unsafe.disableLostTaskSweep || unsafe.disableFencing)
@@ -103,6 +120,13 @@ async function run(
   const serving = server;
   const { address } = serving;
   let term: LeaderTerm | undefined;
+  const metrics = createCoordinatorMetrics({
+    registry,
+    isLeader: () => (leadership?.term ?? null) !== null,
+    sql: db.sql,
+    logger,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+  });
   leadership = new Leadership({
     sql: db.sql,
     identity: `${hostname()}/${address}`,
@@ -110,7 +134,9 @@ async function run(
     ttlMs: options.leaseTtlMs,
     logger,
     onElected: async (elected) => {
-      term = startTerm(elected, { options, logger, db, bus, hub }, (from) => leadership?.renewed(from));
+      term = startTerm(elected, { options, logger, db, bus, hub, metrics }, (from) =>
+        leadership?.renewed(from),
+      );
       route.lead(term);
     },
     onDeposed: async () => {
@@ -144,7 +170,7 @@ async function run(
     })();
     return stopped;
   };
-  return { address, stop, [Symbol.asyncDispose]: stop };
+  return { address, registry, stop, [Symbol.asyncDispose]: stop };
 }
 
 /** The work of a leader, for one term: the run loop, the worker-event consumer and the sweeps. */
@@ -155,10 +181,17 @@ interface LeaderTerm extends LocalTerm {
 
 function startTerm(
   term: Term,
-  deps: { options: CoordinatorOptions; logger: Logger; db: Database; bus: Bus; hub: WatchHub },
+  deps: {
+    options: CoordinatorOptions;
+    logger: Logger;
+    db: Database;
+    bus: Bus;
+    hub: WatchHub;
+    metrics: CoordinatorMetrics;
+  },
   onRenewed: (from: number) => void,
 ): LeaderTerm {
-  const { options, logger, db, bus, hub } = deps;
+  const { options, logger, db, bus, hub, metrics } = deps;
   const { unsafe } = options;
   // A cache of its own per term: what an earlier term left in memory may be stale by now.
   const runs = new ActiveRuns(db);
@@ -166,6 +199,8 @@ function startTerm(
     db,
     bus,
     runs,
+    observers: [new RunTracing(), metrics.observer],
+    timings: metrics.timings,
     hub,
     logger,
     disableFencing: unsafe.disableFencing,

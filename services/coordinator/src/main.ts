@@ -1,6 +1,19 @@
-import { createJsonLogger, TributaryError } from '@tributary/core';
+import { TributaryError } from '@tributary/core';
 import { EXIT_SCHEMA_TOO_NEW, SchemaTooNewError } from '@tributary/db';
+import {
+  createServiceLogger,
+  type LogFormat,
+  type LogLevel,
+  type MetricsServer,
+  parseLogFormat,
+  parseLogLevel,
+  startMetricsServer,
+  startTracing,
+  type Tracing,
+} from '@tributary/telemetry';
+import { Registry } from 'prom-client';
 import { startCoordinator } from './coordinator.js';
+import { parseLogMaxBytes, parseLogRetention } from './log-limits.js';
 import { type CoordinatorOptions, compileCoordinatorOptions } from './options.js';
 
 /** Flags of `tributary coordinator`; each overrides its environment variable. */
@@ -27,11 +40,35 @@ export function coordinatorOptionsFromEnv(
     maxDispatchesPerTick: int('TRIBUTARY_MAX_DISPATCHES_PER_TICK'),
     outboxRelayIntervalMs: int('TRIBUTARY_OUTBOX_RELAY_INTERVAL_MS'),
     workerRetentionMs: int('TRIBUTARY_WORKER_RETENTION_MS'),
+    logRetentionMs: parseLogRetention(env.TRIBUTARY_LOG_RETENTION, 'TRIBUTARY_LOG_RETENTION'),
+    logMaxBytes: parseLogMaxBytes(env.TRIBUTARY_LOG_MAX_BYTES, 'TRIBUTARY_LOG_MAX_BYTES'),
+    metricsListen: env.TRIBUTARY_METRICS_LISTEN || undefined,
+    // Parsed here so that a bad value names its variable rather than the option.
+    logLevel: parseLogLevel(env.TRIBUTARY_LOG_LEVEL, 'TRIBUTARY_LOG_LEVEL'),
+    logFormat: parseLogFormat(env.TRIBUTARY_LOG_FORMAT, 'TRIBUTARY_LOG_FORMAT'),
     unsafe: {
       disableLostTaskSweep: isSet(env.TRIBUTARY_UNSAFE_DISABLE_LOST_TASK_SWEEP),
       disableFencing: isSet(env.TRIBUTARY_UNSAFE_DISABLE_FENCING),
     },
   } as Partial<CoordinatorOptions>);
+}
+
+/**
+ * The log settings of `env`, an invalid one left at its default: compiling the options then rejects it,
+ * and the failure is logged in the form asked for whenever that setting itself is valid.
+ */
+function logSettingsOrDefaults(env: NodeJS.ProcessEnv): { level?: LogLevel; format?: LogFormat } {
+  const valid = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    level: valid(() => parseLogLevel(env.TRIBUTARY_LOG_LEVEL, 'TRIBUTARY_LOG_LEVEL')),
+    format: valid(() => parseLogFormat(env.TRIBUTARY_LOG_FORMAT, 'TRIBUTARY_LOG_FORMAT')),
+  };
 }
 
 function isSet(value: string | undefined): boolean {
@@ -47,11 +84,33 @@ export async function runCoordinatorMain(
   flags: CoordinatorFlags = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const logger = createJsonLogger({ service: 'coordinator' });
+  const base = { service: 'coordinator' };
+  // Bad options are logged too, so a logger exists before they are compiled.
+  let logger = createServiceLogger({ base, ...logSettingsOrDefaults(env) });
   let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
+  let metrics: MetricsServer | undefined;
+  let tracing: Tracing | undefined;
   try {
-    coordinator = await startCoordinator(coordinatorOptionsFromEnv(env, flags), logger);
+    const options = coordinatorOptionsFromEnv(env, flags);
+    logger = createServiceLogger({ base, level: options.logLevel, format: options.logFormat });
+    // Configured by the standard OTEL_* variables; off (and not even loaded) without them.
+    tracing = await startTracing('tributary-coordinator', env);
+    // Bound first: an address in use stops the start before the coordinator touches anything.
+    const registry = new Registry();
+    if (options.metricsListen !== null) {
+      metrics = await startMetricsServer({
+        listen: options.metricsListen,
+        registry,
+        logger,
+        setting: 'TRIBUTARY_METRICS_LISTEN',
+        // A second coordinator or worker on one machine gets a free port rather than a failed start.
+        isDefault: !env.TRIBUTARY_METRICS_LISTEN,
+      });
+    }
+    coordinator = await startCoordinator(options, logger, { registry });
   } catch (error) {
+    await metrics?.close();
+    await tracing?.shutdown();
     const message = error instanceof TributaryError ? error.toString() : String(error);
     logger.error('coordinator failed to start', { error: message });
     process.exitCode = error instanceof SchemaTooNewError ? EXIT_SCHEMA_TOO_NEW : 1;
@@ -62,11 +121,16 @@ export async function runCoordinatorMain(
       logger.info('stopping', { signal });
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      coordinator.stop().then(resolve, (error: unknown) => {
-        logger.error('stopping failed', { error: String(error) });
-        process.exitCode = 1;
-        resolve();
-      });
+      coordinator
+        .stop()
+        .catch((error: unknown) => {
+          logger.error('stopping failed', { error: String(error) });
+          process.exitCode = 1;
+        })
+        .then(() => metrics?.close())
+        // Exports the spans still pending: the runs that finished last.
+        .then(() => tracing?.shutdown())
+        .then(resolve, resolve);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

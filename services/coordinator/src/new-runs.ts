@@ -1,7 +1,9 @@
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import { applyEvent, createRunSnapshot, type Transition } from '@tributary/engine';
+import { newRunTraceIds } from '@tributary/telemetry';
 import type { ActiveRun, LoadedVersion } from './active-runs.js';
 import { recordTransition } from './record-transition.js';
+import { runSpanName } from './run-tracing.js';
 import type { TickBatch } from './tick-batch.js';
 
 /** A run to create. */
@@ -12,6 +14,8 @@ export interface NewRunRequest {
   requestId: string | null;
   /** The run and task of the dag task that triggered this run, when one did. */
   parent?: { runId: string; taskId: string };
+  /** The W3C traceparent of the caller's span, which the run's span is a child of. @default a new trace */
+  traceparent?: string;
 }
 
 /**
@@ -21,15 +25,20 @@ export interface NewRunRequest {
  */
 export function createRun(batch: TickBatch, request: NewRunRequest, start: boolean): ActiveRun {
   const { version } = request;
+  const trace = newRunTraceIds(request.traceparent, runSpanName(version.dag));
   const run: ActiveRun = {
     id: request.runId,
     version,
     params: request.params,
     snapshot: { ...createRunSnapshot(version.plan), seed: request.runId },
     meta: new Map(),
+    createdAt: batch.now,
     logicalDate: batch.now,
+    traceparent: trace.traceparent,
+    traceParentSpanId: trace.parentSpanId,
   };
   batch.touchedRuns.add(run.id);
+  batch.facts.runsCreated.push(run);
   version.model.tasks.forEach((task, position) => {
     // Absent from models stored before heartbeat_timeout existed: the coordinator's timeout then.
     const heartbeatTimeoutMs = task.heartbeatTimeoutMs ?? null;
@@ -48,6 +57,8 @@ export function createRun(batch: TickBatch, request: NewRunRequest, start: boole
     parentTaskId: request.parent?.taskId ?? null,
     createdAt: batch.now,
     deadlineAt: run.snapshot.deadlineAt ?? null,
+    traceparent: run.traceparent,
+    traceParentSpanId: run.traceParentSpanId,
     state: start ? 'running' : 'queued',
   });
   if (started) recordTransition(batch, run, started, {});

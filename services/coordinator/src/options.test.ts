@@ -68,9 +68,34 @@ describe('coordinator options', () => {
     );
   });
 
+  it('reads the metrics address from TRIBUTARY_METRICS_LISTEN, 127.0.0.1:9464 by default, off for none', () => {
+    expect(coordinatorOptionsFromEnv({}).metricsListen).toBe('127.0.0.1:9464');
+    expect(coordinatorOptionsFromEnv({ TRIBUTARY_METRICS_LISTEN: '[::]:0' }).metricsListen).toBe('[::]:0');
+    expect(coordinatorOptionsFromEnv({ TRIBUTARY_METRICS_LISTEN: 'off' }).metricsListen).toBeNull();
+    expect(() => coordinatorOptionsFromEnv({ TRIBUTARY_METRICS_LISTEN: 'localhost' })).toThrow(
+      "coordinator option metricsListen (TRIBUTARY_METRICS_LISTEN) must be host:port or off, got 'localhost'",
+    );
+  });
+
   it('names a malformed number in the environment', () => {
     expect(() => coordinatorOptionsFromEnv({ TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '5s' })).toThrow(
       /heartbeatTimeoutMs must be a positive integer, got NaN/,
+    );
+  });
+
+  it('reads the log level and format from TRIBUTARY_LOG_LEVEL and TRIBUTARY_LOG_FORMAT, naming a bad value', () => {
+    expect(coordinatorOptionsFromEnv({})).toMatchObject({ logLevel: 'info', logFormat: undefined });
+    expect(
+      coordinatorOptionsFromEnv({ TRIBUTARY_LOG_LEVEL: 'debug', TRIBUTARY_LOG_FORMAT: 'json' }),
+    ).toMatchObject({ logLevel: 'debug', logFormat: 'json' });
+    expect(() => coordinatorOptionsFromEnv({ TRIBUTARY_LOG_LEVEL: 'trace' })).toThrow(
+      "TRIBUTARY_LOG_LEVEL must be one of 'debug', 'info', 'warn', 'error', got 'trace'",
+    );
+    expect(() => coordinatorOptionsFromEnv({ TRIBUTARY_LOG_FORMAT: 'text' })).toThrow(
+      "TRIBUTARY_LOG_FORMAT must be one of 'json', 'pretty', got 'text'",
+    );
+    expect(() => compileCoordinatorOptions({ logFormat: 'xml' as never })).toThrow(
+      "coordinator option logFormat must be one of 'json', 'pretty', got 'xml'",
     );
   });
 });

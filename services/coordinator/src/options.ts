@@ -1,4 +1,13 @@
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_RETENTION_MS } from '@tributary/bus';
 import { Code, TributaryError } from '@tributary/core';
+import {
+  DEFAULT_LOG_LEVEL,
+  type LogFormat,
+  type LogLevel,
+  parseListenAddress,
+  parseLogFormat,
+  parseLogLevel,
+} from '@tributary/telemetry';
 
 /** Everything a coordinator can be configured with. Only `main.ts` reads the environment. */
 export interface CoordinatorOptions {
@@ -34,6 +43,28 @@ export interface CoordinatorOptions {
    */
   workerRetentionMs: number;
   /**
+   * Task log lines older than this are deleted from the `<PREFIX>_LOGS` stream
+   * (`TRIBUTARY_LOG_RETENTION`, e.g. `7d`, `12h`). @default 604800000 (7 days)
+   */
+  logRetentionMs: number;
+  /**
+   * Most bytes of task log lines the `<PREFIX>_LOGS` stream keeps; the oldest go first beyond it
+   * (`TRIBUTARY_LOG_MAX_BYTES`, e.g. `1GiB`). @default 1073741824 (1 GiB)
+   */
+  logMaxBytes: number;
+  /**
+   * Where Prometheus scrapes the coordinator's metrics (`GET /metrics`), host:port (port 0 picks a free
+   * one), or null (`off`) for no endpoint (`TRIBUTARY_METRICS_LISTEN`). @default "127.0.0.1:9464"
+   */
+  metricsListen: string | null;
+  /** Service log lines below this level are dropped (`TRIBUTARY_LOG_LEVEL`). @default "info" */
+  logLevel: LogLevel;
+  /**
+   * Service log form (`TRIBUTARY_LOG_FORMAT`): JSON lines, or text for a person.
+   * @default "pretty" when stderr is a terminal, "json" otherwise
+   */
+  logFormat: LogFormat | undefined;
+  /**
    * Safeguards turned off, for the fault-injection suite's negative controls only: they prove that the
    * safeguards carry the weight. A coordinator with any of them set logs a warning at start.
    */
@@ -63,6 +94,11 @@ export const DEFAULT_COORDINATOR_OPTIONS: CoordinatorOptions = {
   maxBatch: 1_000,
   maxDispatchesPerTick: 1_000,
   workerRetentionMs: 600_000,
+  logRetentionMs: DEFAULT_LOG_RETENTION_MS,
+  logMaxBytes: DEFAULT_LOG_MAX_BYTES,
+  metricsListen: '127.0.0.1:9464',
+  logLevel: DEFAULT_LOG_LEVEL,
+  logFormat: undefined,
   unsafe: { disableLostTaskSweep: false, disableFencing: false },
 };
 
@@ -85,6 +121,8 @@ export function compileCoordinatorOptions(input: Partial<CoordinatorOptions>): C
     'maxBatch',
     'maxDispatchesPerTick',
     'workerRetentionMs',
+    'logRetentionMs',
+    'logMaxBytes',
   ] as const) {
     const value = options[field];
     if (!Number.isInteger(value) || value <= 0) fail(field, `must be a positive integer, got ${value}`);
@@ -95,6 +133,15 @@ export function compileCoordinatorOptions(input: Partial<CoordinatorOptions>): C
       `must be at least heartbeatTimeoutMs (${options.heartbeatTimeoutMs}), got ${options.workerRetentionMs}`,
     );
   }
+  if (options.metricsListen?.trim() === 'off') options.metricsListen = null;
+  if (options.metricsListen !== null && parseListenAddress(options.metricsListen) === undefined) {
+    fail(
+      'metricsListen',
+      `(TRIBUTARY_METRICS_LISTEN) must be host:port or off, got '${options.metricsListen}'`,
+    );
+  }
+  options.logLevel = parseLogLevel(options.logLevel, 'coordinator option logLevel') ?? DEFAULT_LOG_LEVEL;
+  options.logFormat = parseLogFormat(options.logFormat, 'coordinator option logFormat');
   return options;
 }
 

@@ -37,7 +37,10 @@ function newRun(tasks = [shellTask('extract'), shellTask('load', ['extract'])]):
     params: {},
     snapshot: { ...createRunSnapshot(version.plan), seed: 'run-1' },
     meta: new Map(),
+    createdAt: T0,
     logicalDate: T0,
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    traceParentSpanId: null,
   };
 }
 

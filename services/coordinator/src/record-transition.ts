@@ -17,7 +17,7 @@ import {
   timestamp,
 } from '@tributary/proto';
 import { mapInstanceModel, type TaskModel } from '@tributary/spec';
-import { newTraceparent } from '@tributary/telemetry';
+import { attemptTraceparent } from '@tributary/telemetry';
 import type { ActiveRun, TaskMeta } from './active-runs.js';
 import type { TickBatch } from './tick-batch.js';
 
@@ -59,6 +59,7 @@ export function recordTransition(
       meta.workerId = null;
       meta.startedAt = null;
       meta.finishedAt = null;
+      meta.queuedAt = change.to === 'queued' ? batch.now : null;
       meta.queueDeadlineAt = queueDeadlines.get(change.taskId) ?? null;
     } else if (change.to === 'running') {
       meta.workerId = context.workerId ?? null;
@@ -73,6 +74,8 @@ export function recordTransition(
       if (meta.startedAt === null && context.startedAt !== undefined) meta.startedAt = context.startedAt;
     }
     recordAttempt(batch, run, change.taskId, change.attempt, change.from, change.to, meta, context);
+    if (isTerminalTaskState(change.to))
+      batch.facts.tasksFinished.push({ run, taskId: change.taskId, state: change.to });
     batch.setTask({
       runId: run.id,
       taskId: change.taskId,
@@ -124,7 +127,7 @@ export function recordTransition(
         reason: cancelReason(run, command.taskId, context),
       });
     } else if (command.type === 'finish_run') {
-      batch.finishRun(run.id, command.state);
+      batch.finishRun(run, command.state);
     } else if (command.type === 'reopen_run') {
       // The engine has already set the new deadline, if the DAG has a dagrun_timeout. Watchers learn of
       // the reopening from the task events of the cleared tasks (a finished run has no watchers left).
@@ -174,7 +177,7 @@ function isFailureState(state: string): boolean {
 function metaOf(run: ActiveRun, taskId: string): TaskMeta {
   let meta = run.meta.get(taskId);
   if (!meta) {
-    meta = { workerId: null, startedAt: null, finishedAt: null, queueDeadlineAt: null };
+    meta = { workerId: null, startedAt: null, finishedAt: null, queuedAt: null, queueDeadlineAt: null };
     run.meta.set(taskId, meta);
   }
   return meta;
@@ -206,6 +209,48 @@ function recordAttempt(
     error: state === 'queued' || state === 'running' ? null : (error ?? null),
     logTail: context.logTail ?? null,
   });
+  recordAttemptFact(batch, run, taskId, attempt, state, meta, error ?? null);
+}
+
+function recordAttemptFact(
+  batch: TickBatch,
+  run: ActiveRun,
+  taskId: string,
+  attempt: number,
+  state: AttemptState,
+  meta: TaskMeta,
+  error: Failure | null,
+): void {
+  // A fanned-out task runs only through its instances: they are the attempts.
+  if (state === 'queued' || run.snapshot.tasks[taskId]?.mapCount !== undefined) return;
+  const { pool } = taskModelOf(run, taskId);
+  const { workerId, queuedAt, startedAt } = meta;
+  if (state === 'running') {
+    batch.facts.attemptsStarted.push({
+      run,
+      taskId,
+      attempt,
+      pool,
+      workerId,
+      queuedAt,
+      startedAt: startedAt ?? batch.now,
+    });
+    return;
+  }
+  const retryAt = run.snapshot.tasks[taskId]?.retryAt;
+  batch.facts.attemptsEnded.push({
+    run,
+    taskId,
+    attempt,
+    pool,
+    state,
+    workerId,
+    queuedAt,
+    startedAt,
+    finishedAt: batch.now,
+    error,
+    retryAt: state === 'succeeded' || retryAt === undefined ? null : retryAt,
+  });
 }
 
 /** The attempt's state after a task change, or null when the change does not concern an attempt. */
@@ -235,7 +280,7 @@ export function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, at
   const inputs: Record<string, Value> = {};
   for (const upstream of task.needs)
     inputs[upstream] = jsonToValue((outputOf(run.snapshot, upstream) ?? null) as JsonValue);
-  const traceparent = newTraceparent();
+  const traceparent = attemptTraceparent(run.traceparent, taskId, attempt);
   const message = create(TaskMessageSchema, {
     runId: run.id,
     taskId,

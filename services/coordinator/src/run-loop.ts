@@ -25,7 +25,9 @@ import { DagTaskSlots } from './dag-task-slots.js';
 import type { Term } from './leadership.js';
 import { createRun, type NewRunRequest, RunSlots, requestConflict, startQueuedRun } from './new-runs.js';
 import { addDispatch, recordTransition, type TransitionContext } from './record-transition.js';
+import { publishTasksTraced } from './run-tracing.js';
 import { type PendingDispatch, TickBatch } from './tick-batch.js';
+import type { TickObserver } from './tick-facts.js';
 import type { WatchHub } from './watch-hub.js';
 import { translateWorkerEvent } from './worker-events.js';
 
@@ -72,6 +74,14 @@ export interface LoopFence extends Term {
   onRenewed(from: number): void;
 }
 
+/** Told how long the run loop's round trips took, in seconds (metrics). */
+export interface LoopTimings {
+  /** A tick's transaction, from BEGIN to COMMIT or failure. */
+  transaction(seconds: number): void;
+  /** A tick's task messages, from publishing until JetStream acked them all (successful publishes only). */
+  publish(seconds: number): void;
+}
+
 export interface RunLoopDeps {
   db: Database;
   bus: Bus;
@@ -84,6 +94,10 @@ export interface RunLoopDeps {
    * and results keep flowing in between. @default unlimited
    */
   maxDispatchesPerTick?: number;
+  /** Told what each committed tick did: tracing and metrics. @default none */
+  observers?: readonly TickObserver[];
+  /** Told how long transactions and publishes took. @default none */
+  timings?: LoopTimings;
   /** Test-only (see `UnsafeSwitches.disableFencing`). @default false */
   disableFencing?: boolean;
   /**
@@ -213,7 +227,7 @@ export class RunLoop {
       this.#startQueued(batch, inputs, answers, loaded, slots);
       for (const input of inputs) this.#applyInput(batch, input, answers, loaded);
       this.#wakeRunsWithFreedSlots(batch);
-      const outboxIds = batch.isEmpty ? [] : await this.#persist(batch);
+      const outboxIds = batch.isEmpty ? [] : await this.#persistTimed(batch);
       this.#afterCommit(batch, outboxIds);
       for (const answer of answers) answer();
     } catch (error) {
@@ -459,6 +473,16 @@ export class RunLoop {
     return true;
   }
 
+  /** `#persist`, timed whether it commits or fails (a failure is a round trip too). */
+  async #persistTimed(batch: TickBatch): Promise<number[]> {
+    const from = performance.now();
+    try {
+      return await this.#persist(batch);
+    } finally {
+      this.#deps.timings?.transaction((performance.now() - from) / 1000);
+    }
+  }
+
   async #persist(batch: TickBatch): Promise<number[]> {
     const { fence } = this.#deps;
     // The lease is renewed from when the transaction began, at the latest.
@@ -512,6 +536,14 @@ export class RunLoop {
     if (batch.dispatches.length > 0) this.#publish(batch.dispatches, outboxIds);
     for (const notice of batch.cancels) this.#deps.bus.publishCancel(notice);
     this.#deps.hub.publish(batch.notifications);
+    for (const observer of this.#deps.observers ?? []) {
+      try {
+        observer.observe(batch.facts);
+      } catch (error) {
+        // Telemetry never stops the run loop: what it missed is a gap in a trace or a metric.
+        this.#deps.logger.warn('tick observer failed', { error: String(error) });
+      }
+    }
     for (const id of batch.finishedRuns.keys()) this.#deps.runs.evict(id);
   }
 
@@ -521,7 +553,9 @@ export class RunLoop {
     const { bus, db, logger } = this.#deps;
     const publishing = (async () => {
       try {
-        await bus.publishTasks(
+        const publishedFrom = performance.now();
+        await publishTasksTraced(
+          bus,
           dispatches.map((d) => ({
             msgId: d.outbox.msgId,
             pool: d.outbox.pool,
@@ -529,6 +563,7 @@ export class RunLoop {
             ...(d.outbox.traceparent ? { traceparent: d.outbox.traceparent } : {}),
           })),
         );
+        this.#deps.timings?.publish((performance.now() - publishedFrom) / 1000);
         await deleteOutbox(db.sql, outboxIds);
       } catch (error) {
         logger.warn('publishing task messages failed; the outbox relay will retry', {

@@ -20,6 +20,7 @@ import {
 import { TaskMessageSchema } from '@tributary/proto';
 import type { CoordinatorOptions } from './options.js';
 import type { RunLoop } from './run-loop.js';
+import { publishTasksTraced } from './run-tracing.js';
 import { every } from './sleep.js';
 import { createWorkerRegistry } from './worker-registry.js';
 
@@ -205,7 +206,8 @@ export function relayOutbox({ db, bus, logger, options, signal }: SweepDeps): Pr
       const rows = await pendingOutbox(db.sql, first ? 0 : graceMs, SWEEP_LIMIT);
       first = false;
       if (rows.length === 0) return;
-      await bus.publishTasks(
+      await publishTasksTraced(
+        bus,
         rows.map((row) => ({
           msgId: row.msgId,
           pool: row.pool,

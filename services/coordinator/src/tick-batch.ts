@@ -10,8 +10,9 @@ import type {
 } from '@tributary/db';
 import type { TaskSlots } from '@tributary/engine';
 import type { CancelNoticeSchema, TaskEventSchema, TaskMessage } from '@tributary/proto';
-import type { LoadedVersion } from './active-runs.js';
+import type { ActiveRun, LoadedVersion } from './active-runs.js';
 import { DagTaskSlots } from './dag-task-slots.js';
+import { TickFacts } from './tick-facts.js';
 
 /** A task message to publish once the tick's transaction commits. */
 export interface PendingDispatch {
@@ -53,6 +54,8 @@ export class TickBatch {
   #dispatchesLeft: number;
   /** Runs that held attempts back because the tick's dispatch budget ran out: the next tick wakes them. */
   readonly throttledRuns = new Set<string>();
+  /** What the tick did, for the telemetry observers once it committed. */
+  readonly facts = new TickFacts();
 
   constructor(
     now: number,
@@ -88,9 +91,11 @@ export class TickBatch {
   }
 
   /** Records that a run finished; a reopening earlier in the tick is superseded. */
-  finishRun(id: string, state: RunState): void {
+  finishRun(run: ActiveRun, state: RunState): void {
+    const { id } = run;
     this.reopenedRuns.delete(id);
     this.finishedRuns.set(id, { id, state, finishedAt: this.now });
+    this.facts.runsFinished.push({ run, state, finishedAt: this.now });
     this.notifications.push({ runId: id, type: 'finished', state });
   }
 
@@ -100,6 +105,8 @@ export class TickBatch {
    */
   reopenRun(run: ReopenedRun): void {
     if (this.finishedRuns.delete(run.id)) {
+      const finished = this.facts.runsFinished.findIndex((fact) => fact.run.id === run.id);
+      if (finished >= 0) this.facts.runsFinished.splice(finished, 1);
       const index = this.notifications.findIndex((n) => n.runId === run.id && n.type === 'finished');
       if (index >= 0) this.notifications.splice(index, 1);
     }

@@ -35,6 +35,7 @@ export function createApiDagTrigger(client: TributaryClient): DagTrigger {
         params: request.params,
         requestId: request.requestId,
         parent: { runId: request.parent.runId, taskId: request.parent.taskId },
+        ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent }),
       });
       if (response.run === undefined) {
         throw new TributaryError(Code.Internal, `TriggerRun for DAG '${request.dag}' returned no run`);

@@ -37,7 +37,14 @@ describe('runWorkerMain', () => {
     try {
       const main = runWorkerMain(
         { pools: 'mainpool', heartbeatIntervalMs: 100, cacheDir, workerId: 'main-test' },
-        { NATS_URL: server.url, TRIBUTARY_NATS_PREFIX: prefix },
+        {
+          NATS_URL: server.url,
+          TRIBUTARY_NATS_PREFIX: prefix,
+          TRIBUTARY_LOG_FORMAT: 'json',
+          // A free port: tests run in parallel, and the default one may be taken.
+          TRIBUTARY_METRICS_LISTEN: '127.0.0.1:0',
+        },
+        process.stderr,
       );
       await waitFor(() => heartbeats.some((heartbeat) => heartbeat.workerId === 'main-test'));
       expect(heartbeats[0]?.pools).toEqual(['mainpool']);
@@ -47,6 +54,7 @@ describe('runWorkerMain', () => {
       expect(process.listenerCount('SIGTERM')).toBe(listenersBefore);
       const logged = stderr.mock.calls.map(([line]) => JSON.parse(String(line)) as { msg: string });
       expect(logged.map((line) => line.msg)).toContain('worker stopped');
+      expect(logged.map((line) => line.msg)).toContain('metrics listening');
     } finally {
       stderr.mockRestore();
     }

@@ -1,22 +1,55 @@
-import { createJsonLogger, TributaryError } from '@tributary/core';
-import { createConnectionResolver } from '@tributary/executors';
+import { TributaryError } from '@tributary/core';
+import { createConnectionResolver, createSecretResolver } from '@tributary/executors';
+import {
+  type LogDestination,
+  type MetricsServer,
+  startMetricsServer,
+  startTracing,
+} from '@tributary/telemetry';
+import { Registry } from 'prom-client';
 import { type WorkerOptionsInput, workerOptionsFromEnv } from './options.js';
-import { startWorker } from './worker.js';
+import { createWorkerLogger, startWorker } from './worker.js';
 
 /**
  * Entry point of `tributary worker`: reads options from `env` and flags, starts the worker, and stops it
  * gracefully on SIGTERM or SIGINT (a second signal exits at once). Resolves when the worker has stopped.
+ * @param logDestination - Where the service log goes. @default stderr
  * @throws TributaryError `InvalidArgument` for bad options; `Unavailable` when NATS cannot be reached.
  */
 export async function runWorkerMain(
   flags: Partial<WorkerOptionsInput>,
   env: NodeJS.ProcessEnv = process.env,
+  logDestination?: LogDestination,
 ): Promise<void> {
   const options = workerOptionsFromEnv(env, flags);
-  const logger = createJsonLogger({ service: 'worker', workerId: options.workerId });
+  const logger = createWorkerLogger(options, logDestination);
+  // Configured by the standard OTEL_* variables; off (and not even loaded) without them. Node tasks'
+  // pool threads start their own (see node-thread-tracing.ts).
+  const tracing = await startTracing('tributary-worker', env);
   // A bad secrets file stops the worker at start (naming the file), not at its first sql task.
   const connections = createConnectionResolver({ env, secretsFile: options.secretsFile });
-  const worker = await startWorker(options, { logger, connections });
+  const secrets = createSecretResolver({ env, secretsFile: options.secretsFile });
+  // Bound first: an address in use stops the start before the worker connects to anything.
+  const registry = new Registry();
+  let metrics: MetricsServer | undefined;
+  if (options.metricsListen !== null) {
+    metrics = await startMetricsServer({
+      listen: options.metricsListen,
+      registry,
+      logger,
+      setting: 'TRIBUTARY_METRICS_LISTEN',
+      // A second coordinator or worker on one machine gets a free port rather than a failed start.
+      isDefault: !env.TRIBUTARY_METRICS_LISTEN,
+    });
+  }
+  let worker: Awaited<ReturnType<typeof startWorker>>;
+  try {
+    worker = await startWorker(options, { logger, connections, secrets, registry });
+  } catch (error) {
+    await metrics?.close();
+    await tracing.shutdown();
+    throw error;
+  }
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
@@ -37,5 +70,8 @@ export async function runWorkerMain(
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await metrics?.close();
+    // Exports the spans still pending: the last attempts'.
+    await tracing.shutdown();
   }
 }

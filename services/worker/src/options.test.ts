@@ -158,7 +158,31 @@ describe('workerOptionsFromEnv', () => {
     );
   });
 
+  it('reads the metrics address from TRIBUTARY_METRICS_LISTEN, 127.0.0.1:9465 by default, off for none', () => {
+    expect(workerOptionsFromEnv({}, {}).metricsListen).toBe('127.0.0.1:9465');
+    expect(workerOptionsFromEnv({ TRIBUTARY_METRICS_LISTEN: '0.0.0.0:9100' }, {}).metricsListen).toBe(
+      '0.0.0.0:9100',
+    );
+    expect(workerOptionsFromEnv({ TRIBUTARY_METRICS_LISTEN: 'off' }, {}).metricsListen).toBeNull();
+    expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_METRICS_LISTEN: '9100' }, {}))).toBe(
+      'TRIBUTARY_METRICS_LISTEN (metricsListen) must be host:port (e.g. 127.0.0.1:9465) or off, got "9100"',
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(workerOptionsFromEnv({ NATS_URL: '' }, {}).natsUrl).toBe('nats://127.0.0.1:4222');
+  });
+
+  it('reads the log level and format from TRIBUTARY_LOG_LEVEL and TRIBUTARY_LOG_FORMAT, naming a bad value', () => {
+    expect(workerOptionsFromEnv({}, {})).toMatchObject({ logLevel: 'info', logFormat: undefined });
+    expect(
+      workerOptionsFromEnv({ TRIBUTARY_LOG_LEVEL: 'warn', TRIBUTARY_LOG_FORMAT: 'pretty' }, {}),
+    ).toMatchObject({ logLevel: 'warn', logFormat: 'pretty' });
+    expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_LOG_LEVEL: 'verbose' }, {}))).toBe(
+      "TRIBUTARY_LOG_LEVEL (logLevel) must be one of 'debug', 'info', 'warn', 'error', got 'verbose'",
+    );
+    expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_LOG_FORMAT: 'text' }, {}))).toBe(
+      "TRIBUTARY_LOG_FORMAT (logFormat) must be one of 'json', 'pretty', got 'text'",
+    );
   });
 });

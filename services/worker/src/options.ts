@@ -2,6 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Code, DEFAULT_OUTPUT_MAX_BYTES, MIB, parseByteSize, TributaryError } from '@tributary/core';
+import {
+  DEFAULT_LOG_LEVEL,
+  type LogFormat,
+  type LogLevel,
+  parseListenAddress,
+  parseLogFormat,
+  parseLogLevel,
+} from '@tributary/telemetry';
 
 /** A worker's compiled options: every field filled and validated. */
 export interface WorkerOptions {
@@ -34,8 +42,9 @@ export interface WorkerOptions {
   /** Outputs larger than this (bytes of UTF-8 JSON) fail their attempt with `OutputTooLarge`. @default 64 MiB */
   outputMaxBytes: number;
   /**
-   * A YAML or JSON file of sql connection URLs (`connections: { warehouse: postgres://... }`), read once
-   * at start; `TRIBUTARY_CONNECTION_<NAME>` variables win over it. @default none
+   * A YAML or JSON file of sql connection URLs (`connections: { warehouse: postgres://... }`) and of the
+   * values of the secrets tasks name (`secrets: { API_TOKEN: ... }`), read once at start;
+   * `TRIBUTARY_CONNECTION_<NAME>` and `TRIBUTARY_SECRET_<NAME>` variables win over it. @default none
    */
   secretsFile: string | undefined;
   /**
@@ -43,6 +52,15 @@ export interface WorkerOptions {
    * runs. @default '127.0.0.1:7070'
    */
   server: string;
+  /**
+   * Where Prometheus scrapes the worker's metrics (`GET /metrics`), host:port (port 0 picks a free one),
+   * or null (`off`) for no endpoint. @default '127.0.0.1:9465'
+   */
+  metricsListen: string | null;
+  /** Service log lines below this level are dropped. @default 'info' */
+  logLevel: LogLevel;
+  /** Service log form: JSON lines, or text for a person. @default 'pretty' on a terminal, else 'json' */
+  logFormat: LogFormat | undefined;
 }
 
 /** What {@link compileWorkerOptions} accepts: numbers may also come as digit strings (CLI flags). */
@@ -64,6 +82,10 @@ export interface WorkerOptionsInput {
   outputMaxBytes: number | string;
   secretsFile: string;
   server: string;
+  /** host:port, or `off`. */
+  metricsListen: string;
+  logLevel: string;
+  logFormat: string;
 }
 
 /** The defaults of every option but `workerId` (unique per process) and `cacheDir` (from the OS). */
@@ -79,6 +101,8 @@ export const DEFAULT_WORKER_OPTIONS = {
   outputInlineLimitBytes: MIB,
   outputMaxBytes: DEFAULT_OUTPUT_MAX_BYTES,
   server: '127.0.0.1:7070',
+  metricsListen: '127.0.0.1:9465',
+  logLevel: DEFAULT_LOG_LEVEL,
 } as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -97,6 +121,9 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof WorkerOptionsInput>([
   'outputMaxBytes',
   'secretsFile',
   'server',
+  'metricsListen',
+  'logLevel',
+  'logFormat',
 ]);
 
 /**
@@ -149,13 +176,17 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
         ? undefined
         : resolve(input.secretsFile),
     server: serverAddress(input.server ?? DEFAULT_WORKER_OPTIONS.server),
+    metricsListen: metricsListen(input.metricsListen ?? DEFAULT_WORKER_OPTIONS.metricsListen),
+    logLevel: parseLogLevel(input.logLevel, 'logLevel') ?? DEFAULT_WORKER_OPTIONS.logLevel,
+    logFormat: parseLogFormat(input.logFormat, 'logFormat'),
   };
 }
 
 /**
  * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
  * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_TASK_ACK_WAIT_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`,
- * `TRIBUTARY_SECRETS_FILE`, `TRIBUTARY_SERVER`) and flags;
+ * `TRIBUTARY_SECRETS_FILE`, `TRIBUTARY_SERVER`, `TRIBUTARY_METRICS_LISTEN`, `TRIBUTARY_LOG_LEVEL`,
+ * `TRIBUTARY_LOG_FORMAT`) and flags;
  * flags win. Empty environment variables count as unset.
  * @throws TributaryError `InvalidArgument` naming the field, and the variable when the value came from one.
  */
@@ -174,6 +205,9 @@ export function workerOptionsFromEnv(
   if (env.TRIBUTARY_OUTPUT_MAX_BYTES) fromEnv.outputMaxBytes = env.TRIBUTARY_OUTPUT_MAX_BYTES;
   if (env.TRIBUTARY_SECRETS_FILE) fromEnv.secretsFile = env.TRIBUTARY_SECRETS_FILE;
   if (env.TRIBUTARY_SERVER) fromEnv.server = env.TRIBUTARY_SERVER;
+  if (env.TRIBUTARY_METRICS_LISTEN) fromEnv.metricsListen = env.TRIBUTARY_METRICS_LISTEN;
+  if (env.TRIBUTARY_LOG_LEVEL) fromEnv.logLevel = env.TRIBUTARY_LOG_LEVEL;
+  if (env.TRIBUTARY_LOG_FORMAT) fromEnv.logFormat = env.TRIBUTARY_LOG_FORMAT;
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
   const merged = { ...fromEnv, ...definedFlags };
   try {
@@ -194,6 +228,9 @@ const ENV_VARIABLES: Partial<Record<keyof WorkerOptionsInput, string>> = {
   outputMaxBytes: 'TRIBUTARY_OUTPUT_MAX_BYTES',
   secretsFile: 'TRIBUTARY_SECRETS_FILE',
   server: 'TRIBUTARY_SERVER',
+  metricsListen: 'TRIBUTARY_METRICS_LISTEN',
+  logLevel: 'TRIBUTARY_LOG_LEVEL',
+  logFormat: 'TRIBUTARY_LOG_FORMAT',
 };
 
 /** `outputMaxBytes must be …` becomes `TRIBUTARY_OUTPUT_MAX_BYTES (outputMaxBytes) must be …`. */
@@ -250,6 +287,16 @@ function serverAddress(value: unknown): string {
     invalid(`server must be a host:port address such as 127.0.0.1:7070, got ${JSON.stringify(value)}`);
   }
   return text as string;
+}
+
+/** `off` is no endpoint (null); anything else must be a host:port to listen on. */
+function metricsListen(value: unknown): string | null {
+  const text = typeof value === 'string' ? value.trim() : value;
+  if (text === 'off') return null;
+  if (typeof text !== 'string' || parseListenAddress(text) === undefined) {
+    invalid(`metricsListen must be host:port (e.g. 127.0.0.1:9465) or off, got ${JSON.stringify(value)}`);
+  }
+  return text;
 }
 
 function byteSize(field: string, value: unknown): number {

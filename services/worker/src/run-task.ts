@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Bus, OutputRef, TaskDelivery, WorkerEventInit } from '@tributary/bus';
+import type { Bus, OutputRef, TaskDelivery, TaskLogWriter, WorkerEventInit } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import {
   Code,
@@ -18,9 +18,12 @@ import {
   timestamp,
   valueToJson,
 } from '@tributary/proto';
+import { LOG_END_TIMEOUT_MS, openAttemptLog } from './attempt-log.js';
+import { AttemptSpan } from './attempt-span.js';
 import type { AttemptKey, AttemptRegistry } from './attempts.js';
 import type { BundleCache } from './bundle-cache.js';
 import { type OutputLimits, planOutput, resolveInputs } from './task-outputs.js';
+import type { AttemptObserver } from './worker-metrics.js';
 
 /** Everything one task attempt needs from its worker. */
 export interface TaskContext {
@@ -36,6 +39,10 @@ export interface TaskContext {
   hardStop: AbortSignal;
   /** When outputs go to the object store, and when they fail their attempt. */
   outputLimits: OutputLimits;
+  /** The attempt's span; set per attempt by {@link runTask}. */
+  span?: AttemptSpan;
+  /** Told how attempts end and how long event publishes take (metrics). @default none */
+  observer?: AttemptObserver;
 }
 
 /** The abort reason of attempts the worker cancels because it is stopping (not the user). */
@@ -59,6 +66,15 @@ const OUTCOMES: Record<ExecutionResult['outcome'], TaskOutcome> = {
  * `finished`, ack. Resolves once the delivery is settled.
  */
 export async function runTask(context: TaskContext, delivery: TaskDelivery, pool: string): Promise<void> {
+  const span = new AttemptSpan(delivery, context.bus.subjects.task(pool), pool, context.workerId);
+  try {
+    await span.run(() => runAttempt({ ...context, span }, delivery, pool));
+  } finally {
+    span.end();
+  }
+}
+
+async function runAttempt(context: TaskContext, delivery: TaskDelivery, pool: string): Promise<void> {
   const { message } = delivery;
   const key: AttemptKey = { runId: message.runId, taskId: message.taskId, attempt: message.attempt };
   // Registered before the first await, so that the concurrency count and cancel notices see it at once.
@@ -80,13 +96,20 @@ export async function runTask(context: TaskContext, delivery: TaskDelivery, pool
       workerId: context.workerId,
       event: { case: 'started', value: {} },
     });
-    const result = await execute(context, delivery, key, { bundleDir, inputs }, attempt.signal);
+    const log = openAttemptLog(context.bus, key, context.logger, context.span?.traceparent);
+    const result = await execute(context, delivery, key, { bundleDir, inputs, log }, attempt.signal);
     if (attempt.signal.reason === SHUTDOWN) {
-      // Not the user's cancel: hand the task to another worker instead of reporting it cancelled.
+      // Not the user's cancel: hand the task to another worker instead of reporting it cancelled. Its
+      // log gets no end marker, since the attempt goes on there.
       context.logger.warn('task interrupted by shutdown, handing it back', key);
+      context.span?.event('handed back: the worker is shutting down');
+      await log.close(LOG_END_TIMEOUT_MS);
       delivery.nak();
       return;
     }
+    // The lines are stored before the result is reported, so that a log read after the run finished is
+    // complete (the wait is bounded: a broken log stream never holds up a result).
+    await log.end(LOG_END_TIMEOUT_MS);
     await finish(context, delivery, key, result);
   } finally {
     clearInterval(keepAlive);
@@ -157,7 +180,7 @@ async function execute(
   context: TaskContext,
   delivery: TaskDelivery,
   key: AttemptKey,
-  prepared: { bundleDir: string; inputs: Record<string, JsonValue> },
+  prepared: { bundleDir: string; inputs: Record<string, JsonValue>; log: TaskLogWriter },
   signal: AbortSignal,
 ): Promise<ExecutionResult> {
   const { message } = delivery;
@@ -168,7 +191,7 @@ async function execute(
     bundleDir: prepared.bundleDir,
     params: (message.params ?? {}) as JsonObject,
     inputs: prepared.inputs,
-    traceparent: delivery.traceparent,
+    traceparent: context.span?.traceparent ?? delivery.traceparent,
     logicalDate: message.logicalDate ? millisFromTimestamp(message.logicalDate) : Date.now(),
   };
   const startedAt = Date.now();
@@ -177,6 +200,7 @@ async function execute(
     return await context.executor.execute(request, {
       signal,
       context: context.bus.context.forRun(key.runId),
+      onLog: (line) => prepared.log.write(line),
     });
   } catch (error) {
     // Executors report a task's own errors as results; a throw is an executor bug. The attempt still ends.
@@ -192,8 +216,10 @@ async function finish(
   result: ExecutionResult,
 ) {
   const reported = await withReportableOutput(context, key, result);
+  context.span?.result(reported);
   await publish(context, delivery, finishedEvent(context, key, reported));
   await delivery.ack();
+  context.observer?.attemptFinished(delivery.message, reported);
   context.logger.info('task finished', { ...key, outcome: reported.outcome });
 }
 
@@ -257,10 +283,12 @@ async function storeOutput(context: TaskContext, key: AttemptKey, json: Uint8Arr
 }
 
 async function publish(context: TaskContext, delivery: TaskDelivery, event: WorkerEventInit): Promise<void> {
+  const from = performance.now();
   await context.bus.publishWorkerEvent(
     { ...event, at: timestamp(Date.now()) },
-    { signal: context.hardStop, traceparent: delivery.traceparent },
+    { signal: context.hardStop, traceparent: context.span?.traceparent ?? delivery.traceparent },
   );
+  context.observer?.eventPublished((performance.now() - from) / 1000);
 }
 
 function failedResult(error: Failure): ExecutionResult {

@@ -10,6 +10,7 @@ export function memoryLogger(): Logger & { lines: { level: string; msg: string; 
   const lines: { level: string; msg: string; fields?: object }[] = [];
   return {
     lines,
+    debug: (msg, fields) => lines.push({ level: 'debug', msg, fields }),
     info: (msg, fields) => lines.push({ level: 'info', msg, fields }),
     warn: (msg, fields) => lines.push({ level: 'warn', msg, fields }),
     error: (msg, fields) => lines.push({ level: 'error', msg, fields }),

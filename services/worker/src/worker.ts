@@ -2,18 +2,28 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Bus, connectBus } from '@tributary/bus';
 import { createClient, type TributaryClient } from '@tributary/client';
-import { createJsonLogger, type Logger } from '@tributary/core';
-import { type ConnectionResolver, createExecutor, type TaskExecutor } from '@tributary/executors';
+import type { Logger } from '@tributary/core';
+import {
+  type ConnectionResolver,
+  createExecutor,
+  type SecretResolver,
+  type TaskExecutor,
+} from '@tributary/executors';
 import { timestamp } from '@tributary/proto';
+import { createServiceLogger, type LogDestination } from '@tributary/telemetry';
+import { Registry } from 'prom-client';
 import { createApiDagTrigger } from './api-dag-trigger.js';
 import { AttemptRegistry } from './attempts.js';
 import { createBundleCache } from './bundle-cache.js';
 import type { WorkerOptions } from './options.js';
 import { runTask, SHUTDOWN, type TaskContext } from './run-task.js';
+import { createWorkerMetrics } from './worker-metrics.js';
 
 /** A started worker. */
 export interface RunningWorker extends AsyncDisposable {
   readonly id: string;
+  /** Its metrics (Prometheus), served by `tributary worker` on `metricsListen`. */
+  readonly registry: Registry;
   /**
    * Graceful: stop pulling, let running tasks finish within shutdownGraceMs, then cancel them.
    * Idempotent.
@@ -25,10 +35,17 @@ export interface RunningWorker extends AsyncDisposable {
 
 /** What {@link startWorker} can be given instead of its defaults. */
 export interface WorkerDeps {
-  /** @default JSON lines on stderr */
+  /** @default the service logger on stderr, at `options.logLevel` in `options.logFormat` */
   logger?: Logger;
   /** Resolves sql tasks' connection names to URLs. @default none: sql tasks fail with ConnectionNotConfigured */
   connections?: ConnectionResolver;
+  /** Resolves the secrets tasks name to values. @default none: tasks that name one fail with SecretNotConfigured */
+  secrets?: SecretResolver;
+  /**
+   * Where its metrics are registered: the caller's, when it serves them before the worker starts (an
+   * address in use fails before anything else). @default a registry of its own
+   */
+  registry?: Registry;
 }
 
 // Read once: the version heartbeats report.
@@ -40,7 +57,7 @@ const VERSION = readVersion();
  * @throws TributaryError `Unavailable` when NATS cannot be reached.
  */
 export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {}): Promise<RunningWorker> {
-  const logger = deps.logger ?? createJsonLogger({ service: 'worker', workerId: options.workerId });
+  const logger = deps.logger ?? createWorkerLogger(options);
   const bus = await connectBus({
     servers: options.natsUrl.split(',').map((url) => url.trim()),
     prefix: options.prefix,
@@ -61,9 +78,10 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {})
     maxThreads: options.concurrency,
     killGraceMs: options.killGraceMs,
     ...(deps.connections === undefined ? {} : { connections: deps.connections }),
+    ...(deps.secrets === undefined ? {} : { secrets: deps.secrets }),
     dags: createApiDagTrigger(api),
   });
-  return new Worker(options, bus, executor, logger, api);
+  return new Worker(options, bus, executor, logger, api, deps.registry ?? new Registry());
 }
 
 class Worker implements RunningWorker {
@@ -86,6 +104,7 @@ class Worker implements RunningWorker {
     private readonly logger: Logger,
     /** The coordinator's API, for dag tasks; closed after the executor, whose dag tasks use it. */
     private readonly api: TributaryClient,
+    readonly registry: Registry,
   ) {
     const context: TaskContext = {
       bus,
@@ -107,7 +126,15 @@ class Worker implements RunningWorker {
         aborted,
       });
     });
-    this.loops = options.pools.map((pool) => this.consume(pool, context));
+    const metrics = createWorkerMetrics({
+      registry,
+      pools: options.pools,
+      concurrency: options.concurrency,
+      running: (pool) => this.attempts.countIn(pool),
+    });
+    this.loops = options.pools.map((pool) =>
+      this.consume(pool, { ...context, observer: metrics.observerFor(pool) }),
+    );
     this.heartbeatTimer = setInterval(() => this.heartbeat(false), options.heartbeatIntervalMs);
     this.heartbeat(false);
     logger.info('worker started', {
@@ -212,6 +239,22 @@ class Worker implements RunningWorker {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The worker's service logger: every line tagged with the service and the worker id.
+ * @param destination - @default stderr
+ */
+export function createWorkerLogger(
+  options: Pick<WorkerOptions, 'workerId' | 'logLevel' | 'logFormat'>,
+  destination?: LogDestination,
+): Logger {
+  return createServiceLogger({
+    base: { service: 'worker', workerId: options.workerId },
+    level: options.logLevel,
+    format: options.logFormat,
+    ...(destination === undefined ? {} : { destination }),
+  });
 }
 
 function readVersion(): string {

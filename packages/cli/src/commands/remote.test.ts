@@ -5,6 +5,7 @@ import {
   grpcHandlers,
   grpcServiceDefinition,
   jsonToValue,
+  LogStream,
   RunState,
   type ServiceImplementation,
   TaskState,
@@ -41,6 +42,7 @@ async function serve(overrides: Partial<Impl>): Promise<string> {
     cancelRun: unimplemented,
     clearTasks: unimplemented,
     listWorkers: unimplemented,
+    streamTaskLogs: () => ({ [Symbol.asyncIterator]: unimplemented }),
     ...overrides,
   };
   const server = new grpc.Server();
@@ -338,5 +340,57 @@ describe('client commands', () => {
     const { code, err } = await cli('127.0.0.1:1', 'runs', '--limit', 'zero');
     expect(code).toBe(2);
     expect(err).toContain('must be a positive integer');
+  });
+});
+
+describe('logs', () => {
+  it('prints each line as the local runner does, passing --attempt and -f, and reports lost lines on stderr', async () => {
+    const requests: { attempt: number; follow: boolean; taskId: string }[] = [];
+    const server = await serve({
+      async *streamTaskLogs(request) {
+        requests.push({ attempt: request.attempt, follow: request.follow, taskId: request.taskId });
+        yield {
+          attempt: 2,
+          lines: [
+            { at: timestamp(T0), stream: LogStream.STDOUT, line: 'extracting' },
+            { at: timestamp(T0 + 5), stream: LogStream.LOG, level: 'warn', line: 'slow source' },
+          ],
+        };
+        yield {
+          attempt: 2,
+          dropped: 3,
+          lines: [{ at: timestamp(T0 + 9), stream: LogStream.STDERR, line: 'done' }],
+        };
+      },
+    });
+    const result = await cli(server, 'logs', 'r1', 'load[1]', '--attempt', '2', '-f');
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.out).toBe(
+      '2025-01-01T00:00:00.000Z stdout extracting\n' +
+        '2025-01-01T00:00:00.005Z warn   slow source\n' +
+        '2025-01-01T00:00:00.009Z stderr done\n',
+    );
+    expect(result.err).toBe('… 3 line(s) of attempt 2 were lost before these\n');
+    expect(requests).toEqual([{ attempt: 2, follow: true, taskId: 'load[1]' }]);
+    await cli(server, 'logs', 'r1', 'extract');
+    expect(requests[1]).toEqual({ attempt: 0, follow: false, taskId: 'extract' });
+  });
+
+  it('names the missing task with exit 1, and rejects a bad --attempt with exit 2', async () => {
+    const server = await serve({
+      // biome-ignore lint/correctness/useYield: the fake fails before any line
+      async *streamTaskLogs(request) {
+        throw new TributaryError(Code.NotFound, `task '${request.taskId}' not found in run ${request.runId}`);
+      },
+    });
+    const missing = await cli(server, 'logs', 'r1', 'nosuch');
+    expect(missing).toEqual({
+      code: 1,
+      out: '',
+      err: "error: [not_found] task 'nosuch' not found in run r1\n",
+    });
+    const bad = await cli(server, 'logs', 'r1', 'extract', '--attempt', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("option '--attempt <n>' argument '0' is invalid");
   });
 });

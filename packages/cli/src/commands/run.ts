@@ -16,8 +16,9 @@ export interface RunCommandOptions {
   /** `--concurrency N`. @default os.availableParallelism() */
   concurrency?: number;
   /**
-   * `--secrets-file f.yaml`: sql tasks' connection URLs (`connections: { name: url }`), after
-   * `TRIBUTARY_CONNECTION_<NAME>` variables. @default $TRIBUTARY_SECRETS_FILE, else none
+   * `--secrets-file f.yaml`: sql tasks' connection URLs (`connections: { name: url }`) and the values of
+   * the secrets tasks name (`secrets: { NAME: value }`), after `TRIBUTARY_CONNECTION_<NAME>` and
+   * `TRIBUTARY_SECRET_<NAME>` variables. @default $TRIBUTARY_SECRETS_FILE, else none
    */
   secretsFile?: string;
   /**
@@ -34,8 +35,8 @@ export function exitCodeFor(state: RunState): number {
 
 /**
  * `tributary run <path>`: runs a DAG on this machine with live progress. Ctrl-C cancels the run,
- * which still ends with its summary. sql tasks' connections come from `env` (`TRIBUTARY_CONNECTION_<NAME>`)
- * and the secrets file, as on a worker.
+ * which still ends with its summary. sql tasks' connections and the secrets tasks name come from `env`
+ * (`TRIBUTARY_CONNECTION_<NAME>`, `TRIBUTARY_SECRET_<NAME>`) and the secrets file, as on a worker.
  */
 export async function runCommand(
   path: string,
@@ -52,17 +53,19 @@ export async function runCommand(
     });
     locate = locateParam;
     // Loaded on demand, like the client elsewhere: each command pays only for what it uses.
-    const [{ runDagLocally }, { createConnectionResolver }] = await Promise.all([
+    const [{ runDagLocally }, { createConnectionResolver, createSecretResolver }] = await Promise.all([
       import('@tributary/runner'),
       import('@tributary/executors'),
     ]);
     // An empty variable counts as unset, as for the other TRIBUTARY_* variables.
     const secretsFile = options.secretsFile ?? (env.TRIBUTARY_SECRETS_FILE || undefined);
     const connections = createConnectionResolver({ env, secretsFile });
+    const secrets = createSecretResolver({ env, secretsFile });
     const summary = await runDagLocally({
       path,
       params,
       connections,
+      secrets,
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.dagsDir === undefined ? {} : { dagsDir: options.dagsDir }),
       signal: io.interrupt(),

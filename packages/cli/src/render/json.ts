@@ -27,6 +27,7 @@ export function eventToJson(event: RunEvent): JsonObject {
         task: event.task,
         attempt: event.attempt,
         stream: event.stream,
+        ...(event.level === undefined ? {} : { level: event.level }),
         line: event.line,
         at: iso(event.at),
       };

@@ -10,7 +10,8 @@ function render(color: boolean): string {
   });
   renderer.event({ type: 'run', run: 'r1', dag: 'failing', state: 'running', at: 0 });
   renderer.event({ type: 'task', task: 'flaky', state: 'running', attempt: 3, at: 1 });
-  renderer.event({ type: 'log', task: 'flaky', attempt: 3, stream: 'stdout', line: 'not shown', at: 1 });
+  // An earlier attempt's line: attempt 3's own tail is still shown below.
+  renderer.event({ type: 'log', task: 'flaky', attempt: 2, stream: 'stdout', line: 'starting', at: 1 });
   renderer.event({
     type: 'task',
     task: 'flaky',
@@ -43,7 +44,28 @@ describe('createProgressRenderer', () => {
   it('ends with a summary line of the run state, counts per state and total time', () => {
     const output = render(false);
     expect(output.trimEnd().split('\n').at(-1)).toBe('✘ run failed: 1 failed, 1 upstream_failed in 2.50s');
-    expect(output).not.toContain('not shown');
+  });
+
+  it('shows log lines as tributary logs prints them, after their task', () => {
+    expect(render(false).split('\n')).toContain('[flaky] 1970-01-01T00:00:00.001Z stdout starting');
+  });
+
+  it('leaves out the tail of a failed attempt whose lines were shown as they came', () => {
+    const chunks: string[] = [];
+    const renderer = createProgressRenderer({ write: (text) => chunks.push(text) });
+    renderer.event({ type: 'log', task: 'flaky', attempt: 1, stream: 'stderr', line: 'no data', at: 1 });
+    renderer.event({
+      type: 'task',
+      task: 'flaky',
+      state: 'failed',
+      attempt: 1,
+      at: 2,
+      error: { message: 'exited with code 3', type: 'ShellExitError', retryable: false },
+      logTail: ['no data'],
+    });
+    const output = chunks.join('');
+    expect(output.match(/no data/g)).toHaveLength(1);
+    expect(output).toContain('ShellExitError: exited with code 3');
   });
 
   it('colours only when asked to', () => {

@@ -1,6 +1,7 @@
 import { formatDuration, type RunState, TASK_STATES, type TaskState } from '@tributary/core';
 import type { RunSummary, TaskStateEvent } from '@tributary/runner';
 import { createPalette, type Palette } from './colors.js';
+import { formatLogLine } from './log-line.js';
 import type { RunRenderer } from './renderer.js';
 
 /** How {@link createProgressRenderer} writes. */
@@ -73,6 +74,10 @@ export function formatTaskEvent(event: TaskStateEvent, width: number, palette: P
   return `${lines.join('\n')}\n`;
 }
 
+function attemptKey(task: string, attempt: number): string {
+  return `${task}#${attempt}`;
+}
+
 /** `✘ run failed: 2 succeeded, 1 failed, 1 upstream_failed in 3.20s` */
 export function formatSummary(summary: RunSummary, palette: Palette): string {
   const counts = new Map<TaskState, number>();
@@ -87,22 +92,34 @@ export function formatSummary(summary: RunSummary, palette: Palette): string {
 }
 
 /**
- * Renders progress for people: one line per task state change, failures with their error and log
- * tail, and a summary line. Log lines of running tasks are not shown (they are in `--json`).
+ * Renders progress for people: one line per task state change, each log line of a running task as
+ * `tributary logs` prints it (after its task's id), failures with their error and log tail, and a
+ * summary line.
  */
 export function createProgressRenderer(options: ProgressRendererOptions): RunRenderer {
   const palette = createPalette(options.color ?? false);
   // Columns widen as longer task ids appear, when the ids were not known up front.
   let width = Math.max(12, ...(options.taskIds ?? []).map((id) => id.length));
+  // The attempts whose lines were shown as they were logged (a local run's; a remote run has none).
+  const loggedLive = new Set<string>();
   return {
     event(event) {
       if (event.type === 'run') {
         if (event.state === 'running') options.write(palette.bold(`▶ run ${event.run} of ${event.dag}\n`));
         return;
       }
-      if (event.type !== 'task') return;
+      if (event.type === 'log') {
+        loggedLive.add(attemptKey(event.task, event.attempt));
+        options.write(formatLogLine(event, palette, event.task));
+        return;
+      }
       width = Math.max(width, event.task.length);
-      options.write(formatTaskEvent(event, width, palette));
+      // A failed attempt's tail repeats what was just shown line by line: then it is left out.
+      const { logTail, ...rest } = event;
+      const shown = loggedLive.has(attemptKey(event.task, event.attempt));
+      options.write(
+        formatTaskEvent(shown || logTail === undefined ? rest : { ...rest, logTail }, width, palette),
+      );
     },
     summary(summary) {
       options.write(formatSummary(summary, palette));

@@ -27,6 +27,10 @@ export interface NewRun {
   parentRunId?: string | null;
   /** That dag task's id. @default null */
   parentTaskId?: string | null;
+  /** The W3C traceparent of the run's span. */
+  traceparent: string;
+  /** The span id of the run span's parent; null for a root span. */
+  traceParentSpanId: string | null;
 }
 
 export interface NewTaskInstance {
@@ -43,17 +47,21 @@ export interface NewTaskInstance {
 export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void> {
   if (runs.length === 0) return;
   await tx`
-    INSERT INTO runs (id, dag, dag_version, state, params, request_id, created_at, deadline_at, parent_run_id, parent_task_id)
+    INSERT INTO runs (id, dag, dag_version, state, params, request_id, created_at, deadline_at, parent_run_id, parent_task_id,
+                      traceparent, trace_parent_span_id)
     SELECT v.id, v.dag, v.dag_version, v.state, v.params::jsonb, v.request_id, to_timestamp(v.created_at / 1000.0),
            CASE WHEN v.deadline_at IS NULL THEN NULL ELSE to_timestamp(v.deadline_at / 1000.0) END,
-           v.parent_run_id, v.parent_task_id
+           v.parent_run_id, v.parent_task_id, v.traceparent, v.trace_parent_span_id
     FROM unnest(${tx.array(runs.map((r) => r.id))}::uuid[], ${tx.array(runs.map((r) => r.dag))}::text[],
                 ${tx.array(runs.map((r) => r.dagVersion))}::int[], ${tx.array(runs.map((r) => JSON.stringify(r.params)))}::text[],
                 ${tx.array(runs.map((r) => r.requestId) as string[])}::text[], ${tx.array(runs.map((r) => r.createdAt))}::float8[],
                 ${tx.array(runs.map((r) => r.deadlineAt) as number[])}::float8[], ${tx.array(runs.map((r) => r.state))}::text[],
                 ${tx.array(runs.map((r) => r.parentRunId ?? null) as string[])}::uuid[],
-                ${tx.array(runs.map((r) => r.parentTaskId ?? null) as string[])}::text[])
-      AS v(id, dag, dag_version, params, request_id, created_at, deadline_at, state, parent_run_id, parent_task_id)`;
+                ${tx.array(runs.map((r) => r.parentTaskId ?? null) as string[])}::text[],
+                ${tx.array(runs.map((r) => r.traceparent))}::text[],
+                ${tx.array(runs.map((r) => r.traceParentSpanId) as string[])}::text[])
+      AS v(id, dag, dag_version, params, request_id, created_at, deadline_at, state, parent_run_id, parent_task_id,
+           traceparent, trace_parent_span_id)`;
 }
 
 export async function insertTaskInstances(tx: Tx, rows: readonly NewTaskInstance[]): Promise<void> {

@@ -1,4 +1,5 @@
 // Node task modules for node-executor.test.ts, loaded by tsx inside pool threads.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 // Loaded through tsx's namespaced loader, a copy of the sdk other than the executor's own: skipping must
 // not depend on instanceof.
@@ -139,4 +140,26 @@ export function describeMatrix(ctx: NodeTaskContext) {
 /** A mapped instance's index and item, as the task sees them (null when absent). */
 export function describeMap(ctx: NodeTaskContext) {
   return { mapIndex: ctx.mapIndex ?? null, mapItem: ctx.mapItem ?? null, hasItem: 'mapItem' in ctx };
+}
+
+/**
+ * Prints `ctx.secrets.API_TOKEN` through every channel, and returns what proves it has the value
+ * without holding it (length, SHA-256), and whether the worker's own secret variables reached it.
+ */
+export function printsSecret(ctx: NodeTaskContext) {
+  const token = ctx.secrets.API_TOKEN ?? '';
+  ctx.log(`token=${token}`);
+  console.log(`console ${token}!`);
+  console.error(token);
+  return {
+    length: token.length,
+    sha256: createHash('sha256').update(token).digest('hex'),
+    names: Object.keys(ctx.secrets),
+    workerVariables: Object.keys(process.env).filter((name) => name.startsWith('TRIBUTARY_SECRET_')),
+  };
+}
+
+/** Fails with the secret in its message, as a careless error would. */
+export function throwsSecret(ctx: NodeTaskContext): never {
+  throw new Error(`request refused for token ${ctx.secrets.API_TOKEN}`);
 }

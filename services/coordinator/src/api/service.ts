@@ -20,6 +20,7 @@ import { AsyncQueue } from './async-queue.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { registerBundle } from './register-dag.js';
 import { listRunViews, newRunView, readRunView, type WaitingOptions } from './run-view.js';
+import { streamTaskLogs } from './task-logs.js';
 import { workerViews } from './worker-view.js';
 import type { WriteRoute } from './write-route.js';
 
@@ -61,10 +62,12 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       };
     },
 
-    async triggerRun(request) {
+    async triggerRun(request, call) {
       if (request.dag === '') throw invalid('dag', 'is required');
+      // A traced caller's span: the run's span becomes its child (the caller's trace goes on).
+      const callerTraceparent = call.metadata.get('traceparent')[0]?.toString();
       const target = await route.target();
-      if ('remote' in target) return target.remote.unary('triggerRun', request);
+      if ('remote' in target) return target.remote.unary('triggerRun', request, callerTraceparent);
       const { runs, loop } = target.local;
       const version = await runs.version(request.dag, request.version);
       if (!version) {
@@ -89,6 +92,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
         params: checked.params,
         requestId,
         ...(parent === undefined ? {} : { parent }),
+        ...(callerTraceparent === undefined ? {} : { traceparent: callerTraceparent }),
       });
       const run = outcome.run
         ? newRunView(outcome.run.state, requestId, outcome.run.createdAt, parent)
@@ -188,6 +192,10 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
         failedOnly: request.failedOnly,
       });
       return { run: await mustReadRun(db, deps.bus.context, request.runId), clearedTaskIds: cleared };
+    },
+
+    streamTaskLogs(request, _call, signal) {
+      return streamTaskLogs(deps, request, signal);
     },
 
     async listWorkers(request) {

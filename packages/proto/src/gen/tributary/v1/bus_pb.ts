@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Failure } from "./types_pb.js";
+import type { Failure, TaskLogLine } from "./types_pb.js";
 import { file_tributary_v1_types } from "./types_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/bus.proto.
  */
 export const file_tributary_v1_bus: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0cmlidXRhcnkvdjEvYnVzLnByb3RvEgx0cmlidXRhcnkudjEi9gIKC1Rhc2tNZXNzYWdlEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SCwoDZGFnGAQgASgJEhMKC2RhZ192ZXJzaW9uGAUgASgNEhMKC2J1bmRsZV9oYXNoGAYgASgJEiUKBHRhc2sYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKBnBhcmFtcxgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNQoGaW5wdXRzGAkgAygLMiUudHJpYnV0YXJ5LnYxLlRhc2tNZXNzYWdlLklucHV0c0VudHJ5EjAKDGxvZ2ljYWxfZGF0ZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaRQoLSW5wdXRzRW50cnkSCwoDa2V5GAEgASgJEiUKBXZhbHVlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlOgI4ASI+CgpBdHRlbXB0UmVmEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0i1gEKC1dvcmtlckV2ZW50EiUKA3JlZhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhEKCXdvcmtlcl9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3RhcnRlZBgEIAEoCzIZLnRyaWJ1dGFyeS52MS5UYXNrU3RhcnRlZEgAEi4KCGZpbmlzaGVkGAUgASgLMhoudHJpYnV0YXJ5LnYxLlRhc2tGaW5pc2hlZEgAQgcKBWV2ZW50Ig0KC1Rhc2tTdGFydGVkIsoBCgxUYXNrRmluaXNoZWQSKgoHb3V0Y29tZRgBIAEoDjIZLnRyaWJ1dGFyeS52MS5UYXNrT3V0Y29tZRImCgZvdXRwdXQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoFZXJyb3IYAyABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfdGFpbBgFIAMoCSLOAQoJSGVhcnRiZWF0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRob3N0GAIgASgJEg0KBXBvb2xzGAMgAygJEhMKC2NvbmN1cnJlbmN5GAQgASgNEg8KB3ZlcnNpb24YBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoHcnVubmluZxgHIAMoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhAKCHN0b3BwaW5nGAggASgIIlAKDENhbmNlbE5vdGljZRIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEg4KBnJlYXNvbhgEIAEoCSrQAQoLVGFza091dGNvbWUSHAoYVEFTS19PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWVEFTS19PVVRDT01FX1NVQ0NFRURFRBABEhcKE1RBU0tfT1VUQ09NRV9GQUlMRUQQAhIaChZUQVNLX09VVENPTUVfVElNRURfT1VUEAMSGgoWVEFTS19PVVRDT01FX0NBTkNFTExFRBAEEhgKFFRBU0tfT1VUQ09NRV9TS0lQUEVEEAUSHAoYVEFTS19PVVRDT01FX1JFU0NIRURVTEVEEAZiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
+  fileDesc("ChZ0cmlidXRhcnkvdjEvYnVzLnByb3RvEgx0cmlidXRhcnkudjEi9gIKC1Rhc2tNZXNzYWdlEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SCwoDZGFnGAQgASgJEhMKC2RhZ192ZXJzaW9uGAUgASgNEhMKC2J1bmRsZV9oYXNoGAYgASgJEiUKBHRhc2sYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKBnBhcmFtcxgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSNQoGaW5wdXRzGAkgAygLMiUudHJpYnV0YXJ5LnYxLlRhc2tNZXNzYWdlLklucHV0c0VudHJ5EjAKDGxvZ2ljYWxfZGF0ZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaRQoLSW5wdXRzRW50cnkSCwoDa2V5GAEgASgJEiUKBXZhbHVlGAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlOgI4ASI+CgpBdHRlbXB0UmVmEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0i1gEKC1dvcmtlckV2ZW50EiUKA3JlZhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhEKCXdvcmtlcl9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3RhcnRlZBgEIAEoCzIZLnRyaWJ1dGFyeS52MS5UYXNrU3RhcnRlZEgAEi4KCGZpbmlzaGVkGAUgASgLMhoudHJpYnV0YXJ5LnYxLlRhc2tGaW5pc2hlZEgAQgcKBWV2ZW50Ig0KC1Rhc2tTdGFydGVkIsoBCgxUYXNrRmluaXNoZWQSKgoHb3V0Y29tZRgBIAEoDjIZLnRyaWJ1dGFyeS52MS5UYXNrT3V0Y29tZRImCgZvdXRwdXQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoFZXJyb3IYAyABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfdGFpbBgFIAMoCSLOAQoJSGVhcnRiZWF0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRob3N0GAIgASgJEg0KBXBvb2xzGAMgAygJEhMKC2NvbmN1cnJlbmN5GAQgASgNEg8KB3ZlcnNpb24YBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoHcnVubmluZxgHIAMoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhAKCHN0b3BwaW5nGAggASgIIlAKDENhbmNlbE5vdGljZRIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEg4KBnJlYXNvbhgEIAEoCSJ9CgxUYXNrTG9nQmF0Y2gSJQoDcmVmGAEgASgLMhgudHJpYnV0YXJ5LnYxLkF0dGVtcHRSZWYSKAoFbGluZXMYAiADKAsyGS50cmlidXRhcnkudjEuVGFza0xvZ0xpbmUSDwoHZHJvcHBlZBgDIAEoDRILCgNlbmQYBCABKAgq0AEKC1Rhc2tPdXRjb21lEhwKGFRBU0tfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRBU0tfT1VUQ09NRV9TVUNDRUVERUQQARIXChNUQVNLX09VVENPTUVfRkFJTEVEEAISGgoWVEFTS19PVVRDT01FX1RJTUVEX09VVBADEhoKFlRBU0tfT1VUQ09NRV9DQU5DRUxMRUQQBBIYChRUQVNLX09VVENPTUVfU0tJUFBFRBAFEhwKGFRBU0tfT1VUQ09NRV9SRVNDSEVEVUxFRBAGYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
 
 /**
  * A task attempt to execute, published on `<prefix>.task.<pool>`.
@@ -298,6 +298,46 @@ export type CancelNotice = Message<"tributary.v1.CancelNotice"> & {
  */
 export const CancelNoticeSchema: GenMessage<CancelNotice> = /*@__PURE__*/
   messageDesc(file_tributary_v1_bus, 6);
+
+/**
+ * A batch of one attempt's log lines, on `<prefix>.log.<run>.<task>.<attempt>` (stream `<PREFIX>_LOGS`,
+ * kept within its age and size limits). A worker sends a batch every ~100 ms while the attempt logs, and
+ * a last one with `end` set before it reports the attempt's result.
+ *
+ * @generated from message tributary.v1.TaskLogBatch
+ */
+export type TaskLogBatch = Message<"tributary.v1.TaskLogBatch"> & {
+  /**
+   * @generated from field: tributary.v1.AttemptRef ref = 1;
+   */
+  ref?: AttemptRef | undefined;
+
+  /**
+   * @generated from field: repeated tributary.v1.TaskLogLine lines = 2;
+   */
+  lines: TaskLogLine[];
+
+  /**
+   * Lines this worker could not ship before these (its buffer was full while NATS was slow or away).
+   *
+   * @generated from field: uint32 dropped = 3;
+   */
+  dropped: number;
+
+  /**
+   * The attempt's last batch: nothing follows it.
+   *
+   * @generated from field: bool end = 4;
+   */
+  end: boolean;
+};
+
+/**
+ * Describes the message tributary.v1.TaskLogBatch.
+ * Use `create(TaskLogBatchSchema)` to create a new message.
+ */
+export const TaskLogBatchSchema: GenMessage<TaskLogBatch> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_bus, 7);
 
 /**
  * @generated from enum tributary.v1.TaskOutcome

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Bundle, DagSummary, DagVersion, Failure, Run, TaskState, Worker } from "./types_pb.js";
+import type { Bundle, DagSummary, DagVersion, Failure, Run, TaskLogLine, TaskState, Worker } from "./types_pb.js";
 import { file_tributary_v1_types } from "./types_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/service.proto.
  */
 export const file_tributary_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmlidXRhcnkvdjEvc2VydmljZS5wcm90bxIMdHJpYnV0YXJ5LnYxIjoKElJlZ2lzdGVyRGFnUmVxdWVzdBIkCgZidW5kbGUYASABKAsyFC50cmlidXRhcnkudjEuQnVuZGxlIlEKE1JlZ2lzdGVyRGFnUmVzcG9uc2USKQoHdmVyc2lvbhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiEQoPTGlzdERhZ3NSZXF1ZXN0IjoKEExpc3REYWdzUmVzcG9uc2USJgoEZGFncxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5EYWdTdW1tYXJ5Ip0BChFUcmlnZ2VyUnVuUmVxdWVzdBILCgNkYWcYASABKAkSJwoGcGFyYW1zGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAMgASgJEg8KB3ZlcnNpb24YBCABKA0SFQoNcGFyZW50X3J1bl9pZBgFIAEoCRIWCg5wYXJlbnRfdGFza19pZBgGIAEoCSJFChJUcmlnZ2VyUnVuUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW4iRQoPTGlzdFJ1bnNSZXF1ZXN0EgsKA2RhZxgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJMChBMaXN0UnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES50cmlidXRhcnkudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIrMCCglUYXNrRXZlbnQSDwoHdGFza19pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLnRyaWJ1dGFyeS52MS5UYXNrU3RhdGUSDwoHYXR0ZW1wdBgDIAEoDRIRCgl3b3JrZXJfaWQYBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgHIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEhAKCGxvZ190YWlsGAggAygJEhMKC2R1cmF0aW9uX21zGAkgASgEEiwKCHJldHJ5X2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAQoQV2F0Y2hSdW5SZXNwb25zZRIlCghzbmFwc2hvdBgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW5IABInCgR0YXNrGAIgASgLMhcudHJpYnV0YXJ5LnYxLlRhc2tFdmVudEgAEiUKCGZpbmlzaGVkGAMgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAQgcKBWV2ZW50IjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIzChFDYW5jZWxSdW5SZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuIl4KEUNsZWFyVGFza3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRISCgpkb3duc3RyZWFtGAMgASgIEhMKC2ZhaWxlZF9vbmx5GAQgASgIIk4KEkNsZWFyVGFza3NSZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuEhgKEGNsZWFyZWRfdGFza19pZHMYAiADKAkiIgoSTGlzdFdvcmtlcnNSZXF1ZXN0EgwKBHBvb2wYASABKAkiPAoTTGlzdFdvcmtlcnNSZXNwb25zZRIlCgd3b3JrZXJzGAEgAygLMhQudHJpYnV0YXJ5LnYxLldvcmtlcjLSBQoQVHJpYnV0YXJ5U2VydmljZRJSCgtSZWdpc3RlckRhZxIgLnRyaWJ1dGFyeS52MS5SZWdpc3RlckRhZ1JlcXVlc3QaIS50cmlidXRhcnkudjEuUmVnaXN0ZXJEYWdSZXNwb25zZRJJCghMaXN0RGFncxIdLnRyaWJ1dGFyeS52MS5MaXN0RGFnc1JlcXVlc3QaHi50cmlidXRhcnkudjEuTGlzdERhZ3NSZXNwb25zZRJPCgpUcmlnZ2VyUnVuEh8udHJpYnV0YXJ5LnYxLlRyaWdnZXJSdW5SZXF1ZXN0GiAudHJpYnV0YXJ5LnYxLlRyaWdnZXJSdW5SZXNwb25zZRJDCgZHZXRSdW4SGy50cmlidXRhcnkudjEuR2V0UnVuUmVxdWVzdBocLnRyaWJ1dGFyeS52MS5HZXRSdW5SZXNwb25zZRJJCghMaXN0UnVucxIdLnRyaWJ1dGFyeS52MS5MaXN0UnVuc1JlcXVlc3QaHi50cmlidXRhcnkudjEuTGlzdFJ1bnNSZXNwb25zZRJLCghXYXRjaFJ1bhIdLnRyaWJ1dGFyeS52MS5XYXRjaFJ1blJlcXVlc3QaHi50cmlidXRhcnkudjEuV2F0Y2hSdW5SZXNwb25zZTABEkwKCUNhbmNlbFJ1bhIeLnRyaWJ1dGFyeS52MS5DYW5jZWxSdW5SZXF1ZXN0Gh8udHJpYnV0YXJ5LnYxLkNhbmNlbFJ1blJlc3BvbnNlEk8KCkNsZWFyVGFza3MSHy50cmlidXRhcnkudjEuQ2xlYXJUYXNrc1JlcXVlc3QaIC50cmlidXRhcnkudjEuQ2xlYXJUYXNrc1Jlc3BvbnNlElIKC0xpc3RXb3JrZXJzEiAudHJpYnV0YXJ5LnYxLkxpc3RXb3JrZXJzUmVxdWVzdBohLnRyaWJ1dGFyeS52MS5MaXN0V29ya2Vyc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
+  fileDesc("Chp0cmlidXRhcnkvdjEvc2VydmljZS5wcm90bxIMdHJpYnV0YXJ5LnYxIjoKElJlZ2lzdGVyRGFnUmVxdWVzdBIkCgZidW5kbGUYASABKAsyFC50cmlidXRhcnkudjEuQnVuZGxlIlEKE1JlZ2lzdGVyRGFnUmVzcG9uc2USKQoHdmVyc2lvbhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiEQoPTGlzdERhZ3NSZXF1ZXN0IjoKEExpc3REYWdzUmVzcG9uc2USJgoEZGFncxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5EYWdTdW1tYXJ5Ip0BChFUcmlnZ2VyUnVuUmVxdWVzdBILCgNkYWcYASABKAkSJwoGcGFyYW1zGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAMgASgJEg8KB3ZlcnNpb24YBCABKA0SFQoNcGFyZW50X3J1bl9pZBgFIAEoCRIWCg5wYXJlbnRfdGFza19pZBgGIAEoCSJFChJUcmlnZ2VyUnVuUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW4iRQoPTGlzdFJ1bnNSZXF1ZXN0EgsKA2RhZxgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJMChBMaXN0UnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES50cmlidXRhcnkudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIrMCCglUYXNrRXZlbnQSDwoHdGFza19pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLnRyaWJ1dGFyeS52MS5UYXNrU3RhdGUSDwoHYXR0ZW1wdBgDIAEoDRIRCgl3b3JrZXJfaWQYBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgHIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEhAKCGxvZ190YWlsGAggAygJEhMKC2R1cmF0aW9uX21zGAkgASgEEiwKCHJldHJ5X2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAQoQV2F0Y2hSdW5SZXNwb25zZRIlCghzbmFwc2hvdBgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW5IABInCgR0YXNrGAIgASgLMhcudHJpYnV0YXJ5LnYxLlRhc2tFdmVudEgAEiUKCGZpbmlzaGVkGAMgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAQgcKBWV2ZW50IjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIzChFDYW5jZWxSdW5SZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuIl4KEUNsZWFyVGFza3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRISCgpkb3duc3RyZWFtGAMgASgIEhMKC2ZhaWxlZF9vbmx5GAQgASgIIk4KEkNsZWFyVGFza3NSZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuEhgKEGNsZWFyZWRfdGFza19pZHMYAiADKAkiIgoSTGlzdFdvcmtlcnNSZXF1ZXN0EgwKBHBvb2wYASABKAkiPAoTTGlzdFdvcmtlcnNSZXNwb25zZRIlCgd3b3JrZXJzGAEgAygLMhQudHJpYnV0YXJ5LnYxLldvcmtlciJZChVTdHJlYW1UYXNrTG9nc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIOCgZmb2xsb3cYBCABKAgiZAoWU3RyZWFtVGFza0xvZ3NSZXNwb25zZRIPCgdhdHRlbXB0GAEgASgNEigKBWxpbmVzGAIgAygLMhkudHJpYnV0YXJ5LnYxLlRhc2tMb2dMaW5lEg8KB2Ryb3BwZWQYAyABKA0ysQYKEFRyaWJ1dGFyeVNlcnZpY2USUgoLUmVnaXN0ZXJEYWcSIC50cmlidXRhcnkudjEuUmVnaXN0ZXJEYWdSZXF1ZXN0GiEudHJpYnV0YXJ5LnYxLlJlZ2lzdGVyRGFnUmVzcG9uc2USSQoITGlzdERhZ3MSHS50cmlidXRhcnkudjEuTGlzdERhZ3NSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3REYWdzUmVzcG9uc2USTwoKVHJpZ2dlclJ1bhIfLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVxdWVzdBogLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVzcG9uc2USQwoGR2V0UnVuEhsudHJpYnV0YXJ5LnYxLkdldFJ1blJlcXVlc3QaHC50cmlidXRhcnkudjEuR2V0UnVuUmVzcG9uc2USSQoITGlzdFJ1bnMSHS50cmlidXRhcnkudjEuTGlzdFJ1bnNSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3RSdW5zUmVzcG9uc2USSwoIV2F0Y2hSdW4SHS50cmlidXRhcnkudjEuV2F0Y2hSdW5SZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLldhdGNoUnVuUmVzcG9uc2UwARJMCglDYW5jZWxSdW4SHi50cmlidXRhcnkudjEuQ2FuY2VsUnVuUmVxdWVzdBofLnRyaWJ1dGFyeS52MS5DYW5jZWxSdW5SZXNwb25zZRJPCgpDbGVhclRhc2tzEh8udHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXF1ZXN0GiAudHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXNwb25zZRJSCgtMaXN0V29ya2VycxIgLnRyaWJ1dGFyeS52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIS50cmlidXRhcnkudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJdCg5TdHJlYW1UYXNrTG9ncxIjLnRyaWJ1dGFyeS52MS5TdHJlYW1UYXNrTG9nc1JlcXVlc3QaJC50cmlidXRhcnkudjEuU3RyZWFtVGFza0xvZ3NSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
 
 /**
  * @generated from message tributary.v1.RegisterDagRequest
@@ -511,6 +511,75 @@ export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__P
   messageDesc(file_tributary_v1_service, 18);
 
 /**
+ * @generated from message tributary.v1.StreamTaskLogsRequest
+ */
+export type StreamTaskLogsRequest = Message<"tributary.v1.StreamTaskLogsRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * A task instance id, e.g. "extract" or "load[3]".
+   *
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * 0 means the task's latest attempt.
+   *
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * Keep streaming lines as they are logged until the attempt ends; otherwise stop at what is stored.
+   *
+   * @generated from field: bool follow = 4;
+   */
+  follow: boolean;
+};
+
+/**
+ * Describes the message tributary.v1.StreamTaskLogsRequest.
+ * Use `create(StreamTaskLogsRequestSchema)` to create a new message.
+ */
+export const StreamTaskLogsRequestSchema: GenMessage<StreamTaskLogsRequest> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 19);
+
+/**
+ * @generated from message tributary.v1.StreamTaskLogsResponse
+ */
+export type StreamTaskLogsResponse = Message<"tributary.v1.StreamTaskLogsResponse"> & {
+  /**
+   * The attempt the lines belong to (the resolved one when the request asked for the latest).
+   *
+   * @generated from field: uint32 attempt = 1;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: repeated tributary.v1.TaskLogLine lines = 2;
+   */
+  lines: TaskLogLine[];
+
+  /**
+   * Lines the worker could not ship before these; they are missing from the log.
+   *
+   * @generated from field: uint32 dropped = 3;
+   */
+  dropped: number;
+};
+
+/**
+ * Describes the message tributary.v1.StreamTaskLogsResponse.
+ * Use `create(StreamTaskLogsResponseSchema)` to create a new message.
+ */
+export const StreamTaskLogsResponseSchema: GenMessage<StreamTaskLogsResponse> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 20);
+
+/**
  * The public API: register DAGs, trigger and watch runs.
  *
  * @generated from service tributary.v1.TributaryService
@@ -598,6 +667,18 @@ export const TributaryService: GenService<{
     methodKind: "unary";
     input: typeof ListWorkersRequestSchema;
     output: typeof ListWorkersResponseSchema;
+  },
+  /**
+   * The log lines of one task attempt, in order; with `follow`, live until the attempt ends. Any
+   * coordinator serves it (logs are read from NATS). NOT_FOUND for an unknown run or task;
+   * INVALID_ARGUMENT for a malformed id or an attempt the task never had.
+   *
+   * @generated from rpc tributary.v1.TributaryService.StreamTaskLogs
+   */
+  streamTaskLogs: {
+    methodKind: "server_streaming";
+    input: typeof StreamTaskLogsRequestSchema;
+    output: typeof StreamTaskLogsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tributary_v1_service, 0);
