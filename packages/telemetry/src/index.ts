@@ -8,10 +8,12 @@ export {
   parseLogLevel,
 } from './log-settings.js';
 export {
+  METRICS_LISTEN_VARIABLE,
   METRICS_PATH,
   type MetricsServer,
   type MetricsServerOptions,
   parseListenAddress,
+  serveServiceMetrics,
   startMetricsServer,
 } from './metrics-server.js';
 export {
@@ -25,7 +27,6 @@ export {
 } from './run-trace.js';
 export { createServiceLogger, type LogDestination, type ServiceLoggerOptions } from './service-logger.js';
 export {
-  currentTraceparent,
   extractContext,
   injectTraceparent,
   isValidTraceparent,

@@ -101,6 +101,30 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   return { address, close, [Symbol.asyncDispose]: close };
 }
 
+/** The variable a service's metrics address comes from. */
+export const METRICS_LISTEN_VARIABLE = 'TRIBUTARY_METRICS_LISTEN';
+
+/**
+ * A coordinator's or worker's metrics endpoint, per its `metricsListen` option (null: none). A default
+ * address that is taken (a second worker on one machine) gives way to a free port rather than failing
+ * the start: only an address set in `TRIBUTARY_METRICS_LISTEN` must be the one bound.
+ */
+export async function serveServiceMetrics(
+  listen: string | null,
+  registry: Registry,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+): Promise<MetricsServer | undefined> {
+  if (listen === null) return undefined;
+  return startMetricsServer({
+    listen,
+    registry,
+    logger,
+    setting: METRICS_LISTEN_VARIABLE,
+    isDefault: !env[METRICS_LISTEN_VARIABLE],
+  });
+}
+
 function boundAddress(server: Server): string {
   const bound = server.address() as AddressInfo;
   return `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;

@@ -1,12 +1,6 @@
-import { type Context, type ContextManager, context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import {
-  currentTraceparent,
-  extractContext,
-  injectTraceparent,
-  isValidTraceparent,
-  newTraceparent,
-} from './trace-context.js';
+import { extractContext, injectTraceparent, isValidTraceparent, newTraceparent } from './trace-context.js';
 
 const SAMPLE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -64,43 +58,5 @@ describe('injectTraceparent and extractContext', () => {
   it('ignores an absent or malformed traceparent', () => {
     expect(trace.getSpanContext(extractContext(undefined))).toBeUndefined();
     expect(trace.getSpanContext(extractContext('garbage'))).toBeUndefined();
-  });
-});
-
-describe('currentTraceparent', () => {
-  it('generates a fresh valid traceparent when no span is active', () => {
-    const first = currentTraceparent();
-    expect(isValidTraceparent(first)).toBe(true);
-    expect(currentTraceparent()).not.toBe(first);
-  });
-
-  it('returns the traceparent of the active span when a context manager is registered', () => {
-    // A minimal synchronous context manager stands in for the SDK's AsyncLocalStorage one.
-    let active: Context = ROOT_CONTEXT;
-    const manager: ContextManager = {
-      active: () => active,
-      with(ctx, fn, thisArg, ...args) {
-        const previous = active;
-        active = ctx;
-        try {
-          return fn.call(thisArg, ...args);
-        } finally {
-          active = previous;
-        }
-      },
-      bind: (_, target) => target,
-      enable() {
-        return this;
-      },
-      disable() {
-        return this;
-      },
-    };
-    expect(context.setGlobalContextManager(manager)).toBe(true);
-    try {
-      expect(context.with(extractContext(SAMPLE), () => currentTraceparent())).toBe(SAMPLE);
-    } finally {
-      context.disable();
-    }
   });
 });

@@ -31,14 +31,6 @@ export function extractContext(traceparent?: string, base: Context = context.act
   return propagator.extract(base, { [TRACE_PARENT_HEADER]: traceparent }, defaultTextMapGetter);
 }
 
-/**
- * The traceparent of the active span, or a fresh random one when there is none. Every message carries a
- * traceparent from the start, so traces join up as soon as an SDK is plugged in.
- */
-export function currentTraceparent(): string {
-  return injectTraceparent() ?? newTraceparent();
-}
-
 /** A fresh, valid, sampled W3C traceparent: `00-<32 hex trace id>-<16 hex span id>-01`. */
 export function newTraceparent(): string {
   return `00-${nonZeroHex(16)}-${nonZeroHex(8)}-01`;

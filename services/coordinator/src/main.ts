@@ -7,7 +7,7 @@ import {
   type MetricsServer,
   parseLogFormat,
   parseLogLevel,
-  startMetricsServer,
+  serveServiceMetrics,
   startTracing,
   type Tracing,
 } from '@tributary/telemetry';
@@ -97,16 +97,7 @@ export async function runCoordinatorMain(
     tracing = await startTracing('tributary-coordinator', env);
     // Bound first: an address in use stops the start before the coordinator touches anything.
     const registry = new Registry();
-    if (options.metricsListen !== null) {
-      metrics = await startMetricsServer({
-        listen: options.metricsListen,
-        registry,
-        logger,
-        setting: 'TRIBUTARY_METRICS_LISTEN',
-        // A second coordinator or worker on one machine gets a free port rather than a failed start.
-        isDefault: !env.TRIBUTARY_METRICS_LISTEN,
-      });
-    }
+    metrics = await serveServiceMetrics(options.metricsListen, registry, logger, env);
     coordinator = await startCoordinator(options, logger, { registry });
   } catch (error) {
     await metrics?.close();

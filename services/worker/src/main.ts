@@ -1,11 +1,6 @@
 import { TributaryError } from '@tributary/core';
 import { createConnectionResolver, createSecretResolver } from '@tributary/executors';
-import {
-  type LogDestination,
-  type MetricsServer,
-  startMetricsServer,
-  startTracing,
-} from '@tributary/telemetry';
+import { type LogDestination, serveServiceMetrics, startTracing } from '@tributary/telemetry';
 import { Registry } from 'prom-client';
 import { type WorkerOptionsInput, workerOptionsFromEnv } from './options.js';
 import { createWorkerLogger, startWorker } from './worker.js';
@@ -31,17 +26,7 @@ export async function runWorkerMain(
   const secrets = createSecretResolver({ env, secretsFile: options.secretsFile });
   // Bound first: an address in use stops the start before the worker connects to anything.
   const registry = new Registry();
-  let metrics: MetricsServer | undefined;
-  if (options.metricsListen !== null) {
-    metrics = await startMetricsServer({
-      listen: options.metricsListen,
-      registry,
-      logger,
-      setting: 'TRIBUTARY_METRICS_LISTEN',
-      // A second coordinator or worker on one machine gets a free port rather than a failed start.
-      isDefault: !env.TRIBUTARY_METRICS_LISTEN,
-    });
-  }
+  const metrics = await serveServiceMetrics(options.metricsListen, registry, logger, env);
   let worker: Awaited<ReturnType<typeof startWorker>>;
   try {
     worker = await startWorker(options, { logger, connections, secrets, registry });
