@@ -91,3 +91,43 @@ export async function countTaskStates(
   }
   return counts;
 }
+
+/**
+ * The attempt numbers a task of a run has had, in order (empty before its first dispatch), or null when
+ * the run has no such task.
+ */
+export async function getTaskAttemptNumbers(
+  db: Database,
+  runId: string,
+  taskId: string,
+): Promise<number[] | null> {
+  const [task] = await db.orm
+    .select({ attempt: taskInstances.attempt })
+    .from(taskInstances)
+    .where(and(eq(taskInstances.runId, runId), eq(taskInstances.taskId, taskId)));
+  if (task === undefined) return null;
+  const attempts = await db.orm
+    .select({ attempt: taskAttempts.attempt })
+    .from(taskAttempts)
+    .where(and(eq(taskAttempts.runId, runId), eq(taskAttempts.taskId, taskId)))
+    .orderBy(asc(taskAttempts.attempt));
+  return attempts.map((row) => row.attempt);
+}
+
+/** The state of one attempt, or null when there is no such attempt. */
+export async function getAttemptState(
+  db: Database,
+  ref: { runId: string; taskId: string; attempt: number },
+): Promise<string | null> {
+  const [row] = await db.orm
+    .select({ state: taskAttempts.state })
+    .from(taskAttempts)
+    .where(
+      and(
+        eq(taskAttempts.runId, ref.runId),
+        eq(taskAttempts.taskId, ref.taskId),
+        eq(taskAttempts.attempt, ref.attempt),
+      ),
+    );
+  return row?.state ?? null;
+}

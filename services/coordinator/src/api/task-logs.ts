@@ -1,7 +1,7 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Bus } from '@tributary/bus';
 import { Code, type Problem, TributaryError } from '@tributary/core';
-import { type Database, getRunRow } from '@tributary/db';
+import { type Database, getAttemptState, getRunRow, getTaskAttemptNumbers } from '@tributary/db';
 import type { StreamTaskLogsRequest, StreamTaskLogsResponseSchema } from '@tributary/proto';
 
 /** What `StreamTaskLogs` reads: the attempts from Postgres, their lines from NATS. */
@@ -52,14 +52,10 @@ async function resolveAttempt(db: Database, request: StreamTaskLogsRequest): Pro
   if (!UUID.test(runId)) throw invalid('run_id', `'${runId}' is not a run id (a UUID)`);
   if (taskId === '') throw invalid('task_id', 'is required');
   if (!(await getRunRow(db, runId))) throw new TributaryError(Code.NotFound, `run ${runId} not found`);
-  const [task] = await db.sql<{ attempt: number }[]>`
-    SELECT attempt FROM task_instances WHERE run_id = ${runId} AND task_id = ${taskId}`;
-  if (task === undefined) {
+  const numbers = await getTaskAttemptNumbers(db, runId, taskId);
+  if (numbers === null) {
     throw new TributaryError(Code.NotFound, `task '${taskId}' not found in run ${runId}`);
   }
-  const attempts = await db.sql<{ attempt: number }[]>`
-    SELECT attempt FROM task_attempts WHERE run_id = ${runId} AND task_id = ${taskId} ORDER BY attempt`;
-  const numbers = attempts.map((row) => row.attempt);
   if (request.attempt === 0) {
     const latest = numbers.at(-1);
     if (latest === undefined) {
@@ -84,11 +80,9 @@ async function attemptEnded(
   db: Database,
   ref: { runId: string; taskId: string; attempt: number },
 ): Promise<boolean> {
-  const [row] = await db.sql<{ state: string }[]>`
-    SELECT state FROM task_attempts
-    WHERE run_id = ${ref.runId} AND task_id = ${ref.taskId} AND attempt = ${ref.attempt}`;
+  const state = await getAttemptState(db, ref);
   // A row that vanished cannot log any more either.
-  return row === undefined || !LIVE_ATTEMPT_STATES.includes(row.state);
+  return state === null || !LIVE_ATTEMPT_STATES.includes(state);
 }
 
 function invalid(field: string, message: string): TributaryError {
