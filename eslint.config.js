@@ -4,15 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/dist/**',
-      '**/node_modules/**',
-      '**/gen/**',
-      '**/*.js',
-      '**/*.mjs',
-      'examples/**',
-      'bench/**',
-    ],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/gen/**', '**/*.js', '**/*.mjs', 'examples/**'],
   },
   {
     files: ['**/*.ts'],

@@ -12,6 +12,8 @@ export interface NatsServer {
   /** `nats://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** `http://127.0.0.1:<port>` of the monitoring endpoints (`/varz`, ...), when started with a monitor port. */
+  readonly monitorUrl: string | undefined;
   /** The JetStream store (`-sd`); it survives stop/start. */
   readonly storeDir: string;
   /** SIGTERM (graceful shutdown) and waits. */
@@ -29,6 +31,8 @@ export interface NatsServer {
 export interface StartNatsOptions {
   /** @default a free port */
   port?: number;
+  /** Serve the HTTP monitoring endpoints (`-m`) on this port, e.g. for the benchmark's `/varz` counts. @default none */
+  monitorPort?: number;
 }
 
 const START_TIMEOUT_MS = 30_000;
@@ -38,19 +42,23 @@ const PORT_ATTEMPTS = 3;
 
 class LocalNats implements NatsServer {
   readonly url: string;
+  readonly monitorUrl: string | undefined;
   #process: ChildProcessHandle | undefined;
 
   constructor(
     readonly port: number,
     readonly storeDir: string,
     private readonly binary: string,
+    private readonly monitorPort?: number,
   ) {
     this.url = `nats://127.0.0.1:${port}`;
+    this.monitorUrl = monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`;
   }
 
   async start(): Promise<void> {
     if (this.#process !== undefined && this.#process.exitStatus === undefined) return;
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
+    if (this.monitorPort !== undefined) args.push('-m', String(this.monitorPort));
     // A fixed server name keeps log lines readable across restarts.
     const proc = spawnChild(this.binary, [...args, '-n', `tributary-test-${this.port}`], {
       name: `nats-server :${this.port}`,
@@ -125,7 +133,8 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   const storeDir = await makeTempDir('nats');
   try {
     for (let attempt = 1; ; attempt++) {
-      const server = new LocalNats(options.port ?? (await freePort()), storeDir, binary);
+      const port = options.port ?? (await freePort());
+      const server = new LocalNats(port, storeDir, binary, options.monitorPort);
       try {
         await server.start();
       } catch (error) {

@@ -34,6 +34,11 @@ export interface PostgresServer {
 export interface StartPostgresOptions {
   /** @default a free port */
   port?: number;
+  /**
+   * Extra server settings (`name=value`, each passed as `-c`), after the harness's own and so overriding
+   * them: the benchmark turns fsync back on and preloads pg_stat_statements. @default []
+   */
+  settings?: readonly string[];
 }
 
 const STOP_SIGNAL = { fast: 'SIGINT', immediate: 'SIGQUIT' } as const;
@@ -59,6 +64,7 @@ class LocalPostgres implements PostgresServer {
     readonly dataDir: string,
     private readonly binDir: string,
     private readonly user: ServerUser | undefined,
+    private readonly settings: readonly string[] = SETTINGS,
   ) {
     this.url = this.urlFor('postgres');
   }
@@ -83,12 +89,16 @@ class LocalPostgres implements PostgresServer {
     await killClusterProcesses(this.dataDir);
     await removeStalePidFile(this.dataDir);
     const args = ['-D', this.dataDir, '-p', String(this.port), '-k', this.dataDir];
-    const proc = spawnChild(join(this.binDir, 'postgres'), [...args, ...SETTINGS.flatMap((s) => ['-c', s])], {
-      name: `postgres :${this.port}`,
-      cwd: this.dataDir,
-      env: { LC_ALL: 'C' },
-      ...this.user,
-    });
+    const proc = spawnChild(
+      join(this.binDir, 'postgres'),
+      [...args, ...this.settings.flatMap((s) => ['-c', s])],
+      {
+        name: `postgres :${this.port}`,
+        cwd: this.dataDir,
+        env: { LC_ALL: 'C' },
+        ...this.user,
+      },
+    );
     this.#process = proc;
     try {
       await this.waitUntilReady(proc);
@@ -163,7 +173,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   try {
     await copyTemplate(template, dataDir, user);
     for (let attempt = 1; ; attempt++) {
-      const server = new LocalPostgres(options.port ?? (await freePort()), dataDir, binDir, user);
+      // A later -c wins, so extra settings override the defaults.
+      const settings = [...SETTINGS, ...(options.settings ?? [])];
+      const server = new LocalPostgres(options.port ?? (await freePort()), dataDir, binDir, user, settings);
       try {
         await server.start();
       } catch (error) {
