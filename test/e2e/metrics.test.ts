@@ -176,10 +176,13 @@ describe('the Prometheus endpoints of a cluster', () => {
       fromWorkers.sum('tributary_worker_attempts_total', { pool: 'default', kind: 'shell', outcome: value });
     expect([outcome('succeeded'), outcome('failed')]).toEqual([2, 2]);
     expect(fromWorkers.sum('tributary_worker_task_duration_seconds_count', { kind: 'shell' })).toBe(4);
-    // started and finished of each attempt, each acknowledged by JetStream.
-    expect(
-      fromWorkers.sum('tributary_worker_nats_round_trip_seconds_count', { operation: 'publish_event' }),
-    ).toBe(8);
+    // finished of each attempt, and started of those that ran past the start report delay (extract, at
+    // its gate, did), each acknowledged by JetStream.
+    const eventPublishes = fromWorkers.sum('tributary_worker_nats_round_trip_seconds_count', {
+      operation: 'publish_event',
+    });
+    expect(eventPublishes).toBeGreaterThanOrEqual(5);
+    expect(eventPublishes).toBeLessThanOrEqual(8);
     expect(fromWorkers.sum('tributary_worker_tasks_running', { pool: 'default' })).toBe(0);
     expect(fromWorkers.sum('tributary_worker_concurrency')).toBe(8);
   });

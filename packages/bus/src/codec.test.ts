@@ -1,6 +1,6 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, TributaryError } from '@tributary/core';
-import { TaskOutcome, WorkerEventSchema } from '@tributary/proto';
+import { TaskMessageSchema, TaskOutcome, WorkerEventSchema } from '@tributary/proto';
 import { describe, expect, it } from 'vitest';
 import {
   createWorkerEvent,
@@ -25,12 +25,29 @@ describe('codec', () => {
       bundleHash: 'abc',
       task: { id: 'extract', kind: 'shell', command: 'echo hi' },
       params: { date: '2024-01-01' },
+      inputs: { list: [1, 'two', { three: null }] },
+      logicalDate: Date.UTC(2024, 0, 1),
     });
     const message = decodeTaskMessage(bytes);
     expect(message.runId).toBe('r1');
     expect(message.dagVersion).toBe(3);
     expect(message.task).toEqual({ id: 'extract', kind: 'shell', command: 'echo hi' });
     expect(message.params).toEqual({ date: '2024-01-01' });
+    expect(message.inputs).toEqual({ list: [1, 'two', { three: null }] });
+    expect(message.logicalDate).toBe(Date.UTC(2024, 0, 1));
+  });
+
+  it('rejects a task message whose JSON field is not an object, naming the field', () => {
+    const bytes = toBinary(
+      TaskMessageSchema,
+      create(TaskMessageSchema, { ...ref, taskJson: new TextEncoder().encode('[1]') }),
+    );
+    expect(() => decodeTaskMessage(bytes)).toThrow(/r1\/extract: task is not a JSON object/);
+    const broken = toBinary(
+      TaskMessageSchema,
+      create(TaskMessageSchema, { ...ref, paramsJson: new TextEncoder().encode('{') }),
+    );
+    expect(() => decodeTaskMessage(broken)).toThrow(/r1\/extract: params is not JSON/);
   });
 
   it('round-trips a finished worker event', () => {

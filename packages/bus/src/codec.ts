@@ -1,5 +1,6 @@
 import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from '@bufbuild/protobuf';
-import { Code, TributaryError } from '@tributary/core';
+import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
+import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
   type CancelNotice,
   CancelNoticeSchema,
@@ -16,7 +17,7 @@ import type {
   CancelNoticeInit,
   HeartbeatInit,
   TaskLogBatchInit,
-  TaskMessageInit,
+  TaskOrder,
   WorkerEventInit,
 } from './types.js';
 
@@ -25,14 +26,63 @@ import type {
 /** Header carrying the W3C trace context on every JetStream message. */
 export const TRACEPARENT_HEADER = 'traceparent';
 
-/** Encodes a task message. */
-export function encodeTaskMessage(init: TaskMessageInit): Uint8Array {
-  return toBinary(TaskMessageSchema, create(TaskMessageSchema, init));
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** Encodes a task message (the JSON documents as JSON bytes: see `TaskMessage` in bus.proto). */
+export function encodeTaskMessage(order: TaskOrder): Uint8Array {
+  return toBinary(
+    TaskMessageSchema,
+    create(TaskMessageSchema, {
+      runId: order.runId,
+      taskId: order.taskId,
+      attempt: order.attempt,
+      dag: order.dag,
+      dagVersion: order.dagVersion,
+      bundleHash: order.bundleHash,
+      taskJson: utf8Encoder.encode(JSON.stringify(order.task)),
+      paramsJson: utf8Encoder.encode(JSON.stringify(order.params)),
+      inputsJson: utf8Encoder.encode(JSON.stringify(order.inputs)),
+      logicalDate: timestampFromMs(order.logicalDate),
+    }),
+  );
 }
 
 /** Decodes a task message. @throws TributaryError `DataLoss` when the bytes are not one. */
-export function decodeTaskMessage(bytes: Uint8Array): TaskMessage {
-  return decode(TaskMessageSchema, bytes);
+export function decodeTaskMessage(bytes: Uint8Array): TaskOrder {
+  const message = decode(TaskMessageSchema, bytes);
+  return {
+    runId: message.runId,
+    taskId: message.taskId,
+    attempt: message.attempt,
+    dag: message.dag,
+    dagVersion: message.dagVersion,
+    bundleHash: message.bundleHash,
+    task: jsonObjectField(message, 'task', message.taskJson),
+    params: jsonObjectField(message, 'params', message.paramsJson),
+    inputs: jsonObjectField(message, 'inputs', message.inputsJson),
+    logicalDate: message.logicalDate ? timestampMs(message.logicalDate) : Date.now(),
+  };
+}
+
+function jsonObjectField(message: TaskMessage, field: string, bytes: Uint8Array): JsonObject {
+  let value: unknown;
+  try {
+    value = bytes.byteLength === 0 ? {} : JSON.parse(utf8Decoder.decode(bytes));
+  } catch (error) {
+    throw new TributaryError(
+      Code.DataLoss,
+      `task message ${message.runId}/${message.taskId}: ${field} is not JSON: ${String(error)}`,
+      { cause: error },
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TributaryError(
+      Code.DataLoss,
+      `task message ${message.runId}/${message.taskId}: ${field} is not a JSON object`,
+    );
+  }
+  return value as JsonObject;
 }
 
 /** Encodes a worker event. */

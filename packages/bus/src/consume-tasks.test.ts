@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectBus } from './bus.js';
+import { encodeTaskMessage } from './codec.js';
 import { uniquePrefix, useNatsServer, waitFor } from './nats-server.test-util.js';
 import type { Bus, OutgoingTask, TaskDelivery } from './types.js';
 
@@ -13,7 +14,9 @@ async function setUp(pools: string[], taskAckWaitMs?: number): Promise<Bus> {
 }
 
 function task(taskId: string, pool = 'default', runId = 'r1'): OutgoingTask {
-  return { msgId: `${runId}.${taskId}.1`, pool, message: { runId, taskId, attempt: 1, dag: 'd' } };
+  const order = { runId, taskId, attempt: 1, dag: 'd', dagVersion: 1, bundleHash: 'h' };
+  const payload = encodeTaskMessage({ ...order, task: {}, params: {}, inputs: {}, logicalDate: 0 });
+  return { msgId: `${runId}.${taskId}.1`, pool, payload };
 }
 
 /** Runs consumeTasks until `until` holds, collecting deliveries; the handler acks unless told otherwise. */
@@ -21,7 +24,7 @@ async function consumeUntil(
   bus: Bus,
   pool: string,
   until: (seen: TaskDelivery[]) => boolean,
-  handle: (delivery: TaskDelivery) => Promise<void> = (delivery) => delivery.ack(),
+  handle: (delivery: TaskDelivery) => Promise<void> = async (delivery) => delivery.ack(),
   maxInFlight: number | (() => number) = 10,
 ): Promise<TaskDelivery[]> {
   const seen: TaskDelivery[] = [];

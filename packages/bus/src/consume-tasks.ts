@@ -93,7 +93,7 @@ function toTaskDelivery(delivery: JetStreamDelivery): TaskDelivery {
     redelivered: delivery.redelivered,
     deliveryCount: delivery.info.deliveryCount,
     working: () => delivery.working(),
-    ack: () => delivery.ackAck(),
+    ack: () => delivery.ack(),
     nak: (delayMs) => delivery.nak(delayMs),
     term: () => delivery.term(),
   };

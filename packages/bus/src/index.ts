@@ -1,4 +1,5 @@
 export { connectBus, DEFAULT_TASK_ACK_WAIT_MS } from './bus.js';
+export { encodeTaskMessage } from './codec.js';
 export {
   isOutputRef,
   OUTPUT_REF_KEY,
@@ -40,6 +41,6 @@ export type {
   TaskLogEntry,
   TaskLogWriter,
   TaskLogWriterOptions,
-  TaskMessageInit,
+  TaskOrder,
   WorkerEventInit,
 } from './types.js';

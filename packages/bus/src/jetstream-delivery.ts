@@ -1,4 +1,4 @@
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { Msg } from '@nats-io/transport-node';
 import { Code, TributaryError } from '@tributary/core';
 import { TRACEPARENT_HEADER } from './codec.js';
 
@@ -38,11 +38,7 @@ export class JetStreamDelivery {
   readonly info: DeliveryInfo;
   readonly traceparent: string | undefined;
 
-  constructor(
-    private readonly nc: NatsConnection,
-    readonly msg: Msg,
-    private readonly ackTimeoutMs = 5_000,
-  ) {
+  constructor(readonly msg: Msg) {
     this.info = parseAckSubject(msg.reply);
     const traceparent = msg.headers?.get(TRACEPARENT_HEADER);
     this.traceparent = traceparent === undefined || traceparent === '' ? undefined : traceparent;
@@ -55,15 +51,6 @@ export class JetStreamDelivery {
   /** Acks without waiting for the server. */
   ack(): void {
     this.msg.respond('+ACK');
-  }
-
-  /** Acks and waits for the server to confirm, so the message is surely not redelivered. */
-  async ackAck(): Promise<void> {
-    try {
-      await this.nc.request(this.msg.reply ?? '', '+ACK', { timeout: this.ackTimeoutMs });
-    } catch (error) {
-      throw new TributaryError(Code.Unavailable, `ack not confirmed: ${String(error)}`, { cause: error });
-    }
   }
 
   /** Asks for redelivery, after `delayMs` when given (JetStream 2.7.1+). */

@@ -3,7 +3,7 @@ import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node'
 import { Code, TributaryError } from '@tributary/core';
 import { isValidTraceparent, newTraceparent } from '@tributary/telemetry';
 import { createBackoff, sleep } from './backoff.js';
-import { createWorkerEvent, encodeTaskMessage, encodeWorkerEvent, TRACEPARENT_HEADER } from './codec.js';
+import { createWorkerEvent, encodeWorkerEvent, TRACEPARENT_HEADER } from './codec.js';
 import { workerEventMsgId } from './subjects.js';
 import type { BusSubjects, OutgoingTask, PublishWorkerEventOptions, WorkerEventInit } from './types.js';
 
@@ -27,7 +27,7 @@ export async function publishTasks(
   const prepared = tasks.map((task) => ({ task, subject: subjects.task(task.pool) }));
   const results = await Promise.allSettled(
     prepared.map(({ task, subject }) =>
-      js.publish(subject, encodeTaskMessage(task.message), {
+      js.publish(subject, task.payload, {
         msgID: task.msgId,
         headers: traceHeaders(task.traceparent),
       }),

@@ -51,7 +51,7 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
         if (status !== 'ignore') finish(status === 'done' ? undefined : status);
         return;
       }
-      deliveries.push(new JetStreamDelivery(nc, msg));
+      deliveries.push(new JetStreamDelivery(msg));
       if (deliveries.length >= request.batch) finish();
     };
     let sub: ReturnType<NatsConnection['subscribe']>;

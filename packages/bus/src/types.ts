@@ -8,14 +8,30 @@ import type {
   TaskLogBatch,
   TaskLogBatchSchema,
   TaskMessage,
-  TaskMessageSchema,
   WorkerEvent,
   WorkerEventSchema,
 } from '@tributary/proto';
 import type { OutputRef } from './outputs.js';
 
-/** What a {@link TaskMessage} is built from (the protobuf-es init shape). */
-export type TaskMessageInit = MessageInitShape<typeof TaskMessageSchema>;
+/**
+ * A task attempt to execute, as the coordinator sends it and a worker receives it: the
+ * {@link TaskMessage} with its JSON documents decoded.
+ */
+export interface TaskOrder {
+  runId: string;
+  taskId: string;
+  attempt: number;
+  dag: string;
+  dagVersion: number;
+  bundleHash: string;
+  /** The compiled task spec (a `TaskModel` of the spec package); the executor validates what it uses. */
+  task: JsonObject;
+  params: JsonObject;
+  /** Outputs of upstream tasks by task id (an output stored in the object store is an `OutputRef`). */
+  inputs: Record<string, JsonValue>;
+  /** The run's logical date, epoch ms. */
+  logicalDate: number;
+}
 /** What a {@link WorkerEvent} is built from. `ref` and the `event` oneof are required. */
 export type WorkerEventInit = MessageInitShape<typeof WorkerEventSchema>;
 /** What a {@link Heartbeat} is built from. */
@@ -156,7 +172,8 @@ export interface OutgoingTask {
   /** JetStream de-duplication id: re-publishing the same id within the duplicate window is a no-op. */
   msgId: string;
   pool: string;
-  message: TaskMessageInit;
+  /** The encoded task message (`encodeTaskMessage`), as its outbox row holds it. */
+  payload: Uint8Array;
   /** W3C traceparent to carry; a fresh one when absent. */
   traceparent?: string;
 }
@@ -171,15 +188,19 @@ export interface ReceivedWorkerEvent {
 
 /** A task delivered to a worker; the handler settles it exactly once. */
 export interface TaskDelivery {
-  message: TaskMessage;
+  message: TaskOrder;
   traceparent?: string;
   redelivered: boolean;
   /** 1 on the first delivery. */
   deliveryCount: number;
   /** Extends the ack deadline (JetStream +WPI); call it periodically while running. */
   working(): void;
-  /** Acks and awaits the server's confirmation (double ack), so an acked task is never redelivered. */
-  ack(): Promise<void>;
+  /**
+   * Acks without awaiting the server. Call it once the attempt's result is durable in the events
+   * stream: an ack lost with the connection then costs a redelivery, whose second result the
+   * coordinator ignores (it has the attempt's), as a failed double ack would have.
+   */
+  ack(): void;
   /** Asks for redelivery, after `delayMs` when given. */
   nak(delayMs?: number): void;
   /** Never redeliver: the message can never succeed. */

@@ -1,6 +1,14 @@
 export { type ApplyOptions, applyEvent, applyEvents } from './apply-event.js';
 export { type ClearSelection, selectTasksToClear } from './clear.js';
-export { type MapInstanceRef, mapInstanceIds, mapInstanceRef, mapItemOf, outputOf } from './map.js';
+export {
+  inputsOf,
+  type MapInstanceRef,
+  mapInstanceIds,
+  mapInstanceRef,
+  mapItemOf,
+  outputOf,
+  type TaskInputsShape,
+} from './map.js';
 export { createPlan, type Plan } from './plan.js';
 export { DEFAULT_MAX_RETRY_DELAY_MS, retryDelayMs } from './retry-delay.js';
 export { rebuildIndexes } from './run-index.js';

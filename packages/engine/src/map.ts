@@ -123,6 +123,29 @@ export function outputOf(run: RunSnapshot, id: string): JsonValue | undefined {
   return mapInstanceIds(run, id).map((child) => run.tasks[child]?.output ?? null);
 }
 
+/** What {@link inputsOf} needs to know of a task, or of a mapped task's instance. */
+export interface TaskInputsShape {
+  needs: readonly string[];
+  /** The upstream a mapped task reads its list from. */
+  map: { upstream: string } | null;
+  /** Set on a mapped task's instance. */
+  mapIndex?: number;
+}
+
+/**
+ * The inputs a task receives: each of its needs' outputs ({@link outputOf}) by task id, null for one
+ * that has none. A mapped task's instance gets its item instead of the list it was mapped over: 2,000
+ * instances each carrying the whole 2,000-element list made a map quadratic in its length.
+ */
+export function inputsOf(run: RunSnapshot, task: TaskInputsShape): Record<string, JsonValue> {
+  const mappedOver = task.mapIndex === undefined ? undefined : task.map?.upstream;
+  const inputs: Record<string, JsonValue> = {};
+  for (const upstream of task.needs) {
+    if (upstream !== mappedOver) inputs[upstream] = outputOf(run, upstream) ?? null;
+  }
+  return inputs;
+}
+
 /**
  * The state a fanned-out task ends in once all its instances did: failed if any failed, cancelled if
  * any was cancelled, skipped if all were skipped, succeeded otherwise; with the failure that says which

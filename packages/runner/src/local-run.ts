@@ -1,14 +1,14 @@
-import { type Failure, type JsonObject, type JsonValue, type RunState, toFailure } from '@tributary/core';
+import { type Failure, type JsonObject, type RunState, toFailure } from '@tributary/core';
 import {
   applyEvent,
   type Command,
   createPlan,
   createRunSnapshot,
   type EngineEvent,
+  inputsOf,
   mapInstanceIds,
   mapInstanceRef,
   mapItemOf,
-  outputOf,
   type RunSnapshot,
   type TaskChange,
 } from '@tributary/engine';
@@ -260,7 +260,7 @@ export class LocalRun {
           task,
           bundleDir: this.setup.bundleDir,
           params: this.setup.params,
-          inputs: this.inputs(task),
+          inputs: inputsOf(this.snapshot, task),
           logicalDate: this.startedAt,
         },
         {
@@ -317,15 +317,6 @@ export class LocalRun {
     const item = mapItemOf(this.plan, this.snapshot, taskId);
     const task = this.tasks.get(ref.taskId);
     return task === undefined || item === undefined ? undefined : mapInstanceModel(task, ref.index, item);
-  }
-
-  private inputs(task: TaskModel): Record<string, JsonValue> {
-    const inputs: Record<string, JsonValue> = {};
-    for (const upstream of task.needs) {
-      const output = outputOf(this.snapshot, upstream);
-      if (output !== undefined) inputs[upstream] = output;
-    }
-    return inputs;
   }
 
   private describe(change: TaskChange, at: number): TaskStateEvent {

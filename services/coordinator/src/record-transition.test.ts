@@ -88,13 +88,13 @@ describe('recordTransition for a clear', () => {
       finishedAt: null,
     });
     expect(batch.tasks.get('run-1/load')).toMatchObject({ state: 'pending', attempt: 0, attemptBase: 0 });
-    expect(batch.dispatches.map((d) => d.outbox.msgId)).toEqual(['run-1.extract.2']);
+    expect(batch.dispatches.map((d) => d.msgId)).toEqual(['run-1.extract.2']);
     // Only the new attempt is written: attempt 1's row (its failure) is left as it was.
     expect([...batch.attempts.keys()]).toEqual(['run-1/extract/2']);
     // Watchers see the cleared tasks go back to pending, then the dispatch.
     expect(
       batch.notifications.map((n) =>
-        n.type === 'task' ? `${n.event.taskId}:${taskStateFromProto(n.event.state!)}` : n.type,
+        n.type === 'task' ? `${n.event().taskId}:${taskStateFromProto(n.event().state!)}` : n.type,
       ),
     ).toEqual(['extract:pending', 'load:pending', 'extract:queued']);
   });

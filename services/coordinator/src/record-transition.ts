@@ -1,25 +1,24 @@
-import { create, type JsonObject, toBinary } from '@bufbuild/protobuf';
-import type { Value } from '@bufbuild/protobuf/wkt';
-import { taskMessageId } from '@tributary/bus';
+import { encodeTaskMessage, taskMessageId } from '@tributary/bus';
 import {
   type AttemptState,
   type Failure,
   instanceId,
   isTerminalTaskState,
+  type JsonObject,
   type JsonValue,
 } from '@tributary/core';
-import { mapInstanceRef, mapItemOf, outputOf, type Transition } from '@tributary/engine';
 import {
-  failureToProto,
-  jsonToValue,
-  TaskMessageSchema,
-  taskStateToProto,
-  timestamp,
-} from '@tributary/proto';
+  inputsOf,
+  mapInstanceRef,
+  mapItemOf,
+  type TaskInstanceState,
+  type Transition,
+} from '@tributary/engine';
+import { failureToProto, jsonToValue, taskStateToProto, timestamp } from '@tributary/proto';
 import { mapInstanceModel, type TaskModel } from '@tributary/spec';
 import { attemptTraceparent } from '@tributary/telemetry';
 import type { ActiveRun, TaskMeta } from './active-runs.js';
-import type { TickBatch } from './tick-batch.js';
+import type { TaskEventInit, TickBatch } from './tick-batch.js';
 
 /** What the event that caused a transition tells beyond the engine's view. */
 export interface TransitionContext {
@@ -99,22 +98,7 @@ export function recordTransition(
     batch.notifications.push({
       runId: run.id,
       type: 'task',
-      event: {
-        taskId: change.taskId,
-        state: taskStateToProto(change.to),
-        attempt: change.attempt,
-        workerId: meta.workerId ?? '',
-        at: timestamp(batch.now),
-        ...(change.to === 'succeeded' ? { output: jsonToValue((task.output ?? null) as JsonValue) } : {}),
-        ...(isFailureState(change.to) && task.error ? { error: failureToProto(task.error) } : {}),
-        logTail: isFailureState(change.to) ? (context.logTail ?? []) : [],
-        durationMs: BigInt(
-          meta.startedAt !== null && meta.finishedAt !== null ? meta.finishedAt - meta.startedAt : 0,
-        ),
-        ...(task.retryAt !== undefined && (change.to === 'up_for_retry' || change.to === 'up_for_reschedule')
-          ? { retryAt: timestamp(task.retryAt) }
-          : {}),
-      },
+      event: taskEventBuilder(change, task, meta, context, batch.now),
     });
   }
   for (const command of transition.commands) {
@@ -137,6 +121,40 @@ export function recordTransition(
     // schedule_retry and schedule_run_timeout need nothing here: retry_at is in the task row and
     // deadline_at in the run row (written by reopen_run after a clear), and the timer sweeps read them.
   }
+}
+
+/**
+ * The watchers' event for a task change, built only if the run has watchers when the tick commits
+ * (most runs have none, and converting outputs for nobody cost CPU per task). What it reads is fixed
+ * now: `task` and `meta` change in later ticks.
+ */
+function taskEventBuilder(
+  change: Transition['changes'][number],
+  task: TaskInstanceState,
+  meta: TaskMeta,
+  context: TransitionContext,
+  now: number,
+): () => TaskEventInit {
+  const { taskId, to, attempt } = change;
+  const { output, error, retryAt } = task;
+  const workerId = meta.workerId ?? '';
+  const durationMs =
+    meta.startedAt !== null && meta.finishedAt !== null ? meta.finishedAt - meta.startedAt : 0;
+  const logTail = isFailureState(to) ? (context.logTail ?? []) : [];
+  return () => ({
+    taskId,
+    state: taskStateToProto(to),
+    attempt,
+    workerId,
+    at: timestamp(now),
+    ...(to === 'succeeded' ? { output: jsonToValue((output ?? null) as JsonValue) } : {}),
+    ...(isFailureState(to) && error ? { error: failureToProto(error) } : {}),
+    logTail,
+    durationMs: BigInt(durationMs),
+    ...(retryAt !== undefined && (to === 'up_for_retry' || to === 'up_for_reschedule')
+      ? { retryAt: timestamp(retryAt) }
+      : {}),
+  });
 }
 
 /** Why an attempt is called off, as its worker logs it. */
@@ -209,6 +227,15 @@ function recordAttempt(
     error: state === 'queued' || state === 'running' ? null : (error ?? null),
     logTail: context.logTail ?? null,
   });
+  // A worker reports the start of a short attempt only with its result (see START_REPORT_DELAY_MS in
+  // the worker): it started all the same, and the start's facts (dispatch latency) count it.
+  const startedUnreported =
+    from === 'queued' &&
+    state !== 'running' &&
+    state !== 'queued' &&
+    context.workerId !== undefined &&
+    meta.startedAt !== null;
+  if (startedUnreported) recordAttemptFact(batch, run, taskId, attempt, 'running', meta, null);
   recordAttemptFact(batch, run, taskId, attempt, state, meta, error ?? null);
 }
 
@@ -277,11 +304,7 @@ function taskModelOf(run: ActiveRun, taskId: string): TaskModel {
 /** Adds the task message of an attempt to the tick: an outbox row, published after commit. */
 export function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, attempt: number): void {
   const task = taskModelOf(run, taskId);
-  const inputs: Record<string, Value> = {};
-  for (const upstream of task.needs)
-    inputs[upstream] = jsonToValue((outputOf(run.snapshot, upstream) ?? null) as JsonValue);
-  const traceparent = attemptTraceparent(run.traceparent, taskId, attempt);
-  const message = create(TaskMessageSchema, {
+  const payload = encodeTaskMessage({
     runId: run.id,
     taskId,
     attempt,
@@ -290,16 +313,13 @@ export function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, at
     bundleHash: run.version.bundleHash,
     task: task as unknown as JsonObject,
     params: run.params,
-    inputs,
-    logicalDate: timestamp(run.logicalDate),
+    inputs: inputsOf(run.snapshot, task),
+    logicalDate: run.logicalDate,
   });
   batch.dispatches.push({
-    message,
-    outbox: {
-      msgId: taskMessageId({ runId: run.id, taskId, attempt }),
-      pool: task.pool,
-      payload: toBinary(TaskMessageSchema, message),
-      traceparent,
-    },
+    msgId: taskMessageId({ runId: run.id, taskId, attempt }),
+    pool: task.pool,
+    payload,
+    traceparent: attemptTraceparent(run.traceparent, taskId, attempt),
   });
 }

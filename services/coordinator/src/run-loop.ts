@@ -12,6 +12,7 @@ import {
   insertOutbox,
   insertRuns,
   insertTaskInstances,
+  type OutboxMessage,
   renewLeaseInTransaction,
   reopenRuns,
   startRuns,
@@ -26,7 +27,7 @@ import type { Term } from './leadership.js';
 import { createRun, type NewRunRequest, RunSlots, requestConflict, startQueuedRun } from './new-runs.js';
 import { addDispatch, recordTransition, type TransitionContext } from './record-transition.js';
 import { publishTasksTraced } from './run-tracing.js';
-import { type PendingDispatch, TickBatch } from './tick-batch.js';
+import { TickBatch } from './tick-batch.js';
 import type { TickObserver } from './tick-facts.js';
 import type { WatchHub } from './watch-hub.js';
 import { translateWorkerEvent } from './worker-events.js';
@@ -121,6 +122,12 @@ export class RunLoop {
   #stopping = false;
   #done: Promise<void> | null = null;
   readonly #publishing = new Set<Promise<void>>();
+  /**
+   * Outbox rows whose task messages JetStream confirmed, not yet deleted: the next tick's transaction
+   * deletes them with its own writes (a chain hop would otherwise pay a third commit for it), or the
+   * relay does before it looks for rows left behind.
+   */
+  #published: number[] = [];
 
   constructor(deps: RunLoopDeps) {
     this.#deps = deps;
@@ -136,6 +143,22 @@ export class RunLoop {
     this.#wake?.();
     await this.#done;
     await Promise.allSettled(this.#publishing);
+    await this.deletePublishedOutbox().catch((error: unknown) => {
+      // The next leader's relay publishes them again; JetStream drops the duplicates.
+      this.#deps.logger.warn('deleting published outbox rows failed', { error: String(error) });
+    });
+  }
+
+  /** Deletes the outbox rows of confirmed publishes that no tick has deleted yet (the relay's first step). */
+  async deletePublishedOutbox(): Promise<void> {
+    const ids = this.#published;
+    this.#published = [];
+    try {
+      await deleteOutbox(this.#deps.db.sql, ids);
+    } catch (error) {
+      this.#published = ids.concat(this.#published);
+      throw error;
+    }
   }
 
   applyWorkerEvents(events: readonly WorkerEvent[]): Promise<void> {
@@ -485,41 +508,46 @@ export class RunLoop {
 
   async #persist(batch: TickBatch): Promise<number[]> {
     const { fence } = this.#deps;
+    const published = this.#published;
+    this.#published = [];
     // The lease is renewed from when the transaction began, at the latest.
     const renewedFrom = performance.now();
-    const outboxIds = await this.#deps.db.sql.begin(async (tx) => {
-      // Issued together so postgres.js pipelines them on the transaction's connection; the server
-      // runs them in this order (the lease check and renewal first, runs before their tasks, tasks
-      // before their attempts). A failed lease check rolls everything back.
-      const [leading, , , , , , , , ids] = await Promise.all([
-        fence
-          ? renewLeaseInTransaction(tx, {
-              name: fence.lease,
-              session: fence.session,
-              epoch: fence.epoch,
-              ttlMs: fence.ttlMs,
-            })
-          : true,
-        insertRuns(tx, batch.newRuns),
-        insertTaskInstances(tx, batch.newTasks),
-        updateTaskInstances(tx, [...batch.tasks.values()]),
-        upsertAttempts(tx, [...batch.attempts.values()]),
-        finishRuns(tx, [...batch.finishedRuns.values()]),
-        reopenRuns(tx, [...batch.reopenedRuns.values()]),
-        startRuns(tx, batch.startedRuns),
-        insertOutbox(
-          tx,
-          batch.dispatches.map((d) => d.outbox),
-        ),
-      ]);
-      if (!leading) {
-        throw new TributaryError(
-          Code.Unavailable,
-          `this coordinator no longer leads (epoch ${fence?.epoch})`,
-        );
-      }
-      return ids;
-    });
+    const outboxIds = await this.#deps.db.sql
+      .begin(async (tx) => {
+        // Issued together so postgres.js pipelines them on the transaction's connection; the server
+        // runs them in this order (the lease check and renewal first, runs before their tasks, tasks
+        // before their attempts). A failed lease check rolls everything back.
+        const [leading, , , , , , , , ids] = await Promise.all([
+          fence
+            ? renewLeaseInTransaction(tx, {
+                name: fence.lease,
+                session: fence.session,
+                epoch: fence.epoch,
+                ttlMs: fence.ttlMs,
+              })
+            : true,
+          insertRuns(tx, batch.newRuns),
+          insertTaskInstances(tx, batch.newTasks),
+          updateTaskInstances(tx, [...batch.tasks.values()]),
+          upsertAttempts(tx, [...batch.attempts.values()]),
+          finishRuns(tx, [...batch.finishedRuns.values()]),
+          reopenRuns(tx, [...batch.reopenedRuns.values()]),
+          startRuns(tx, batch.startedRuns),
+          insertOutbox(tx, batch.dispatches),
+          deleteOutbox(tx, published),
+        ]);
+        if (!leading) {
+          throw new TributaryError(
+            Code.Unavailable,
+            `this coordinator no longer leads (epoch ${fence?.epoch})`,
+          );
+        }
+        return ids;
+      })
+      .catch((error: unknown) => {
+        this.#published = published.concat(this.#published);
+        throw error;
+      });
     fence?.onRenewed(renewedFrom);
     return outboxIds;
   }
@@ -547,24 +575,16 @@ export class RunLoop {
     for (const id of batch.finishedRuns.keys()) this.#deps.runs.evict(id);
   }
 
-  /** Publishes a committed tick's task messages, then deletes their outbox rows. Not awaited by the
-   *  loop: the next tick proceeds meanwhile; a failure leaves the rows for the relay. */
-  #publish(dispatches: readonly PendingDispatch[], outboxIds: readonly number[]): void {
-    const { bus, db, logger } = this.#deps;
+  /** Publishes a committed tick's task messages; their outbox rows go with a later tick's writes. Not
+   *  awaited by the loop: the next tick proceeds meanwhile; a failure leaves the rows for the relay. */
+  #publish(dispatches: readonly OutboxMessage[], outboxIds: readonly number[]): void {
+    const { bus, logger } = this.#deps;
     const publishing = (async () => {
       try {
         const publishedFrom = performance.now();
-        await publishTasksTraced(
-          bus,
-          dispatches.map((d) => ({
-            msgId: d.outbox.msgId,
-            pool: d.outbox.pool,
-            message: d.message,
-            ...(d.outbox.traceparent ? { traceparent: d.outbox.traceparent } : {}),
-          })),
-        );
+        await publishTasksTraced(bus, dispatches);
         this.#deps.timings?.publish((performance.now() - publishedFrom) / 1000);
-        await deleteOutbox(db.sql, outboxIds);
+        for (const id of outboxIds) this.#published.push(id);
       } catch (error) {
         logger.warn('publishing task messages failed; the outbox relay will retry', {
           error: String(error),

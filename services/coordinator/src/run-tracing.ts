@@ -1,6 +1,7 @@
 import { type Attributes, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Bus, OutgoingTask } from '@tributary/bus';
 import { type AttemptState, parseInstanceId, type RunState } from '@tributary/core';
+import type { OutboxMessage } from '@tributary/db';
 import {
   attemptTraceparent,
   extractContext,
@@ -34,10 +35,15 @@ export class RunTracing implements TickObserver {
 }
 
 /**
- * Publishes task messages (`bus.publishTasks`) each in a `publish` span of the messaging conventions,
- * a child of its attempt's span, whose context the message header carries to the worker.
+ * Publishes the task messages of outbox rows (`bus.publishTasks`, the rows' bytes as they are), each in
+ * a `publish` span of the messaging conventions, a child of its attempt's span, whose context the
+ * message header carries to the worker.
  */
-export async function publishTasksTraced(bus: Bus, tasks: readonly OutgoingTask[]): Promise<void> {
+export async function publishTasksTraced(bus: Bus, rows: readonly OutboxMessage[]): Promise<void> {
+  const tasks = rows.map(
+    ({ msgId, pool, payload, traceparent }): OutgoingTask =>
+      traceparent === null ? { msgId, pool, payload } : { msgId, pool, payload, traceparent },
+  );
   if (!tracingEnabled()) return bus.publishTasks(tasks);
   const tracer = tributaryTracer();
   const spans = tasks.map((task) => {

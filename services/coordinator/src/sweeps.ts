@@ -1,4 +1,3 @@
-import { fromBinary } from '@bufbuild/protobuf';
 import { type Bus, EVENTS_ACK_WAIT_MS } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import {
@@ -17,7 +16,6 @@ import {
   supersededAttempts,
   touchHeartbeats,
 } from '@tributary/db';
-import { TaskMessageSchema } from '@tributary/proto';
 import type { CoordinatorOptions } from './options.js';
 import type { RunLoop } from './run-loop.js';
 import { publishTasksTraced } from './run-tracing.js';
@@ -195,7 +193,7 @@ export function sweepLostTasks({ db, loop, logger, options, signal, events }: Sw
 }
 
 /** Re-publishes outbox rows that no publish after commit confirmed (crash, NATS down). */
-export function relayOutbox({ db, bus, logger, options, signal }: SweepDeps): Promise<void> {
+export function relayOutbox({ db, bus, loop, logger, options, signal }: SweepDeps): Promise<void> {
   // Rows younger than this are probably being published by the tick that wrote them.
   const graceMs = Math.max(1_000, options.outboxRelayIntervalMs);
   let first = true;
@@ -203,18 +201,12 @@ export function relayOutbox({ db, bus, logger, options, signal }: SweepDeps): Pr
     options.outboxRelayIntervalMs,
     signal,
     async () => {
+      // Rows already published by the loop go first, or they would be published twice.
+      await loop.deletePublishedOutbox();
       const rows = await pendingOutbox(db.sql, first ? 0 : graceMs, SWEEP_LIMIT);
       first = false;
       if (rows.length === 0) return;
-      await publishTasksTraced(
-        bus,
-        rows.map((row) => ({
-          msgId: row.msgId,
-          pool: row.pool,
-          message: fromBinary(TaskMessageSchema, row.payload),
-          ...(row.traceparent ? { traceparent: row.traceparent } : {}),
-        })),
-      );
+      await publishTasksTraced(bus, rows);
       await deleteOutbox(
         db.sql,
         rows.map((row) => row.id),

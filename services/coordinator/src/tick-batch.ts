@@ -9,20 +9,18 @@ import type {
   TaskInstanceWrite,
 } from '@tributary/db';
 import type { TaskSlots } from '@tributary/engine';
-import type { CancelNoticeSchema, TaskEventSchema, TaskMessage } from '@tributary/proto';
+import type { CancelNoticeSchema, TaskEventSchema } from '@tributary/proto';
 import type { ActiveRun, LoadedVersion } from './active-runs.js';
 import { DagTaskSlots } from './dag-task-slots.js';
 import { TickFacts } from './tick-facts.js';
 
-/** A task message to publish once the tick's transaction commits. */
-export interface PendingDispatch {
-  outbox: OutboxMessage;
-  message: TaskMessage;
-}
+/** A task change as WatchRun streams it. */
+export type TaskEventInit = MessageInitShape<typeof TaskEventSchema>;
 
 /** A change to report to watchers of a run once the tick committed. */
 export type RunNotification =
-  | { runId: string; type: 'task'; event: MessageInitShape<typeof TaskEventSchema> }
+  /** `event` builds the message: called only for runs with watchers. */
+  | { runId: string; type: 'task'; event: () => TaskEventInit }
   | { runId: string; type: 'finished'; state: RunState }
   /** This coordinator stopped leading: its watchers must watch again (through the new leader). */
   | { runId: string; type: 'interrupted' };
@@ -43,7 +41,8 @@ export class TickBatch {
   readonly reopenedRuns = new Map<string, ReopenedRun>();
   /** Queued runs that started in this tick (`max_active_runs` had room). */
   readonly startedRuns: { id: string; deadlineAt: number | null }[] = [];
-  readonly dispatches: PendingDispatch[] = [];
+  /** Task messages to publish once the tick's transaction commits, as their outbox rows hold them. */
+  readonly dispatches: OutboxMessage[] = [];
   readonly cancels: MessageInitShape<typeof CancelNoticeSchema>[] = [];
   readonly notifications: RunNotification[] = [];
   /** Runs this tick changed in memory: evicted from the cache if the transaction fails. */

@@ -21,8 +21,13 @@ export function createBundleCache(
 ): BundleCache {
   // Concurrent deliveries of one DAG share a single download and unpack.
   const pending = new Map<string, Promise<string | null>>();
+  // Folders this worker found or unpacked: a bundle is content-addressed and its folder is this worker's
+  // own, so it is checked on disk once, not with a stat per task.
+  const ready = new Map<string, string>();
   return {
     ensure(hash) {
+      const known = ready.get(hash);
+      if (known !== undefined) return Promise.resolve(known);
       if (!/^[A-Za-z0-9_-]+$/.test(hash)) {
         return Promise.reject(
           new TributaryError(Code.InvalidArgument, `invalid bundle hash ${JSON.stringify(hash)}`),
@@ -30,7 +35,12 @@ export function createBundleCache(
       }
       let promise = pending.get(hash);
       if (promise === undefined) {
-        promise = fetchAndUnpack(dir, hash, load).finally(() => pending.delete(hash));
+        promise = fetchAndUnpack(dir, hash, load)
+          .then((folder) => {
+            if (folder !== null) ready.set(hash, folder);
+            return folder;
+          })
+          .finally(() => pending.delete(hash));
         pending.set(hash, promise);
       }
       return promise;

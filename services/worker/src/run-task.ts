@@ -1,27 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus, OutputRef, TaskDelivery, TaskLogWriter, WorkerEventInit } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
-import {
-  Code,
-  type Failure,
-  type JsonObject,
-  type JsonValue,
-  TributaryError,
-  toFailure,
-} from '@tributary/core';
+import { Code, type Failure, type JsonValue, TributaryError, toFailure } from '@tributary/core';
 import type { ExecutionRequest, ExecutionResult, TaskExecutor } from '@tributary/executors';
-import {
-  failureToProto,
-  jsonToValue,
-  millisFromTimestamp,
-  TaskOutcome,
-  timestamp,
-  valueToJson,
-} from '@tributary/proto';
+import { failureToProto, jsonToValue, TaskOutcome, timestamp } from '@tributary/proto';
 import { LOG_END_TIMEOUT_MS, openAttemptLog } from './attempt-log.js';
 import { AttemptSpan } from './attempt-span.js';
 import type { AttemptKey, AttemptRegistry } from './attempts.js';
 import type { BundleCache } from './bundle-cache.js';
+import { StartReport } from './start-report.js';
 import { type OutputLimits, planOutput, resolveInputs } from './task-outputs.js';
 import type { AttemptObserver } from './worker-metrics.js';
 
@@ -91,13 +78,16 @@ async function runAttempt(context: TaskContext, delivery: TaskDelivery, pool: st
     if (bundleDir === undefined) return;
     const inputs = await prepareInputs(context, delivery, key);
     if (inputs === undefined) return;
-    await publish(context, delivery, {
-      ref: key,
-      workerId: context.workerId,
-      event: { case: 'started', value: {} },
-    });
+    const start = new StartReport(() =>
+      publish(context, delivery, {
+        ref: key,
+        workerId: context.workerId,
+        event: { case: 'started', value: {} },
+      }),
+    );
     const log = openAttemptLog(context.bus, key, context.logger, context.span?.traceparent);
     const result = await execute(context, delivery, key, { bundleDir, inputs, log }, attempt.signal);
+    await start.settle();
     if (attempt.signal.reason === SHUTDOWN) {
       // Not the user's cancel: hand the task to another worker instead of reporting it cancelled. Its
       // log gets no end marker, since the attempt goes on there.
@@ -162,11 +152,8 @@ async function prepareInputs(
   delivery: TaskDelivery,
   key: AttemptKey,
 ): Promise<Record<string, JsonValue> | undefined> {
-  const raw = Object.fromEntries(
-    Object.entries(delivery.message.inputs).map(([id, value]) => [id, valueToJson(value)]),
-  );
   try {
-    const resolved = await resolveInputs(context.bus.outputs, key.taskId, raw);
+    const resolved = await resolveInputs(context.bus.outputs, key.taskId, delivery.message.inputs);
     if (resolved.ok) return resolved.inputs;
     await finish(context, delivery, key, failedResult(resolved.failure));
   } catch (error) {
@@ -186,13 +173,13 @@ async function execute(
   const { message } = delivery;
   const request: ExecutionRequest = {
     ...key,
-    // The coordinator sends the compiled TaskModel as a Struct; the executor validates what it uses.
+    // The coordinator sends the compiled TaskModel; the executor validates what it uses.
     task: message.task as unknown as ExecutionRequest['task'],
     bundleDir: prepared.bundleDir,
-    params: (message.params ?? {}) as JsonObject,
+    params: message.params,
     inputs: prepared.inputs,
     traceparent: context.span?.traceparent ?? delivery.traceparent,
-    logicalDate: message.logicalDate ? millisFromTimestamp(message.logicalDate) : Date.now(),
+    logicalDate: message.logicalDate,
   };
   const startedAt = Date.now();
   try {
@@ -218,9 +205,9 @@ async function finish(
   const reported = await withReportableOutput(context, key, result);
   context.span?.result(reported);
   await publish(context, delivery, finishedEvent(context, key, reported));
-  await delivery.ack();
+  delivery.ack();
   context.observer?.attemptFinished(delivery.message, reported);
-  context.logger.info('task finished', { ...key, outcome: reported.outcome });
+  context.logger.debug('task finished', { ...key, outcome: reported.outcome });
 }
 
 function finishedEvent(context: TaskContext, key: AttemptKey, result: ExecutionResult): WorkerEventInit {

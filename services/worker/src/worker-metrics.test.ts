@@ -1,11 +1,11 @@
+import type { TaskOrder } from '@tributary/bus';
 import type { ExecutionResult } from '@tributary/executors';
-import type { TaskMessage } from '@tributary/proto';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 const message = (kind: unknown) =>
-  ({ runId: 'r', taskId: 't', attempt: 1, task: { kind } }) as unknown as TaskMessage;
+  ({ runId: 'r', taskId: 't', attempt: 1, task: { kind } }) as unknown as TaskOrder;
 const result = (outcome: ExecutionResult['outcome'], ms: number): ExecutionResult => ({
   outcome,
   startedAt: 10_000,

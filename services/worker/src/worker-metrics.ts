@@ -1,5 +1,5 @@
+import type { TaskOrder } from '@tributary/bus';
 import type { ExecutionResult } from '@tributary/executors';
-import type { TaskMessage } from '@tributary/proto';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Buckets (seconds) for NATS round trips, which take milliseconds. */
@@ -10,7 +10,7 @@ const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 /** What a task attempt tells the metrics as it goes; one per pool, so that the pool is known. */
 export interface AttemptObserver {
   /** The attempt's result was reported (its `finished` event acknowledged, its task message acked). */
-  attemptFinished(message: TaskMessage, result: ExecutionResult): void;
+  attemptFinished(message: TaskOrder, result: ExecutionResult): void;
   /** A worker event was acknowledged by JetStream `seconds` after it was first published (retries included). */
   eventPublished(seconds: number): void;
 }
@@ -91,7 +91,7 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
 }
 
 /** The task's kind (node, shell, sql, dag) as the compiled model in the message names it. */
-function taskKind(message: TaskMessage): string {
-  const kind = (message.task as { kind?: unknown } | undefined)?.kind;
+function taskKind(message: TaskOrder): string {
+  const { kind } = message.task;
   return typeof kind === 'string' ? kind : 'unknown';
 }

@@ -1,7 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { Bus, OutgoingTask, ReceivedWorkerEvent } from '@tributary/bus';
+import { type Bus, encodeTaskMessage, type OutgoingTask, type ReceivedWorkerEvent } from '@tributary/bus';
 import type { JsonObject, JsonValue, Logger } from '@tributary/core';
-import { BundleSchema, jsonToValue, type WorkerEvent } from '@tributary/proto';
+import { BundleSchema, type WorkerEvent } from '@tributary/proto';
 import { taskDefaults } from '@tributary/spec';
 import { waitFor } from '../../../packages/bus/src/nats-server.test-util.js';
 
@@ -48,7 +48,7 @@ export function outgoingTask(
   return {
     msgId: `${ref.runId}.${ref.taskId}.1`,
     pool,
-    message: {
+    payload: encodeTaskMessage({
       ...ref,
       attempt: 1,
       dag: 'test',
@@ -62,10 +62,9 @@ export function outgoingTask(
         ...task,
       },
       params: extra.params ?? {},
-      inputs: Object.fromEntries(
-        Object.entries(extra.inputs ?? {}).map(([id, value]) => [id, jsonToValue(value)]),
-      ),
-    },
+      inputs: extra.inputs ?? {},
+      logicalDate: Date.now(),
+    }),
   };
 }
 

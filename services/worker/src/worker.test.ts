@@ -14,6 +14,7 @@ import {
   waitFor,
 } from '../../../packages/bus/src/nats-server.test-util.js';
 import { compileWorkerOptions } from './options.js';
+import { START_REPORT_DELAY_MS } from './start-report.js';
 import { type RunningWorker, startWorker } from './worker.js';
 import {
   bundleBytes,
@@ -90,7 +91,7 @@ function finishedOf(runId: string, taskId: string, timeoutMs = 15_000) {
 }
 
 describe('worker', () => {
-  it('runs a shell task from the bundle and reports started, then finished with its output', async () => {
+  it('runs a shell task from the bundle and reports it finished with its output', async () => {
     await bus.publishTasks([
       outgoingTask({ runId: 'shell-run', taskId: 'hello' }, BUNDLE, {
         kind: 'shell',
@@ -101,9 +102,23 @@ describe('worker', () => {
     expect(finished.outcome).toBe(TaskOutcome.SUCCEEDED);
     expect(finished.output && valueToJson(finished.output)).toEqual({ greeting: 'hello world' });
     expect(finished.startedAt).toBeDefined();
-    const kinds = eventsOf('shell-run').map((received) => received.event.event.case);
+    // Its start is reported only if it ran longer than START_REPORT_DELAY_MS; the result comes last.
+    const events = eventsOf('shell-run');
+    expect(events.at(-1)?.event.event.case).toBe('finished');
+    expect(events.map((received) => received.event.event.case)).not.toContain(undefined);
+    expect(events.at(-1)?.event.workerId).toBe(worker.id);
+  });
+
+  it('reports the start of a task that runs past the start report delay, before its result', async () => {
+    await bus.publishTasks([
+      outgoingTask({ runId: 'slow-run', taskId: 'nap' }, BUNDLE, {
+        kind: 'shell',
+        command: `sleep ${(START_REPORT_DELAY_MS * 10) / 1000}`,
+      }),
+    ]);
+    await finishedOf('slow-run', 'nap');
+    const kinds = eventsOf('slow-run').map((received) => received.event.event.case);
     expect(kinds).toEqual(['started', 'finished']);
-    expect(eventsOf('shell-run')[1]?.event.workerId).toBe(worker.id);
   });
 
   it('runs a node task module with params and upstream inputs', async () => {

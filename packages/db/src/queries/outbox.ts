@@ -1,4 +1,4 @@
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import type { OutboxMessage } from './tick-writes.js';
 
 export interface OutboxRow extends OutboxMessage {
@@ -16,8 +16,8 @@ export async function pendingOutbox(sql: Sql, olderThanMs: number, limit: number
   return rows.map((r) => ({ ...r, id: Number(r.id), payload: new Uint8Array(r.payload) }));
 }
 
-/** Deletes published outbox rows. */
-export async function deleteOutbox(sql: Sql, ids: readonly number[]): Promise<void> {
+/** Deletes published outbox rows, on its own or within a transaction. */
+export async function deleteOutbox(sql: Sql | TransactionSql, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
   await sql`DELETE FROM outbox WHERE id = ANY(${sql.array([...ids])}::bigint[])`;
 }

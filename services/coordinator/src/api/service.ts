@@ -147,7 +147,7 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
         }
         for await (const notification of queue) {
           if (notification.type === 'task') {
-            yield { event: { case: 'task', value: notification.event } };
+            yield { event: { case: 'task', value: notification.event() } };
           } else if (notification.type === 'interrupted') {
             throw new TributaryError(
               Code.Unavailable,
