@@ -7,7 +7,7 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
-import { connect, type NatsConnection, type Status } from '@nats-io/transport-node';
+import { connect, type NatsConnection, nuid, type Status } from '@nats-io/transport-node';
 import { Code, TributaryError } from '@tributary/core';
 import { createBundleStore } from './bundles.js';
 import {
@@ -21,9 +21,10 @@ import {
 } from './codec.js';
 import { consumeWorkerEvents } from './consume-events.js';
 import { consumeTasks } from './consume-tasks.js';
+import { JetStreamPublisher } from './jetstream-publisher.js';
 import { lazyBucket, openObjectBucket } from './object-bucket.js';
 import { createOutputStore } from './outputs.js';
-import { publishTasks, publishWorkerEvent, traceHeaders } from './publish.js';
+import { publishTasks, traceHeaders } from './publish.js';
 import { createRunContextBucket, openContextBucket } from './run-context.js';
 import {
   assertName,
@@ -62,6 +63,7 @@ import type {
   TaskLogWriterOptions,
   WorkerEventInit,
 } from './types.js';
+import { WorkerEventBatcher } from './worker-event-batcher.js';
 
 /** Default AckWait of pool consumers, in ms. */
 export const DEFAULT_TASK_ACK_WAIT_MS = 30_000;
@@ -142,6 +144,8 @@ class NatsBus implements Bus {
   readonly context: RunContextBucket;
   private readonly names: TopologyNames;
   private readonly bundlesBucket: () => Promise<ObjectStore>;
+  private readonly publisher: JetStreamPublisher;
+  private readonly events: WorkerEventBatcher;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -159,6 +163,13 @@ class NatsBus implements Bus {
     this.bundles = createBundleStore(this.bundlesBucket);
     this.outputs = createOutputStore(lazyBucket(() => openObjectBucket(js, this.names.outputsBucket)));
     this.context = createRunContextBucket(lazyBucket(() => openContextBucket(js, this.names.contextBucket)));
+    this.publisher = new JetStreamPublisher(nc);
+    this.events = new WorkerEventBatcher(
+      (batch, msgId, traceparent) =>
+        this.publisher.publish(this.subjects.events, batch, { msgId, headers: traceHeaders(traceparent) }),
+      () => this.maxPayload() - HEADER_ALLOWANCE,
+      nuid.next(),
+    );
     if (onStatus !== undefined) void this.watchStatus(onStatus);
   }
 
@@ -184,7 +195,7 @@ class NatsBus implements Bus {
   }
 
   publishTasks(tasks: readonly OutgoingTask[]): Promise<void> {
-    return publishTasks(this.js, this.subjects, tasks);
+    return publishTasks(this.publisher, this.subjects, tasks);
   }
 
   consumeWorkerEvents(options: ConsumeWorkerEventsOptions): Promise<void> {
@@ -201,24 +212,33 @@ class NatsBus implements Bus {
   }
 
   fitsInMessage(event: WorkerEventInit): boolean {
-    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-    return encodeWorkerEvent(createWorkerEvent(event)).byteLength + HEADER_ALLOWANCE <= maxPayload;
+    return encodeWorkerEvent(createWorkerEvent(event)).byteLength + HEADER_ALLOWANCE <= this.maxPayload();
   }
 
-  publishWorkerEvent(event: WorkerEventInit, options?: PublishWorkerEventOptions): Promise<void> {
-    return publishWorkerEvent(this.js, this.subjects, event, options);
+  publishWorkerEvent(event: WorkerEventInit, options: PublishWorkerEventOptions = {}): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeWorkerEvent(createWorkerEvent(event));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.events.publish(bytes, options);
+  }
+
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 
   openTaskLog(ref: AttemptRef, options: TaskLogWriterOptions = {}): TaskLogWriter {
     const subject = this.subjects.taskLog(ref);
-    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    const maxPayload = this.maxPayload();
     // A batch's ref and framing stay far below the header allowance, counted twice for them.
     const ceiling = maxPayload - 2 * HEADER_ALLOWANCE;
     const maxBatchBytes = Math.min(options.maxBatchBytes ?? DEFAULT_LOG_BATCH_BYTES, ceiling);
     return createTaskLogWriter(
       ref,
       async (batch) => {
-        await this.js.publish(subject, encodeTaskLogBatch(batch), {
+        await this.publisher.publish(subject, encodeTaskLogBatch(batch), {
           headers: traceHeaders(options.traceparent),
         });
       },

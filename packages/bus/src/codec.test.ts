@@ -1,17 +1,16 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, TributaryError } from '@tributary/core';
-import { TaskMessageSchema, TaskOutcome, WorkerEventSchema } from '@tributary/proto';
+import { TaskMessageSchema, TaskOutcome, WorkerEventBatchSchema, WorkerEventSchema } from '@tributary/proto';
 import { describe, expect, it } from 'vitest';
 import {
   createWorkerEvent,
   decodeCancelNotice,
   decodeHeartbeat,
   decodeTaskMessage,
-  decodeWorkerEvent,
+  decodeWorkerEventBatch,
   encodeCancelNotice,
   encodeHeartbeat,
   encodeTaskMessage,
-  encodeWorkerEvent,
 } from './codec.js';
 
 const ref = { runId: 'r1', taskId: 'extract', attempt: 1 };
@@ -56,7 +55,10 @@ describe('codec', () => {
       workerId: 'w1',
       event: { case: 'finished', value: { outcome: TaskOutcome.SUCCEEDED, logTail: ['done'] } },
     });
-    const decoded = decodeWorkerEvent(encodeWorkerEvent(event));
+    const batch = toBinary(WorkerEventBatchSchema, create(WorkerEventBatchSchema, { events: [event] }));
+    const { events, invalid } = decodeWorkerEventBatch(batch);
+    expect(invalid).toBe(0);
+    const decoded = events[0]!;
     expect(decoded.ref?.taskId).toBe('extract');
     expect(decoded.event.case).toBe('finished');
     expect(decoded.event.case === 'finished' && decoded.event.value.logTail).toEqual(['done']);
@@ -69,9 +71,24 @@ describe('codec', () => {
     expect(() => createWorkerEvent({ ref, workerId: 'w' })).toThrow(/needs a kind/);
   });
 
-  it('rejects a decoded worker event without a kind as DataLoss', () => {
-    const bytes = encodeWorkerEvent(create(WorkerEventSchema, { ref }));
-    expect(() => decodeWorkerEvent(bytes)).toThrow(expect.objectContaining({ code: Code.DataLoss }));
+  it('leaves out and counts the events of a batch without a ref or a kind', () => {
+    const started = createWorkerEvent({ ref, workerId: 'w', event: { case: 'started', value: {} } });
+    const events = [
+      create(WorkerEventSchema, { ref }),
+      started,
+      create(WorkerEventSchema, { workerId: 'w' }),
+    ];
+    const decoded = decodeWorkerEventBatch(
+      toBinary(WorkerEventBatchSchema, create(WorkerEventBatchSchema, { events })),
+    );
+    expect(decoded.invalid).toBe(2);
+    expect(decoded.events.map((event) => event.event.case)).toEqual(['started']);
+  });
+
+  it('reports bytes that are no batch as DataLoss', () => {
+    expect(() => decodeWorkerEventBatch(new Uint8Array([0xff, 0xff, 0xff]))).toThrow(
+      expect.objectContaining({ code: Code.DataLoss }),
+    );
   });
 
   it('reports undecodable bytes as DataLoss naming the message type', () => {

@@ -11,6 +11,7 @@ import {
   type TaskMessage,
   TaskMessageSchema,
   type WorkerEvent,
+  WorkerEventBatchSchema,
   WorkerEventSchema,
 } from '@tributary/proto';
 import type {
@@ -107,16 +108,20 @@ export function createWorkerEvent(
   return event as WorkerEvent & { ref: NonNullable<WorkerEvent['ref']> };
 }
 
+/** The events of a `WorkerEventBatch`, and how many of them lacked a ref or a kind (left out). */
+export interface DecodedWorkerEvents {
+  events: WorkerEvent[];
+  invalid: number;
+}
+
 /**
- * Decodes a worker event.
- * @throws TributaryError `DataLoss` when the bytes are not one, or it lacks a ref or kind.
+ * Decodes a batch of worker events; events without a ref or a kind are left out and counted.
+ * @throws TributaryError `DataLoss` when the bytes are not a batch.
  */
-export function decodeWorkerEvent(bytes: Uint8Array): WorkerEvent {
-  const event = decode(WorkerEventSchema, bytes);
-  if (event.ref === undefined || event.event.case === undefined) {
-    throw new TributaryError(Code.DataLoss, 'worker event without ref or kind');
-  }
-  return event;
+export function decodeWorkerEventBatch(bytes: Uint8Array): DecodedWorkerEvents {
+  const batch = decode(WorkerEventBatchSchema, bytes);
+  const events = batch.events.filter((event) => event.ref !== undefined && event.event.case !== undefined);
+  return { events, invalid: batch.events.length - events.length };
 }
 
 /** Encodes a heartbeat. */

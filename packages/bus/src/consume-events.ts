@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { Code, TributaryError } from '@tributary/core';
 import { createBackoff, sleep } from './backoff.js';
-import { decodeWorkerEvent } from './codec.js';
+import { decodeWorkerEventBatch } from './codec.js';
 import type { JetStreamDelivery } from './jetstream-delivery.js';
 import { pull } from './pull.js';
 import type { ConsumeWorkerEventsOptions, ReceivedWorkerEvent } from './types.js';
@@ -57,8 +58,16 @@ async function handleBatch(
   const decoded: JetStreamDelivery[] = [];
   for (const delivery of deliveries) {
     try {
-      const event = decodeWorkerEvent(delivery.msg.data);
-      batch.push({ event, traceparent: delivery.traceparent, redelivered: delivery.redelivered });
+      const { events, invalid } = decodeWorkerEventBatch(delivery.msg.data);
+      if (invalid > 0) {
+        options.onError?.(
+          new TributaryError(
+            Code.DataLoss,
+            `${invalid} worker event(s) without ref or kind left out of a batch`,
+          ),
+        );
+      }
+      for (const event of events) batch.push({ event, redelivered: delivery.redelivered });
       decoded.push(delivery);
     } catch (error) {
       // It will never decode: redelivering it would only block the stream.
@@ -66,7 +75,11 @@ async function handleBatch(
       options.onError?.(error);
     }
   }
-  if (batch.length === 0) return true;
+  if (batch.length === 0) {
+    // Nothing in them to apply.
+    for (const delivery of decoded) delivery.ack();
+    return true;
+  }
   try {
     await options.handle(batch);
   } catch (error) {

@@ -9,7 +9,7 @@ export {
   sha256Hex,
 } from './outputs.js';
 export { RUN_CONTEXT_READ_LIMIT } from './run-context.js';
-export { DEFAULT_PREFIX, subjectToken, taskMessageId, workerEventMsgId } from './subjects.js';
+export { DEFAULT_PREFIX, subjectToken, taskMessageId } from './subjects.js';
 export { DEFAULT_LOG_IDLE_CHECK_MS } from './task-log-reader.js';
 export {
   DEFAULT_LOG_BATCH_BYTES,

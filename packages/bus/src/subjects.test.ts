@@ -1,13 +1,12 @@
 import { Code, TributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
-import { createSubjects, createTopologyNames, subjectToken, workerEventMsgId } from './subjects.js';
+import { createSubjects, createTopologyNames, subjectToken } from './subjects.js';
 
 describe('createSubjects', () => {
   it('puts every subject under the prefix', () => {
     const subjects = createSubjects('trib');
     expect(subjects.task('gpu')).toBe('trib.task.gpu');
-    expect(subjects.eventStarted).toBe('trib.event.started');
-    expect(subjects.eventFinished).toBe('trib.event.finished');
+    expect(subjects.events).toBe('trib.event.batch');
     expect(subjects.heartbeat).toBe('trib.heartbeat');
     expect(subjects.cancel).toBe('trib.cancel');
   });
@@ -38,14 +37,6 @@ describe('createTopologyNames', () => {
     expect(names.bundlesBucket).toBe('trib-bundles');
     expect(names.outputsBucket).toBe('trib-outputs');
     expect(names.poolConsumer('default')).toBe('pool-default');
-  });
-});
-
-describe('workerEventMsgId', () => {
-  it('joins run, task, attempt and kind', () => {
-    expect(workerEventMsgId({ runId: 'r1', taskId: 'extract', attempt: 2 }, 'finished')).toBe(
-      'r1.extract.2.finished',
-    );
   });
 });
 

@@ -31,8 +31,7 @@ export function createSubjects(prefix: string): BusSubjects {
       assertName('pool', pool);
       return `${prefix}.task.${pool}`;
     },
-    eventStarted: `${prefix}.event.started`,
-    eventFinished: `${prefix}.event.finished`,
+    events: `${prefix}.event.batch`,
     heartbeat: `${prefix}.heartbeat`,
     cancel: `${prefix}.cancel`,
     taskLog(ref) {
@@ -106,12 +105,4 @@ export function createTopologyNames(prefix: string): TopologyNames {
  */
 export function taskMessageId(ref: { runId: string; taskId: string; attempt: number }): string {
   return `${ref.runId}.${ref.taskId}.${ref.attempt}`;
-}
-
-/** The `<runId>.<taskId>.<attempt>.<kind>` de-duplication id of a worker event. */
-export function workerEventMsgId(
-  ref: { runId: string; taskId: string; attempt: number },
-  kind: 'started' | 'finished',
-): string {
-  return `${ref.runId}.${ref.taskId}.${ref.attempt}.${kind}`;
 }

@@ -152,10 +152,8 @@ export interface BusOptions {
 export interface BusSubjects {
   /** `<prefix>.task.<pool>`: tasks for one worker pool (JetStream). */
   task(pool: string): string;
-  /** `<prefix>.event.started` (JetStream). */
-  eventStarted: string;
-  /** `<prefix>.event.finished` (JetStream). */
-  eventFinished: string;
+  /** `<prefix>.event.batch`: worker events, in `WorkerEventBatch` messages (JetStream). */
+  events: string;
   /** `<prefix>.heartbeat` (core NATS). */
   heartbeat: string;
   /** `<prefix>.cancel` (core NATS). */
@@ -181,7 +179,6 @@ export interface OutgoingTask {
 /** A worker event as the coordinator receives it. */
 export interface ReceivedWorkerEvent {
   event: WorkerEvent;
-  traceparent?: string;
   /** Whether JetStream delivered it before (the coordinator may have applied it already). */
   redelivered: boolean;
 }
@@ -380,8 +377,9 @@ export interface Bus extends AsyncDisposable {
    */
   consumeTasks(options: ConsumeTasksOptions): Promise<void>;
   /**
-   * Publishes a `started` or `finished` event with msgId `<runId>.<taskId>.<attempt>.<started|finished>`,
-   * retrying with backoff until the PubAck arrives (a result must not be lost).
+   * Publishes a `started` or `finished` event, batched with the other events this process reports in
+   * the same turn of its event loop (one `WorkerEventBatch` message), retrying with backoff until the
+   * PubAck arrives (a result must not be lost).
    * @throws TributaryError `Cancelled` when `signal` aborts first; `InvalidArgument` for an event without
    * `ref` or kind.
    */

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/bus.proto.
  */
 export const file_tributary_v1_bus: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0cmlidXRhcnkvdjEvYnVzLnByb3RvEgx0cmlidXRhcnkudjEijQIKC1Rhc2tNZXNzYWdlEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SCwoDZGFnGAQgASgJEhMKC2RhZ192ZXJzaW9uGAUgASgNEhMKC2J1bmRsZV9oYXNoGAYgASgJEhEKCXRhc2tfanNvbhgLIAEoDBITCgtwYXJhbXNfanNvbhgMIAEoDBITCgtpbnB1dHNfanNvbhgNIAEoDBIwCgxsb2dpY2FsX2RhdGUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSgQIBxAISgQICBAJSgQICRAKUgR0YXNrUgZwYXJhbXNSBmlucHV0cyI+CgpBdHRlbXB0UmVmEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0i1gEKC1dvcmtlckV2ZW50EiUKA3JlZhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhEKCXdvcmtlcl9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3RhcnRlZBgEIAEoCzIZLnRyaWJ1dGFyeS52MS5UYXNrU3RhcnRlZEgAEi4KCGZpbmlzaGVkGAUgASgLMhoudHJpYnV0YXJ5LnYxLlRhc2tGaW5pc2hlZEgAQgcKBWV2ZW50Ig0KC1Rhc2tTdGFydGVkIsoBCgxUYXNrRmluaXNoZWQSKgoHb3V0Y29tZRgBIAEoDjIZLnRyaWJ1dGFyeS52MS5UYXNrT3V0Y29tZRImCgZvdXRwdXQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoFZXJyb3IYAyABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfdGFpbBgFIAMoCSLOAQoJSGVhcnRiZWF0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRob3N0GAIgASgJEg0KBXBvb2xzGAMgAygJEhMKC2NvbmN1cnJlbmN5GAQgASgNEg8KB3ZlcnNpb24YBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoHcnVubmluZxgHIAMoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhAKCHN0b3BwaW5nGAggASgIIlAKDENhbmNlbE5vdGljZRIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEg4KBnJlYXNvbhgEIAEoCSJ9CgxUYXNrTG9nQmF0Y2gSJQoDcmVmGAEgASgLMhgudHJpYnV0YXJ5LnYxLkF0dGVtcHRSZWYSKAoFbGluZXMYAiADKAsyGS50cmlidXRhcnkudjEuVGFza0xvZ0xpbmUSDwoHZHJvcHBlZBgDIAEoDRILCgNlbmQYBCABKAgq0AEKC1Rhc2tPdXRjb21lEhwKGFRBU0tfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRBU0tfT1VUQ09NRV9TVUNDRUVERUQQARIXChNUQVNLX09VVENPTUVfRkFJTEVEEAISGgoWVEFTS19PVVRDT01FX1RJTUVEX09VVBADEhoKFlRBU0tfT1VUQ09NRV9DQU5DRUxMRUQQBBIYChRUQVNLX09VVENPTUVfU0tJUFBFRBAFEhwKGFRBU0tfT1VUQ09NRV9SRVNDSEVEVUxFRBAGYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
+  fileDesc("ChZ0cmlidXRhcnkvdjEvYnVzLnByb3RvEgx0cmlidXRhcnkudjEijQIKC1Rhc2tNZXNzYWdlEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SCwoDZGFnGAQgASgJEhMKC2RhZ192ZXJzaW9uGAUgASgNEhMKC2J1bmRsZV9oYXNoGAYgASgJEhEKCXRhc2tfanNvbhgLIAEoDBITCgtwYXJhbXNfanNvbhgMIAEoDBITCgtpbnB1dHNfanNvbhgNIAEoDBIwCgxsb2dpY2FsX2RhdGUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSgQIBxAISgQICBAJSgQICRAKUgR0YXNrUgZwYXJhbXNSBmlucHV0cyI+CgpBdHRlbXB0UmVmEg4KBnJ1bl9pZBgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0i1gEKC1dvcmtlckV2ZW50EiUKA3JlZhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhEKCXdvcmtlcl9pZBgCIAEoCRImCgJhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoHc3RhcnRlZBgEIAEoCzIZLnRyaWJ1dGFyeS52MS5UYXNrU3RhcnRlZEgAEi4KCGZpbmlzaGVkGAUgASgLMhoudHJpYnV0YXJ5LnYxLlRhc2tGaW5pc2hlZEgAQgcKBWV2ZW50Ij0KEFdvcmtlckV2ZW50QmF0Y2gSKQoGZXZlbnRzGAEgAygLMhkudHJpYnV0YXJ5LnYxLldvcmtlckV2ZW50Ig0KC1Rhc2tTdGFydGVkIsoBCgxUYXNrRmluaXNoZWQSKgoHb3V0Y29tZRgBIAEoDjIZLnRyaWJ1dGFyeS52MS5UYXNrT3V0Y29tZRImCgZvdXRwdXQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJAoFZXJyb3IYAyABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIuCgpzdGFydGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfdGFpbBgFIAMoCSLOAQoJSGVhcnRiZWF0EhEKCXdvcmtlcl9pZBgBIAEoCRIMCgRob3N0GAIgASgJEg0KBXBvb2xzGAMgAygJEhMKC2NvbmN1cnJlbmN5GAQgASgNEg8KB3ZlcnNpb24YBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoHcnVubmluZxgHIAMoCzIYLnRyaWJ1dGFyeS52MS5BdHRlbXB0UmVmEhAKCHN0b3BwaW5nGAggASgIIlAKDENhbmNlbE5vdGljZRIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEg4KBnJlYXNvbhgEIAEoCSJ9CgxUYXNrTG9nQmF0Y2gSJQoDcmVmGAEgASgLMhgudHJpYnV0YXJ5LnYxLkF0dGVtcHRSZWYSKAoFbGluZXMYAiADKAsyGS50cmlidXRhcnkudjEuVGFza0xvZ0xpbmUSDwoHZHJvcHBlZBgDIAEoDRILCgNlbmQYBCABKAgq0AEKC1Rhc2tPdXRjb21lEhwKGFRBU0tfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRBU0tfT1VUQ09NRV9TVUNDRUVERUQQARIXChNUQVNLX09VVENPTUVfRkFJTEVEEAISGgoWVEFTS19PVVRDT01FX1RJTUVEX09VVBADEhoKFlRBU0tfT1VUQ09NRV9DQU5DRUxMRUQQBBIYChRUQVNLX09VVENPTUVfU0tJUFBFRBAFEhwKGFRBU0tfT1VUQ09NRV9SRVNDSEVEVUxFRBAGYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
 
 /**
  * A task attempt to execute, published on `<prefix>.task.<pool>`.
@@ -121,7 +121,7 @@ export const AttemptRefSchema: GenMessage<AttemptRef> = /*@__PURE__*/
   messageDesc(file_tributary_v1_bus, 1);
 
 /**
- * What a worker reports, on the durable `<prefix>.event.*` subjects.
+ * What a worker reports, inside a WorkerEventBatch on the durable `<prefix>.event.batch` subject.
  *
  * @generated from message tributary.v1.WorkerEvent
  */
@@ -167,6 +167,26 @@ export const WorkerEventSchema: GenMessage<WorkerEvent> = /*@__PURE__*/
   messageDesc(file_tributary_v1_bus, 2);
 
 /**
+ * Worker events published together on `<prefix>.event.batch`: the events a worker reported in one turn
+ * of its event loop (one message, one JetStream ack and one coordinator delivery for all of them).
+ *
+ * @generated from message tributary.v1.WorkerEventBatch
+ */
+export type WorkerEventBatch = Message<"tributary.v1.WorkerEventBatch"> & {
+  /**
+   * @generated from field: repeated tributary.v1.WorkerEvent events = 1;
+   */
+  events: WorkerEvent[];
+};
+
+/**
+ * Describes the message tributary.v1.WorkerEventBatch.
+ * Use `create(WorkerEventBatchSchema)` to create a new message.
+ */
+export const WorkerEventBatchSchema: GenMessage<WorkerEventBatch> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_bus, 3);
+
+/**
  * @generated from message tributary.v1.TaskStarted
  */
 export type TaskStarted = Message<"tributary.v1.TaskStarted"> & {
@@ -177,7 +197,7 @@ export type TaskStarted = Message<"tributary.v1.TaskStarted"> & {
  * Use `create(TaskStartedSchema)` to create a new message.
  */
 export const TaskStartedSchema: GenMessage<TaskStarted> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_bus, 3);
+  messageDesc(file_tributary_v1_bus, 4);
 
 /**
  * @generated from message tributary.v1.TaskFinished
@@ -214,7 +234,7 @@ export type TaskFinished = Message<"tributary.v1.TaskFinished"> & {
  * Use `create(TaskFinishedSchema)` to create a new message.
  */
 export const TaskFinishedSchema: GenMessage<TaskFinished> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_bus, 4);
+  messageDesc(file_tributary_v1_bus, 5);
 
 /**
  * Liveness of a worker and the attempts it is running, on core NATS `<prefix>.heartbeat`.
@@ -270,7 +290,7 @@ export type Heartbeat = Message<"tributary.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_bus, 5);
+  messageDesc(file_tributary_v1_bus, 6);
 
 /**
  * Tells workers to abort attempts, on core NATS `<prefix>.cancel`. Empty task_id: every task of the run.
@@ -304,7 +324,7 @@ export type CancelNotice = Message<"tributary.v1.CancelNotice"> & {
  * Use `create(CancelNoticeSchema)` to create a new message.
  */
 export const CancelNoticeSchema: GenMessage<CancelNotice> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_bus, 6);
+  messageDesc(file_tributary_v1_bus, 7);
 
 /**
  * A batch of one attempt's log lines, on `<prefix>.log.<run>.<task>.<attempt>` (stream `<PREFIX>_LOGS`,
@@ -344,7 +364,7 @@ export type TaskLogBatch = Message<"tributary.v1.TaskLogBatch"> & {
  * Use `create(TaskLogBatchSchema)` to create a new message.
  */
 export const TaskLogBatchSchema: GenMessage<TaskLogBatch> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_bus, 7);
+  messageDesc(file_tributary_v1_bus, 8);
 
 /**
  * @generated from enum tributary.v1.TaskOutcome
