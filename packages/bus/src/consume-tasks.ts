@@ -6,16 +6,23 @@ import { pull } from './pull.js';
 import type { ConsumeTasksOptions, TaskDelivery } from './types.js';
 
 /**
- * How long one task fetch waits for the first message. Short, because an abort lets the fetch finish
- * (naking what it brings) rather than dropping deliveries on the floor until their ack wait.
+ * How long one task pull request stays open. Short, because a limit shared by several pools can shrink
+ * while it is open (a delivery that no longer fits is nak'd for another worker), and because an abort
+ * lets open requests finish (naking what they bring) rather than dropping deliveries on the floor until
+ * their ack wait.
  */
 export const TASK_FETCH_EXPIRES_MS = 1_000;
-// How often a loop with no free slot re-reads a shared maxInFlight() that other loops may have freed.
+// How often a loop with no slot to ask for re-reads a shared maxInFlight() that other loops may have freed.
 const SLOT_POLL_MS = 100;
 
 /**
- * A worker's pull loop on one pool: at most `maxInFlight` deliveries un-settled at once, fetching only as
- * many as there are free slots, running handlers concurrently without awaiting them.
+ * A worker's pull loop on one pool: at most `maxInFlight` deliveries un-settled at once, running
+ * handlers concurrently without awaiting them.
+ *
+ * A pull request stays open for up to {@link TASK_FETCH_EXPIRES_MS} asking for as many messages as
+ * there are free slots, and each message is handled as it arrives: a task published while the worker
+ * waits reaches it at once, and a steady trickle costs a request per second rather than one per task.
+ * A further request goes out when none is open, or when a quarter of the slots freed up.
  */
 export async function consumeTasks(
   nc: NatsConnection,
@@ -26,28 +33,51 @@ export async function consumeTasks(
     typeof options.maxInFlight === 'function' ? options.maxInFlight : () => options.maxInFlight as number;
   const slots = new SlotCounter();
   const backoff = createBackoff();
+  const open = new Set<Promise<void>>();
+  // Messages asked for by open requests and not delivered yet: slots they may still fill.
+  let requested = 0;
+  let retryAt = 0;
   while (!options.signal.aborted) {
-    const free = Math.floor(limit()) - slots.used;
-    if (free <= 0) {
-      await slots.waitForRelease(SLOT_POLL_MS, options.signal);
+    const max = Math.floor(limit());
+    const free = max - slots.used - requested;
+    const worthAsking = requested === 0 ? free > 0 : free >= Math.max(1, Math.ceil(max / 4));
+    if (!worthAsking || Date.now() < retryAt) {
+      await slots.waitForChange(Math.max(1, Math.min(SLOT_POLL_MS, retryAt - Date.now())), options.signal);
       continue;
     }
-    const startedAt = Date.now();
-    let deliveries: JetStreamDelivery[];
-    try {
-      deliveries = await pull(nc, { ...target, batch: free, expiresMs: TASK_FETCH_EXPIRES_MS });
-    } catch (error) {
-      options.onError?.(error);
-      await sleep(backoff.next(), options.signal);
-      continue;
-    }
-    backoff.reset();
-    for (const delivery of deliveries) dispatch(delivery, slots, limit, options);
-    // A "requests pending" 408 comes back at once; do not spin on it.
-    if (deliveries.length === 0 && Date.now() - startedAt < TASK_FETCH_EXPIRES_MS / 2) {
-      await sleep(SLOT_POLL_MS, options.signal);
-    }
+    requested += free;
+    let delivered = 0;
+    const sentAt = Date.now();
+    const request = pull(nc, {
+      ...target,
+      batch: free,
+      expiresMs: TASK_FETCH_EXPIRES_MS,
+      noWait: false,
+      onDelivery: (delivery) => {
+        delivered++;
+        requested--;
+        dispatch(delivery, slots, limit, options);
+      },
+    }).then(
+      () => backoff.reset(),
+      (error: unknown) => {
+        options.onError?.(error);
+        retryAt = Date.now() + backoff.next();
+      },
+    );
+    const ended = request.finally(() => {
+      requested -= free - delivered;
+      // A "requests pending" 408 comes back at once, empty: do not spin on it.
+      if (delivered === 0 && Date.now() - sentAt < TASK_FETCH_EXPIRES_MS / 2) {
+        retryAt = Math.max(retryAt, Date.now() + SLOT_POLL_MS);
+      }
+      open.delete(ended);
+      slots.wake();
+    });
+    open.add(ended);
   }
+  // Open requests end within their expiry; what they still bring is nak'd (the loop is stopping).
+  await Promise.all(open);
 }
 
 function dispatch(
@@ -99,7 +129,7 @@ function toTaskDelivery(delivery: JetStreamDelivery): TaskDelivery {
   };
 }
 
-/** Counts un-settled deliveries and wakes the loop when one settles. */
+/** Counts un-settled deliveries and wakes the loop when one settles or a request ends. */
 class SlotCounter {
   used = 0;
   private waiters: (() => void)[] = [];
@@ -110,13 +140,18 @@ class SlotCounter {
 
   release(): void {
     this.used--;
+    this.wake();
+  }
+
+  /** Wakes the loop: something it decides on changed. */
+  wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
   }
 
-  /** Resolves when a slot is released, after `pollMs`, or on abort, whichever comes first. */
-  waitForRelease(pollMs: number, signal: AbortSignal): Promise<void> {
+  /** Resolves on a release or a wake, after `pollMs`, or on abort, whichever comes first. */
+  waitForChange(pollMs: number, signal: AbortSignal): Promise<void> {
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });

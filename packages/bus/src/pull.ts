@@ -8,8 +8,21 @@ export interface PullRequest {
   consumer: string;
   /** Most messages to return. */
   batch: number;
-  /** How long the server waits for the first message. */
+  /**
+   * How long the request stays open: with `noWait`, how long the server waits for the first message;
+   * without, for the whole batch.
+   */
   expiresMs: number;
+  /**
+   * Return as soon as messages were delivered, without waiting for the batch to fill (JetStream 2.9+
+   * reads `no_wait` with `expires` so). @default true
+   */
+  noWait?: boolean;
+  /**
+   * Hands each delivery over as it arrives instead of collecting them: a long-lived request then feeds
+   * its consumer message by message. The promise resolves with nothing when the request ends.
+   */
+  onDelivery?: (delivery: JetStreamDelivery) => void;
 }
 
 // The client gives the server this long past `expires` to send its 408 before giving up on it; messages
@@ -17,12 +30,12 @@ export interface PullRequest {
 const CLIENT_GRACE_MS = 2_000;
 
 /**
- * Sends one pull request and collects what it delivers.
+ * Sends one pull request and collects what it delivers (or hands each delivery to `onDelivery`).
  *
- * nats.js's `fetch()` waits for a full batch or its expiry (at least 1s). Here the request sets `no_wait`
- * together with `expires`, which JetStream (2.9+) reads as: wait up to `expires` for the first message,
- * then return at once with everything available, up to `batch`. So a batch of 1000 events costs no more
- * latency than a single one.
+ * nats.js's `fetch()` waits for a full batch or its expiry (at least 1s). By default the request sets
+ * `no_wait` together with `expires`, which JetStream (2.9+) reads as: wait up to `expires` for the first
+ * message, then return at once with everything available, up to `batch`. So a batch of 1000 events
+ * costs no more latency than a single one.
  *
  * @throws TributaryError `Unavailable` for server statuses other than "no messages" / "timeout"
  * (no responders: JetStream or the consumer is gone; 409: consumer deleted, limits exceeded).
@@ -31,6 +44,7 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
   return new Promise((resolve, reject) => {
     const inbox = createInbox();
     const deliveries: JetStreamDelivery[] = [];
+    let delivered = 0;
     let settled = false;
     const finish = (error?: unknown) => {
       if (settled) return;
@@ -51,8 +65,11 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
         if (status !== 'ignore') finish(status === 'done' ? undefined : status);
         return;
       }
-      deliveries.push(new JetStreamDelivery(msg));
-      if (deliveries.length >= request.batch) finish();
+      const delivery = new JetStreamDelivery(msg);
+      delivered++;
+      if (request.onDelivery === undefined) deliveries.push(delivery);
+      else request.onDelivery(delivery);
+      if (delivered >= request.batch) finish();
     };
     let sub: ReturnType<NatsConnection['subscribe']>;
     try {
@@ -64,7 +81,7 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
     // No status by then: the request never reached a consumer (it does not exist, or JetStream is down),
     // which JetStream answers with silence rather than an error.
     const timer = setTimeout(() => {
-      if (deliveries.length > 0) finish();
+      if (delivered > 0) finish();
       else finish(new TributaryError(Code.Unavailable, `no answer to pull request on ${request.consumer}`));
     }, request.expiresMs + CLIENT_GRACE_MS);
     // The subscription closes when the connection does: return what arrived.
@@ -75,7 +92,7 @@ export function pull(nc: NatsConnection, request: PullRequest): Promise<JetStrea
     const body = JSON.stringify({
       batch: request.batch,
       expires: Math.max(1, Math.round(request.expiresMs)) * 1_000_000,
-      no_wait: true,
+      no_wait: request.noWait ?? true,
     });
     try {
       nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${request.stream}.${request.consumer}`, body, { reply: inbox });

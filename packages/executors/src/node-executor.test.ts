@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,32 @@ describe('node executor', () => {
     expect(next.outcome).toBe('succeeded');
   });
 
+  it('kills a task that ignores its signal on a thread that has run a task before', async () => {
+    open({ maxThreads: 1, killGraceMs: 100 });
+    // A warm thread takes the task at once; the kill must find that thread and end it.
+    await execute(nodeRequest({ export: 'returnsNothing' }));
+    const result = await execute(nodeRequest({ id: 'spin', export: 'busyLoop', timeoutMs: 200 }));
+    expect(result.outcome).toBe('timed_out');
+    const next = await execute(nodeRequest({ export: 'returnsNothing' }));
+    expect(next.outcome).toBe('succeeded');
+  });
+
+  it('drops a task cancelled while it waits for a thread, without running it', async () => {
+    open({ maxThreads: 1 });
+    const counter = join(scratch, 'never-poked');
+    const controller = new AbortController();
+    const first = execute(nodeRequest({ export: 'slow' }, { params: { ms: 300 } }));
+    const waiting = execute(nodeRequest({ export: 'countingSensor' }, { params: { counter, after: 1 } }), {
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 50);
+    expect(await waiting).toMatchObject({ outcome: 'cancelled', error: { type: 'CancelledError' } });
+    expect((await first).output).toBe('slept 300');
+    // The one thread is free again, and the dropped task never wrote its counter.
+    expect(await execute(nodeRequest({ export: 'returnsNothing' }))).toMatchObject({ outcome: 'succeeded' });
+    expect(existsSync(counter)).toBe(false);
+  });
+
   it('aborts the task signal on timeout so that a well-behaved task stops without being killed', async () => {
     open({ maxThreads: 1, killGraceMs: 10_000 });
     // The clock includes loading the module; load it first so the 100 ms go to the task itself.
@@ -165,6 +191,36 @@ describe('node executor', () => {
     expect(result.logTail).toEqual(['line 6', 'line 7', 'line 8']);
   });
 
+  it('delivers every log line before the result, even when the result overtakes them', async () => {
+    open({ logTailLines: 2 });
+    const lines: string[] = [];
+    // Lines travel on the thread's port and the result on piscina's. Holding up the first line lets the
+    // thread post all the others and its result meanwhile; Node then hands over queued port messages in
+    // batches, so the result is received before the last lines and the executor must wait for them.
+    const result = await execute(nodeRequest({ export: 'logsLines' }, { params: { count: 5000 } }), {
+      onLog: (line) => {
+        if (lines.push(line.line) === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      },
+    });
+    expect(result.output).toBe('done');
+    expect(lines).toEqual(Array.from({ length: 5000 }, (_, index) => `line ${index + 1}`));
+    expect(result.logTail).toEqual(['line 4999', 'line 5000']);
+  });
+
+  it('keeps the log lines of tasks running side by side on different threads apart', async () => {
+    open({ maxThreads: 2 });
+    const many: string[] = [];
+    const few: string[] = [];
+    await Promise.all([
+      execute(nodeRequest({ export: 'logsLines' }, { params: { count: 200 } }), {
+        onLog: (line) => many.push(line.line),
+      }),
+      execute(nodeRequest({ export: 'logsMultiline' }), { onLog: (line) => few.push(line.line) }),
+    ]);
+    expect(many).toEqual(Array.from({ length: 200 }, (_, index) => `line ${index + 1}`));
+    expect(few).toEqual(['first', 'second']);
+  });
+
   it('splits a multi-line log message into lines', async () => {
     const lines: LogLine[] = [];
     const result = await execute(nodeRequest({ export: 'logsMultiline' }), {
@@ -195,6 +251,15 @@ describe('node executor', () => {
     ]);
     expect(second.outcome).toBe('succeeded');
     expect(second.startedAt).toBeGreaterThanOrEqual(first.finishedAt - 5);
+  });
+
+  it('cancels a task that ignores its signal on a thread that has run a task before when closed', async () => {
+    open({ maxThreads: 1 });
+    await execute(nodeRequest({ export: 'returnsNothing' }));
+    const running = execute(nodeRequest({ export: 'busyLoop' }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await executor?.close();
+    expect(await running).toMatchObject({ outcome: 'cancelled', error: { retryable: true } });
   });
 
   it('cancels running tasks when closed', async () => {

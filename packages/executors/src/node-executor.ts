@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { toFailure } from '@tributary/core';
 import type { NodeTaskModel } from '@tributary/spec';
 import { type AttemptSecrets, NO_SECRETS } from './attempt-secrets.js';
@@ -7,7 +7,8 @@ import { InFlightAttempts, startAttempt } from './attempt-start.js';
 import type { LogSink } from './log-sink.js';
 import { answerContextCall } from './node-context-calls.js';
 import { createNodePool, type NodePool } from './node-pool.js';
-import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
+import type { MainMessage, NodeThreadResult, NodeThreadTask } from './node-protocol.js';
+import { createThreadPorts, type ThreadPorts } from './node-thread-ports.js';
 import { type AttemptStopper, createAttemptStopper, type StopReason, stopResult } from './stopper.js';
 import type {
   ExecuteOptions,
@@ -17,7 +18,7 @@ import type {
   RunContextStore,
 } from './types.js';
 
-/** How long to wait for a finished thread's last log messages, which travel on another port. */
+/** How long to wait for a finished thread's last messages, which travel on another port than its result. */
 const END_WAIT_MS = 1000;
 
 /** Runs node tasks in a lazily created piscina pool. */
@@ -34,7 +35,9 @@ export interface NodeExecutor {
 
 export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExecutor {
   let pool: NodePool | undefined;
+  let ports: ThreadPorts | undefined;
   const running = new InFlightAttempts();
+  const resolveModule = rememberLastModule();
   return {
     async execute(request, task, executeOptions = {}, secrets = NO_SECRETS) {
       const { logs, finish, cancelledBeforeStart } = startAttempt(
@@ -49,9 +52,13 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
       if (modulePath === undefined) {
         return finish({ outcome: 'failed', error: escapeFailure(request.taskId, task.module) });
       }
-      pool ??= createNodePool(options.maxThreads, options.baseEnv);
+      if (pool === undefined || ports === undefined) {
+        pool = createNodePool(options.maxThreads, options.baseEnv);
+        ports = createThreadPorts(pool);
+      }
       const attempt = runInPool(
         pool,
+        ports,
         request,
         task,
         modulePath,
@@ -73,7 +80,9 @@ export function createNodeExecutor(options: Required<ExecutorOptions>): NodeExec
     async close() {
       await running.killAll();
       await pool?.destroy();
+      ports?.close();
       pool = undefined;
+      ports = undefined;
     },
   };
 }
@@ -86,6 +95,7 @@ interface Settled {
 
 function runInPool(
   pool: NodePool,
+  ports: ThreadPorts,
   request: ExecutionRequest,
   task: NodeTaskModel,
   modulePath: string,
@@ -95,32 +105,41 @@ function runInPool(
   context: RunContextStore | undefined,
   secrets: Readonly<Record<string, string>>,
 ): { stopper: AttemptStopper; done: Promise<Settled> } {
-  const { port1, port2 } = new MessageChannel();
-  const kill = new AbortController();
   let startedAt: number | undefined;
+  // The port of the thread running the attempt, known from its `started` message.
+  let threadPort: MessagePort | undefined;
+  let received = 0;
+  let expected = Number.POSITIVE_INFINITY;
+  let allReceived: (() => void) | undefined;
+  const attemptId = ports.open((message, { port, threadId }) => {
+    if (message.type === 'started') {
+      startedAt = message.at;
+      threadPort = port;
+      run.started(threadId);
+      stopper.startClock();
+      return;
+    }
+    received++;
+    if (message.type === 'log') logs.push(message.stream, message.line, message.level, message.at);
+    else {
+      // A reply that arrives after the attempt ended is dropped by the thread: it checks the attempt id.
+      void answerContextCall(context, request.taskId, message).then((reply) =>
+        port.postMessage({ ...reply, attemptId } satisfies MainMessage),
+      );
+    }
+    if (received === expected) allReceived?.();
+  });
   const stopper = createAttemptStopper({
     signal,
     timeoutMs: task.timeoutMs,
     killGraceMs,
     onStop(reason) {
       // Still queued: there is no code to ask politely, so just drop it from the queue.
-      if (startedAt === undefined) kill.abort();
-      else port1.postMessage(abortMessage(reason, request.taskId));
+      if (threadPort === undefined) run.kill();
+      else threadPort.postMessage(abortMessage(reason, request.taskId, attemptId));
     },
-    // Piscina terminates the thread running an aborted task, busy loops included.
-    onKill: () => kill.abort(),
-  });
-  const ended = new Promise<void>((resolveEnded) => {
-    port1.on('message', (message: ThreadMessage) => {
-      if (message.type === 'started') {
-        startedAt = message.at;
-        stopper.startClock();
-      } else if (message.type === 'log') logs.push(message.stream, message.line, message.level, message.at);
-      else if (message.type === 'context') {
-        // Replies to a thread that has ended meanwhile go nowhere: posting on a closed port is a no-op.
-        void answerContextCall(context, request.taskId, message).then((reply) => port1.postMessage(reply));
-      } else resolveEnded();
-    });
+    // Terminates the thread running the task, busy loops included.
+    onKill: () => run.kill(),
   });
   const threadTask: NodeThreadTask = {
     modulePath,
@@ -133,7 +152,7 @@ function runInPool(
     env: task.env,
     secrets: { ...secrets },
     matrix: task.matrix ?? {},
-    port: port2,
+    attemptId,
   };
   if (task.matrixIndex !== undefined) threadTask.matrixIndex = task.matrixIndex;
   if (task.mapIndex !== undefined) {
@@ -141,28 +160,29 @@ function runInPool(
     threadTask.mapItem = task.mapItem ?? null;
   }
   if (request.traceparent !== undefined) threadTask.traceparent = request.traceparent;
-  const done = settle(
-    pool.run(threadTask, { transferList: [port2], signal: kill.signal }),
-    ended,
-    port1,
-  ).then((settled) => ({ ...settled, startedAt: startedAt ?? Date.now() }));
+  const settled = (outcome: Omit<Settled, 'startedAt'>, at = startedAt ?? Date.now()): Settled => {
+    ports.forget(attemptId);
+    return { ...outcome, startedAt: at };
+  };
+  // The result and the attempt's messages travel on different ports: a result may overtake the last log
+  // lines, so wait for as many messages as the thread says it sent (bounded, should one never come).
+  const allArrived = (sent: number): Promise<void> =>
+    waitAtMost(
+      new Promise<void>((resolveAll) => {
+        expected = sent;
+        allReceived = resolveAll;
+      }),
+      END_WAIT_MS,
+    );
+  const run = pool.run(threadTask);
+  const done = run.result.then(
+    (result): Settled | Promise<Settled> =>
+      received >= result.sent
+        ? settled({ result }, result.startedAt)
+        : allArrived(result.sent).then(() => settled({ result }, result.startedAt)),
+    (thrown: unknown): Settled => settled({ thrown }),
+  );
   return { stopper, done };
-}
-
-async function settle(
-  run: Promise<NodeThreadResult>,
-  ended: Promise<void>,
-  port: MessagePort,
-): Promise<Omit<Settled, 'startedAt'>> {
-  try {
-    const result = await run;
-    await waitAtMost(ended, END_WAIT_MS);
-    return { result };
-  } catch (thrown) {
-    return { thrown };
-  } finally {
-    port.close();
-  }
 }
 
 function toResult(
@@ -182,10 +202,10 @@ function toResult(
   return { outcome: 'succeeded', output: result.output === true ? null : result.output };
 }
 
-function abortMessage(reason: StopReason, taskId: string): MainMessage {
+function abortMessage(reason: StopReason, taskId: string, attemptId: number): MainMessage {
   return reason === 'timeout'
-    ? { type: 'abort', name: 'TimeoutError', message: `task '${taskId}' timed out` }
-    : { type: 'abort', name: 'AbortError', message: `task '${taskId}' was cancelled` };
+    ? { type: 'abort', attemptId, name: 'TimeoutError', message: `task '${taskId}' timed out` }
+    : { type: 'abort', attemptId, name: 'AbortError', message: `task '${taskId}' was cancelled` };
 }
 
 function threadFailure(taskId: string, thrown: unknown) {
@@ -194,8 +214,22 @@ function threadFailure(taskId: string, thrown: unknown) {
   return { ...failure, message: `task '${taskId}' thread failed: ${failure.message}` };
 }
 
+/**
+ * {@link modulePathIn}, remembering its last answer: attempts mostly run the module the one before ran.
+ * Only for an absolute folder, as a relative one depends on the working directory.
+ */
+function rememberLastModule(): (bundleDir: string, module: string) => string | undefined {
+  let last: { bundleDir: string; module: string; path: string | undefined } | undefined;
+  return (bundleDir, module) => {
+    if (last !== undefined && last.bundleDir === bundleDir && last.module === module) return last.path;
+    const path = modulePathIn(bundleDir, module);
+    last = isAbsolute(bundleDir) ? { bundleDir, module, path } : undefined;
+    return path;
+  };
+}
+
 /** The module's absolute path, or undefined when it points outside the bundle folder. */
-function resolveModule(bundleDir: string, module: string): string | undefined {
+function modulePathIn(bundleDir: string, module: string): string | undefined {
   const path = resolve(bundleDir, module);
   const inside = relative(bundleDir, path);
   return inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? undefined : path;

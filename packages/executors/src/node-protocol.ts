@@ -24,24 +24,50 @@ export interface NodeThreadTask {
   /** Set with `mapIndex`: the instance's element of the list. */
   mapItem?: JsonValue;
   traceparent?: string;
-  /** Carries {@link ThreadMessage}s out and {@link MainMessage}s in; transferred, not cloned. */
-  port: MessagePort;
+  /**
+   * Tags the attempt's messages, unique in its pool: every {@link ThreadMessage} about the attempt
+   * carries it, and a thread ignores {@link MainMessage}s for an attempt it no longer runs.
+   */
+  attemptId: number;
 }
 
 /**
  * What the thread returns. Errors are already Failures: a clone would drop their class and fields.
  * `skipped`: the task threw a skip signal (SkipTask, `ctx.skip()`), which only the thread can recognise.
+ * `sent`: how many {@link ThreadMessage}s after `started` the attempt had posted when it ended. They
+ * travel on the thread's port, not with the result, so the main thread waits for any it has not received
+ * yet: the log is complete before the result is. `started` is not counted: nothing needs it once the
+ * result is in, and it is usually received after the result (the main thread handles piscina's port
+ * first). `startedAt` repeats its time for that reason.
  */
-export type NodeThreadResult =
+export type NodeThreadResult = NodeThreadOutcome & { sent: number; startedAt: number };
+
+/** How the task's function ended: its JSON output, or its failure. */
+export type NodeThreadOutcome =
   | { ok: true; output: JsonValue }
   | { ok: false; error: Failure; skipped: boolean };
 
-/** Thread to main, on the task's port, in order. `end` is always last when the thread was not killed. */
-export type ThreadMessage =
+/**
+ * Thread to main, in order, on the port the thread opened on its first task (see
+ * {@link ThreadPortMessage}). `started` is always the attempt's first message.
+ */
+export type ThreadMessage = { attemptId: number } & (
   | { type: 'started'; at: number }
   | { type: 'log'; stream: LogLine['stream']; line: string; at: number; level?: LogLevel }
-  | { type: 'end' }
-  | ContextCall;
+  | ContextCall
+);
+
+/** What a pool thread's `parentPort` carries once, before its first task's messages: its port. */
+export interface ThreadPortMessage {
+  type: typeof THREAD_PORT_MESSAGE;
+  /** Carries the thread's {@link ThreadMessage}s out and {@link MainMessage}s in. */
+  port: MessagePort;
+  /** The thread's `threadId`: how the main thread finds it to terminate it. */
+  threadId: number;
+}
+
+/** The `type` of a {@link ThreadPortMessage}, unlike anything else a thread may post on `parentPort`. */
+export const THREAD_PORT_MESSAGE = 'tributary:thread-port';
 
 /**
  * A `ctx.context` call, answered by a {@link ContextReply} with the same `id`. A `set`'s value travels
@@ -63,6 +89,7 @@ export type ContextReply =
 /**
  * Main to thread: abort the task's signal with a `DOMException` of this name, or answer a context call.
  */
-export type MainMessage =
+export type MainMessage = { attemptId: number } & (
   | { type: 'abort'; name: 'TimeoutError' | 'AbortError'; message: string }
-  | ContextReply;
+  | ContextReply
+);

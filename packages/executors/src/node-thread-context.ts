@@ -2,7 +2,7 @@
 // waits for its reply there, since a pool thread reaches neither NATS nor the runner's memory.
 import type { Failure, JsonValue } from '@tributary/core';
 import type { RunContext } from '@tributary/sdk';
-import type { ContextOperation, ContextReply, ThreadMessage } from './node-protocol.js';
+import type { ContextCall, ContextOperation, ContextReply } from './node-protocol.js';
 
 /** A thread's `ctx.context`, and where the main thread's replies go. */
 export interface ThreadRunContext {
@@ -14,10 +14,7 @@ export interface ThreadRunContext {
 type Answer = Extract<ContextReply, { ok: true }>;
 
 /** A {@link RunContext} whose calls are answered by the main thread. */
-export function createThreadRunContext(
-  taskId: string,
-  send: (message: ThreadMessage) => void,
-): ThreadRunContext {
+export function createThreadRunContext(taskId: string, send: (call: ContextCall) => void): ThreadRunContext {
   let nextId = 1;
   const pending = new Map<number, { resolve(reply: Answer): void; reject(error: Error): void }>();
   const call = (operation: ContextOperation) =>

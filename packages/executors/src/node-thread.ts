@@ -1,6 +1,7 @@
 // The piscina worker file: runs one node task attempt inside a pool thread. Compiled to
 // dist/node-thread.js, which is what the pool loads (see node-pool.ts).
 import { format } from 'node:util';
+import { MessageChannel, type MessagePort, parentPort, threadId } from 'node:worker_threads';
 import { context as otelContext, ROOT_CONTEXT } from '@opentelemetry/api';
 import { type Failure, toFailure } from '@tributary/core';
 import {
@@ -18,51 +19,139 @@ import { extractContext } from '@tributary/telemetry/trace-context';
 import { toJsonOutput } from './json-output.js';
 import { captureConsole } from './node-console-capture.js';
 import { loadTaskModule } from './node-module-loader.js';
-import type { MainMessage, NodeThreadResult, NodeThreadTask, ThreadMessage } from './node-protocol.js';
+import {
+  type ContextReply,
+  type MainMessage,
+  type NodeThreadOutcome,
+  type NodeThreadResult,
+  type NodeThreadTask,
+  THREAD_PORT_MESSAGE,
+  type ThreadMessage,
+  type ThreadPortMessage,
+} from './node-protocol.js';
 import { createThreadRunContext } from './node-thread-context.js';
 import { flushThreadSpans, startThreadTracing, taskSpan } from './node-thread-tracing.js';
 import type { LogLine } from './types.js';
 
+/** The attempt this thread runs (or ran last): where the main thread's messages for it go. */
+interface CurrentAttempt {
+  attemptId: number;
+  abort: AttemptAbort;
+  onReply(reply: ContextReply): void;
+}
+
+let current: CurrentAttempt | undefined;
+let port: MessagePort | undefined;
+
+/**
+ * This thread's port to the main thread, opened on its first task and handed over on `parentPort`
+ * (piscina passes such messages on as the pool's `message` event). One port per thread rather than one
+ * per task: creating and transferring a channel cost more than running a no-op task.
+ */
+function mainPort(): MessagePort {
+  if (port !== undefined) return port;
+  if (parentPort === null) throw new Error('node-thread.js runs only as a piscina pool thread');
+  const channel = new MessageChannel();
+  channel.port1.on('message', (message: MainMessage) => {
+    // An abort or a reply for an attempt this thread no longer runs comes too late: the next task must
+    // not see it.
+    if (current === undefined || message.attemptId !== current.attemptId) return;
+    if (message.type === 'abort') current.abort.abort(new DOMException(message.message, message.name));
+    else current.onReply(message);
+  });
+  const handover: ThreadPortMessage = { type: THREAD_PORT_MESSAGE, port: channel.port2, threadId };
+  parentPort.postMessage(handover, [channel.port2]);
+  port = channel.port1;
+  return port;
+}
+
+/**
+ * The attempt's `ctx.signal`, its AbortController made on first use: creating one costs more than a
+ * no-op task's own code, and most tasks never look at their signal. An abort that comes first is kept and
+ * applied when the signal is made, so the task sees the same signal and reason either way.
+ */
+export class AttemptAbort {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Like `AbortController.abort`: the first reason stays. */
+  abort(reason: unknown): void {
+    if (this.#controller !== undefined) this.#controller.abort(reason);
+    else if (!this.#aborted) {
+      this.#aborted = true;
+      this.#reason = reason;
+    }
+  }
+
+  /** Like `AbortSignal.throwIfAborted`, without making the signal. */
+  throwIfAborted(): void {
+    if (this.#controller !== undefined) this.#controller.signal.throwIfAborted();
+    else if (this.#aborted) throw this.#reason;
+  }
+}
+
 /** Runs the task's exported function and returns its JSON output or its failure; never throws. */
 export default async function runNodeTask(task: NodeThreadTask): Promise<NodeThreadResult> {
-  const { port } = task;
-  const send = (message: ThreadMessage): void => port.postMessage(message);
-  const controller = new AbortController();
-  const runContext = createThreadRunContext(task.taskId, send);
-  port.on('message', (message: MainMessage) => {
-    if (message.type === 'abort') controller.abort(new DOMException(message.message, message.name));
-    else if (message.type === 'context') runContext.onReply(message);
-  });
-  send({ type: 'started', at: Date.now() });
+  const out = mainPort();
+  const { attemptId } = task;
+  let sent = 0;
+  const send = (message: ThreadMessage): void => {
+    sent++;
+    out.postMessage(message);
+  };
+  const abort = new AttemptAbort();
+  const runContext = createThreadRunContext(task.taskId, (call) => send({ ...call, attemptId }));
+  current = { attemptId, abort, onReply: runContext.onReply };
+  const startedAt = Date.now();
+  // Not counted in `sent`: see NodeThreadResult.
+  const started: ThreadMessage = { type: 'started', attemptId, at: startedAt };
+  out.postMessage(started);
   const emit = (stream: LogLine['stream'], text: string, level?: LogLevel): void => {
     const at = Date.now();
     for (const line of text.split('\n')) {
       send(
-        level === undefined ? { type: 'log', stream, line, at } : { type: 'log', stream, line, at, level },
+        level === undefined
+          ? { type: 'log', attemptId, stream, line, at }
+          : { type: 'log', attemptId, stream, line, at, level },
       );
     }
   };
   captureConsole((stream, text) => emit(stream, text));
+  let outcome: NodeThreadOutcome;
   try {
     await startThreadTracing();
-    const ctx = createContext(task, controller.signal, emit, runContext.context);
+    const ctx = createContext(task, abort, emit, runContext.context);
     // The task's code runs in the attempt's span: its own spans (ctx.span, the OpenTelemetry API) are
     // children of it.
-    return await otelContext.with(extractContext(task.traceparent, ROOT_CONTEXT), () => callTask(task, ctx));
+    outcome = await otelContext.with(extractContext(task.traceparent, ROOT_CONTEXT), () =>
+      callTask(task, ctx, abort),
+    );
   } catch (error) {
     // Recognised here: the SkipTask's mark would not survive the trip to the main thread.
-    if (isSkipSignal(error)) return { ok: false, error: skipFailure(error), skipped: true };
-    return { ok: false, error: toFailure(error), skipped: false };
+    outcome = isSkipSignal(error)
+      ? { ok: false, error: skipFailure(error), skipped: true }
+      : { ok: false, error: toFailure(error), skipped: false };
   } finally {
     captureConsole(undefined);
     await flushThreadSpans();
-    // The main thread closes the channel once `end` arrives (or the thread is killed); closing it here
-    // could race the delivery of the last messages.
-    send({ type: 'end' });
   }
+  return { ...outcome, sent, startedAt };
 }
 
-async function callTask(task: NodeThreadTask, ctx: NodeTaskContext): Promise<NodeThreadResult> {
+async function callTask(
+  task: NodeThreadTask,
+  ctx: NodeTaskContext,
+  abort: AttemptAbort,
+): Promise<NodeThreadOutcome> {
   const module = await loadTaskModule(task.modulePath);
   // A CommonJS module's exports arrive as the default export when Node cannot detect them by name.
   const fn =
@@ -79,7 +168,7 @@ async function callTask(task: NodeThreadTask, ctx: NodeTaskContext): Promise<Nod
     };
   }
   // Stopped while the module loaded: the task's code never sees a signal that is already aborted.
-  ctx.signal.throwIfAborted();
+  abort.throwIfAborted();
   const value: unknown = await fn(ctx);
   const output = toJsonOutput(value, task.taskId);
   return output.ok ? output : { ...output, skipped: false };
@@ -97,7 +186,7 @@ function skipFailure(error: unknown): Failure {
 
 function createContext(
   task: NodeThreadTask,
-  signal: AbortSignal,
+  abort: AttemptAbort,
   emit: (stream: LogLine['stream'], text: string, level?: LogLevel) => void,
   context: RunContext,
 ): NodeTaskContext {
@@ -119,7 +208,9 @@ function createContext(
     env: task.env,
     secrets: Object.freeze(task.secrets),
     matrix: task.matrix,
-    signal,
+    get signal() {
+      return abort.signal;
+    },
     log,
     context,
     skip(reason) {

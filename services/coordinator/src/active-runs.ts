@@ -1,5 +1,11 @@
 import type { Failure, JsonObject, JsonValue, RunState, TaskState } from '@tributary/core';
-import { type Database, getDagVersion, getRunRow, getTaskInstanceRows } from '@tributary/db';
+import {
+  type Database,
+  getDagVersion,
+  getRunRow,
+  getTaskInstanceRows,
+  latestDagVersionNumber,
+} from '@tributary/db';
 import { createPlan, type Plan, type RunSnapshot, type TaskInstanceState } from '@tributary/engine';
 import type { DagModel } from '@tributary/spec';
 import { newTraceparent } from '@tributary/telemetry';
@@ -152,12 +158,18 @@ export class ActiveRuns {
     return run;
   }
 
-  /** A compiled DAG version (latest when `version` is 0), cached forever: versions are immutable. */
+  /**
+   * A compiled DAG version (latest when `version` is 0), cached forever: versions are immutable. The
+   * latest is looked up by number (another coordinator may have registered one since), so a trigger
+   * reuses the compiled version, its plan and its params validator rather than loading and compiling
+   * them again.
+   */
   async version(dag: string, version: number): Promise<LoadedVersion | null> {
-    const key = `${dag}@${version}`;
-    const cached = version > 0 ? this.#versions.get(key) : undefined;
+    const wanted = version > 0 ? version : await latestDagVersionNumber(this.#db.sql, dag);
+    if (wanted === null) return null;
+    const cached = this.#versions.get(`${dag}@${wanted}`);
     if (cached) return cached;
-    const row = await getDagVersion(this.#db.sql, dag, version);
+    const row = await getDagVersion(this.#db.sql, dag, wanted);
     if (!row) return null;
     const loaded = compileVersion({ ...row, model: row.model as unknown as DagModel });
     this.#versions.set(`${dag}@${row.version}`, loaded);

@@ -48,6 +48,13 @@ export async function getDagVersion(sql: Sql, dag: string, version = 0): Promise
   return rows[0] ?? null;
 }
 
+/** The number of a DAG's latest version; null when the DAG has none. */
+export async function latestDagVersionNumber(sql: Sql, dag: string): Promise<number | null> {
+  const rows = await sql<{ version: number | null }[]>`
+    SELECT max(version) AS version FROM dag_versions WHERE dag = ${dag}`;
+  return rows[0]?.version ?? null;
+}
+
 /** Every DAG with its latest version, by name. */
 export async function listDagSummaries(sql: Sql): Promise<DagSummaryRow[]> {
   const rows = await sql<(DagVersionRow & { versionCount: number })[]>`
