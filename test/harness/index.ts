@@ -1,6 +1,7 @@
 /**
  * The integration-test harness: real Postgres and nats-server processes on their own ports and temp
- * dirs, child processes with captured output, and polling helpers.
+ * dirs, a Podman API service with its own storage (container tasks), child processes with captured
+ * output, and polling helpers.
  *
  * ```ts
  * import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -34,6 +35,7 @@ export { freePort } from './free-port.js';
 export { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
 export { type NatsServer, type StartNatsOptions, startNats } from './nats-server.js';
 export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js';
+export { PODMAN_TEST_IMAGE, type PodmanService, startPodman } from './podman.js';
 export { type PostgresServer, type StartPostgresOptions, startPostgres } from './postgres-server.js';
 export { stopAll } from './registry.js';
 export { TEMP_DIR_PREFIX } from './temp-dir.js';

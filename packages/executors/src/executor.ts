@@ -1,5 +1,7 @@
 import { Code, type Failure, TributaryError } from '@tributary/core';
 import { type AttemptSecrets, resolveAttemptSecrets } from './attempt-secrets.js';
+import { createContainerExecutor } from './container-executor.js';
+import { renderContainerTemplates } from './container-templates.js';
 import { createDagExecutor } from './dag-executor.js';
 import { createNodeExecutor } from './node-executor.js';
 import { compileExecutorOptions } from './options.js';
@@ -19,7 +21,8 @@ import type {
  * An executor for every task kind, dispatching on `task.kind`. Node tasks run in a piscina thread
  * pool created on the first node task; shell tasks run as `/bin/sh -c` in their own process group;
  * sql tasks run their statement on a connection of their own, resolved by `options.connections`; dag
- * tasks trigger (and wait for) a child run through `options.dags`.
+ * tasks trigger (and wait for) a child run through `options.dags`; container tasks run an image through
+ * the container engine at `options.containerSocket` (Docker, or Podman's compatible service).
  * Sensors are poked through the same kind executors (see {@link runSensor}).
  * The secrets a task names are resolved with `options.secrets` before anything runs (a missing one
  * fails the attempt with `SecretNotConfigured`, not retryable) and masked (`***`) in the attempt's log
@@ -32,6 +35,7 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
   const shell = createShellExecutor(compiled);
   const sql = createSqlExecutor(compiled);
   const dag = createDagExecutor(compiled);
+  const container = createContainerExecutor(compiled);
   const closing = new AbortController();
   const runOnce = (
     request: ExecutionRequest,
@@ -48,6 +52,8 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
         return sql.execute(request, task, executeOptions, secrets);
       case 'dag':
         return dag.execute(request, task, executeOptions);
+      case 'container':
+        return container.execute(request, task, executeOptions, secrets);
       default:
         return Promise.resolve(unsupportedKind(task));
     }
@@ -80,7 +86,7 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
     async close() {
       // First: a sensor between pokes must not start another poke once the kind executors are closing.
       closing.abort();
-      await Promise.all([node.close(), shell.close(), sql.close(), dag.close()]);
+      await Promise.all([node.close(), shell.close(), sql.close(), dag.close(), container.close()]);
     },
   };
 }
@@ -92,9 +98,13 @@ export function createExecutor(options: ExecutorOptions = {}): TaskExecutor {
 function renderTemplates(request: ExecutionRequest): ExecutionRequest | ExecutionResult {
   // A kind this build does not know fails as such, whatever its templates say.
   const { kind } = request.task;
-  if (kind !== 'node' && kind !== 'shell' && kind !== 'sql' && kind !== 'dag') return request;
+  if (kind !== 'node' && kind !== 'shell' && kind !== 'sql' && kind !== 'dag' && kind !== 'container') {
+    return request;
+  }
   try {
-    return { ...request, task: renderTaskTemplates(request) };
+    const task = renderTaskTemplates(request);
+    if (task.kind !== 'container') return { ...request, task };
+    return { ...request, task: renderContainerTemplates(request, task) };
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     return failedAtOnce(templateFailure(error));

@@ -6,6 +6,7 @@ export {
   connectionEnvName,
   createConnectionResolver,
 } from './connections.js';
+export { CONTAINER_LABELS, type RemoveOrphansOptions, removeOrphanContainers } from './container-orphans.js';
 export type { DagTaskOutput } from './dag-executor.js';
 export { createExecutor } from './executor.js';
 export { DEFAULT_EXECUTOR_OPTIONS } from './options.js';

@@ -21,6 +21,9 @@ describe('compileExecutorOptions', () => {
       connections,
       secrets,
       dags: null,
+      containerSocket: 'unix:///run/podman/podman.sock',
+      allowedVolumes: ['/data'],
+      containerOwner: 'worker-a',
     };
     expect(compileExecutorOptions(options)).toEqual(options);
   });

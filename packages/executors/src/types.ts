@@ -125,6 +125,26 @@ export interface ExecutorOptions {
    * @default null
    */
   dags?: DagTrigger | null;
+  /**
+   * Where container tasks' engine listens: a unix socket path (`/run/podman/podman.sock`), a
+   * `unix://` URL, or a `tcp://host:port` URL, as `DOCKER_HOST` holds. Docker and Podman's compatible
+   * API service both serve it.
+   * @default '/var/run/docker.sock'
+   */
+  containerSocket?: string;
+  /**
+   * Host folders under which a container task may bind-mount `volumes` (absolute paths, symlinks
+   * resolved). A volume elsewhere fails its attempt with `ContainerVolumeDenied` (not retryable), so a
+   * DAG author cannot mount the host's `/`.
+   * @default [] (no extra volumes)
+   */
+  allowedVolumes?: readonly string[];
+  /**
+   * The `tributary.worker` label of the containers this process starts: a name that stays the same when
+   * the worker restarts, so that {@link removeOrphanContainers} finds what a crashed run of it left.
+   * @default os.hostname()
+   */
+  containerOwner?: string;
 }
 
 /** The task attempt that triggers a child run; the child run records it as its parent. */

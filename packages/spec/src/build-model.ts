@@ -2,6 +2,10 @@ import type { JsonObject } from '@tributary/core';
 import { DEFAULT_EXPORT } from './fields.js';
 import { expandMatrix, type MatrixValues, matrixInstanceId } from './matrix.js';
 import {
+  type ContainerNetwork,
+  type ContainerPullPolicy,
+  type ContainerTaskModel,
+  type ContainerVolume,
   type DagModel,
   DEFAULT_SKIP_EXIT_CODE,
   DEFAULT_SQL_MAX_ROWS,
@@ -101,6 +105,7 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
       wait: (fields.wait as boolean | undefined) ?? true,
     };
   }
+  if (base.kind === 'container') return containerTask(base, fields);
   if (base.kind === 'node') {
     return {
       ...base,
@@ -113,6 +118,25 @@ function buildTask(task: RawTask, defaults: RawFields): TaskModel {
     ...base,
     kind: 'shell',
     command: fields.command as string,
+    skipExitCode: (fields.skip_exit_code as number | undefined) ?? DEFAULT_SKIP_EXIT_CODE,
+  };
+}
+
+/** A container task: its own fields, defaults applied (pull if missing, no network). */
+function containerTask(base: TaskModelBase, fields: RawFields): ContainerTaskModel {
+  return {
+    ...base,
+    kind: 'container',
+    image: fields.image as string,
+    command: (fields.command as string[] | undefined) ?? null,
+    args: (fields.args as string[] | undefined) ?? null,
+    workdir: (fields.workdir as string | undefined) ?? null,
+    cpu: (fields.cpu as number | undefined) ?? null,
+    memoryBytes: (fields.memory as number | undefined) ?? null,
+    pull: (fields.pull as ContainerPullPolicy | undefined) ?? 'if_missing',
+    network: (fields.network as ContainerNetwork | undefined) ?? 'none',
+    user: (fields.user as string | undefined) ?? null,
+    volumes: (fields.volumes as ContainerVolume[] | undefined) ?? [],
     skipExitCode: (fields.skip_exit_code as number | undefined) ?? DEFAULT_SKIP_EXIT_CODE,
   };
 }

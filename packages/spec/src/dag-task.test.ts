@@ -68,9 +68,9 @@ tasks:
   q: { kind: dag, dag: y, env: { A: b }, sensor: {}, branch: true }
 `),
     ).toEqual([
-      "3:27 tasks.q.env: unknown field 'env' for a dag task (only node and shell tasks have it)",
-      "3:42 tasks.q.sensor: unknown field 'sensor' for a dag task (only node and shell tasks have it)",
-      "3:54 tasks.q.branch: unknown field 'branch' for a dag task (only node and shell tasks have it)",
+      "3:27 tasks.q.env: unknown field 'env' for a dag task (only node, shell and container tasks have it)",
+      "3:42 tasks.q.sensor: unknown field 'sensor' for a dag task (only node, shell and container tasks have it)",
+      "3:54 tasks.q.branch: unknown field 'branch' for a dag task (only node, shell and container tasks have it)",
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { TRIGGER_RULES } from '@tributary/core';
+import { CONTAINER_ONLY_FIELDS, type ContainerValueType } from './container-fields.js';
 import {
   DEFAULT_SQL_MAX_ROWS,
   MAX_MATRIX_INSTANCES,
@@ -42,7 +43,8 @@ export type ValueType =
   | 'dagParams'
   | 'params'
   | 'defaults'
-  | 'tasks';
+  | 'tasks'
+  | ContainerValueType;
 
 /** One field of a mapping in the spec. */
 export interface FieldSpec {
@@ -157,7 +159,10 @@ const COMMON_TASK_FIELDS: FieldTable = {
       "(and retried per its policy), e.g. 2m; null for the coordinator's heartbeat_timeout. Default null.",
   },
   pool: { type: 'pool', description: `The worker pool that runs the task. Default "${DEFAULT_POOL}".` },
-  env: { type: 'env', description: 'Extra environment variables (shell) or ctx.env entries (node).' },
+  env: {
+    type: 'env',
+    description: 'Extra environment variables (shell, container) or ctx.env entries (node).',
+  },
   secrets: {
     type: 'secrets',
     description:
@@ -268,6 +273,8 @@ export const TASK_FIELDS: Readonly<Record<TaskKind, FieldTable>> = {
   },
   sql: SQL_TASK_FIELDS,
   dag: DAG_TASK_FIELDS,
+  // Everything a shell task has; its command is a list (no shell), and it has the container's own fields.
+  container: { ...COMMON_TASK_FIELDS, ...CONTAINER_ONLY_FIELDS },
 };
 
 /** Fields of a task's `sensor` mapping. */
@@ -300,8 +307,11 @@ export const MAP_FIELDS: FieldTable = {
   },
 };
 
-/** Every field of any kind, for a task whose kind is missing or unknown. */
-export const ANY_TASK_FIELDS: FieldTable = Object.assign({}, ...Object.values(TASK_FIELDS));
+/**
+ * Every field of any kind, for a task whose kind is missing or unknown. Where two kinds share a name
+ * (`command`), the first kind's field is kept: a shell task's string, not a container task's list.
+ */
+export const ANY_TASK_FIELDS: FieldTable = Object.assign({}, ...Object.values(TASK_FIELDS).reverse());
 
 /** Task fields that may be given once for all tasks under `defaults`. */
 export const DEFAULTS_FIELDS: FieldTable = pick(COMMON_TASK_FIELDS, [

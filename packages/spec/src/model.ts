@@ -89,7 +89,10 @@ export interface TaskModelBase {
   heartbeatTimeoutMs: number | null;
   /** The worker pool that runs this task. @default "default" */
   pool: string;
-  /** Extra environment variables (shell) or `ctx.env` entries (node); always empty for sql and dag tasks. */
+  /**
+   * Extra environment variables (shell, container) or `ctx.env` entries (node); always empty for sql and
+   * dag tasks.
+   */
   env: Record<string, string>;
   /**
    * Names of the secrets the task reads (`API_TOKEN`), `defaults.secrets` first, deduplicated; always empty
@@ -192,6 +195,55 @@ export interface DagTaskModel extends TaskModelBase {
   wait: boolean;
 }
 
-export type TaskModel = NodeTaskModel | ShellTaskModel | SqlTaskModel | DagTaskModel;
+/** When a container task's image is pulled from its registry. */
+export type ContainerPullPolicy = 'always' | 'if_missing' | 'never';
+export const CONTAINER_PULL_POLICIES: readonly ContainerPullPolicy[] = ['always', 'if_missing', 'never'];
+
+/** The network a container task's container joins. */
+export type ContainerNetwork = 'none' | 'bridge' | 'host';
+export const CONTAINER_NETWORKS: readonly ContainerNetwork[] = ['none', 'bridge', 'host'];
+
+/** One extra bind mount of a container task (`/data/in:/in:ro`). */
+export interface ContainerVolume {
+  /** Absolute path on the worker's host; the worker refuses it unless it is under a folder it allows. */
+  hostPath: string;
+  /** Absolute path inside the container. */
+  containerPath: string;
+  readOnly: boolean;
+}
+
+/**
+ * A container image run through the worker's container engine (Docker, or Podman's compatible API).
+ * The task's bundle folder is mounted read-only at `/bundle`; the output is a JSON file the container
+ * writes to `/tributary/output/output.json`, else its last stdout line if that is JSON. Exit codes mean
+ * what they mean for shell tasks.
+ */
+export interface ContainerTaskModel extends TaskModelBase {
+  kind: 'container';
+  /** The image reference, e.g. `python:3.12-slim`. */
+  image: string;
+  /** Replaces the image's entrypoint; each element is templated like an env value. Null: the image's. */
+  command: string[] | null;
+  /** Replaces the image's command (its arguments); templated like `command`. Null: the image's. */
+  args: string[] | null;
+  /** Absolute working directory inside the container; null: the image's. */
+  workdir: string | null;
+  /** CPU limit in cores (0.5 is half a core); null: none. */
+  cpu: number | null;
+  /** Memory limit in bytes; null: none. */
+  memoryBytes: number | null;
+  /** @default "if_missing" */
+  pull: ContainerPullPolicy;
+  /** @default "none" */
+  network: ContainerNetwork;
+  /** `uid`, `uid:gid` or a user name of the image; null: the image's user. */
+  user: string | null;
+  /** Extra bind mounts, in the order written. @default [] */
+  volumes: ContainerVolume[];
+  /** The exit code that ends the task `skipped` rather than failed. @default 99 */
+  skipExitCode: number;
+}
+
+export type TaskModel = NodeTaskModel | ShellTaskModel | SqlTaskModel | DagTaskModel | ContainerTaskModel;
 export type TaskKind = TaskModel['kind'];
-export const TASK_KINDS: readonly TaskKind[] = ['node', 'shell', 'sql', 'dag'];
+export const TASK_KINDS: readonly TaskKind[] = ['node', 'shell', 'sql', 'dag', 'container'];

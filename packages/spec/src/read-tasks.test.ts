@@ -11,7 +11,7 @@ describe('task structure checks', () => {
   it('reports an unknown task kind at its value, naming the kinds there are', () => {
     expect(problemsOf(withTask('{ kind: sparkk }'))).toEqual([
       {
-        message: "unknown task kind 'sparkk' (expected one of: node, shell, sql, dag)",
+        message: "unknown task kind 'sparkk' (expected one of: node, shell, sql, dag, container)",
         position: at(3, 14),
         taskId: 'a',
         field: 'tasks.a.kind',
@@ -33,7 +33,7 @@ describe('task structure checks', () => {
   it('reports a field of another kind as unknown for this kind', () => {
     expect(problemsOf(withTask('{ kind: node, module: ./a.ts, command: ls }'))).toEqual([
       {
-        message: "unknown field 'command' for a node task (only shell tasks have it)",
+        message: "unknown field 'command' for a node task (only shell and container tasks have it)",
         position: at(3, 36),
         taskId: 'a',
         field: 'tasks.a.command',

@@ -38,7 +38,9 @@ function readAll(
 }
 
 function kindsWith(field: string): string {
-  return TASK_KINDS.filter((kind) => Object.hasOwn(TASK_FIELDS[kind], field)).join(' and ');
+  const kinds = TASK_KINDS.filter((kind) => Object.hasOwn(TASK_FIELDS[kind], field));
+  const last = kinds.pop();
+  return kinds.length === 0 ? String(last) : `${kinds.join(', ')} and ${last}`;
 }
 
 function readTask(ctx: SpecContext, id: string, keyNode: Node, node: Node | undefined): RawTask {

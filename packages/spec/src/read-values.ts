@@ -17,6 +17,7 @@ import {
 import { parseMapOver } from './map.js';
 import { type MatrixValues, matrixSize } from './matrix.js';
 import {
+  type ContainerVolume,
   MAX_MATRIX_INSTANCES,
   type MapModel,
   type MatrixValue,
@@ -25,6 +26,7 @@ import {
 } from './model.js';
 import { describeNode, scalarOf } from './node-values.js';
 import { mapEntries, report, resolve, type SpecContext, type Where } from './positions.js';
+import { readContainerValue } from './read-container-values.js';
 import { readFields } from './read-fields.js';
 import { readSecrets } from './read-secrets.js';
 import { didYouMean } from './suggest.js';
@@ -51,6 +53,7 @@ export type FieldValue =
   | MapModel
   | MatrixValues
   | JsonObject
+  | ContainerVolume[]
   | undefined;
 
 /** Sensor defaults, as Airflow's: poke every minute for up to a week. */
@@ -489,6 +492,16 @@ export function readValue(
     case 'command':
     case 'statement':
       return readString(ctx, node, where, true);
+    case 'image':
+    case 'argv':
+    case 'containerPath':
+    case 'cpu':
+    case 'memory':
+    case 'pullPolicy':
+    case 'network':
+    case 'containerUser':
+    case 'volumes':
+      return readContainerValue(ctx, type, node, where);
     default:
       throw new Error(`field type '${type}' has its own reader`);
   }

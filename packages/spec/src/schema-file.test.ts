@@ -28,6 +28,7 @@ describe('DAG_SPEC_SCHEMA', () => {
       ...Object.keys(definitions.shellTask?.properties ?? {}),
       ...Object.keys(definitions.sqlTask?.properties ?? {}),
       ...Object.keys(definitions.dagTask?.properties ?? {}),
+      ...Object.keys(definitions.containerTask?.properties ?? {}),
     ]);
     expect([...taskFields].sort()).toEqual(Object.keys(ANY_TASK_FIELDS).sort());
     for (const schema of [DAG_SPEC_SCHEMA as Schema, ...Object.values(definitions)]) {

@@ -1,4 +1,5 @@
 import { type JsonObject, TRIGGER_RULES } from '@tributary/core';
+import { CONTAINER_VALUE_SCHEMAS } from './container-fields.js';
 import { DURATION_PATTERN } from './durations.js';
 import {
   CONNECTION_NAME_PATTERN,
@@ -92,6 +93,7 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
     propertyNames: { pattern: TASK_ID_PATTERN },
     additionalProperties: ref('task'),
   },
+  ...CONTAINER_VALUE_SCHEMAS,
 };
 
 /** A closed object schema (`additionalProperties: false`, so editors flag typos) from a field table. */

@@ -68,7 +68,7 @@ tasks:
     ).toEqual([
       "2:13 defaults.secret: unknown field 'secret' (did you mean 'secrets'?)",
       "4:47 tasks.a.secrets: must be a list of secret names, e.g. [API_TOKEN] (got 'API_KEY')",
-      "5:55 tasks.q.secrets: unknown field 'secrets' for a sql task (only node and shell tasks have it)",
+      "5:55 tasks.q.secrets: unknown field 'secrets' for a sql task (only node, shell and container tasks have it)",
     ]);
   });
 

@@ -83,9 +83,9 @@ tasks:
   q: { kind: sql, connection: w, statement: SELECT 1, env: { A: b }, sensor: {}, branch: true }
 `),
     ).toEqual([
-      "tasks.q.env: unknown field 'env' for a sql task (only node and shell tasks have it)",
-      "tasks.q.sensor: unknown field 'sensor' for a sql task (only node and shell tasks have it)",
-      "tasks.q.branch: unknown field 'branch' for a sql task (only node and shell tasks have it)",
+      "tasks.q.env: unknown field 'env' for a sql task (only node, shell and container tasks have it)",
+      "tasks.q.sensor: unknown field 'sensor' for a sql task (only node, shell and container tasks have it)",
+      "tasks.q.branch: unknown field 'branch' for a sql task (only node, shell and container tasks have it)",
     ]);
   });
 

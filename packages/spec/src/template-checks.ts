@@ -1,4 +1,4 @@
-import { isMap, isScalar, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { report, resolve, type SpecContext, type Where } from './positions.js';
 import type { RawTask } from './read-tasks.js';
 import type { NeedRef } from './read-values.js';
@@ -326,6 +326,17 @@ export function checkTemplates(ctx: SpecContext, tasks: readonly RawTask[]): voi
     for (const entry of stringEntries(ctx, task.nodes.get('env'))) {
       const where = { field: `tasks.${task.id}.env.${entry.key}`, taskId: task.id };
       checkValue(ctx, entry.value, entry.node, where, scope);
+    }
+    // A container task's command and args run without a shell: each string is rendered like an env value.
+    for (const field of kind === 'container' ? ['command', 'args'] : []) {
+      const list = task.nodes.get(field);
+      if (!isSeq(list)) continue;
+      list.items.forEach((item, index) => {
+        const node = resolve(ctx, item);
+        if (!isScalar(node) || typeof node.value !== 'string') return;
+        const where = { field: `tasks.${task.id}.${field}[${index}]`, taskId: task.id };
+        checkValue(ctx, node.value, node, where, scope);
+      });
     }
     // A dag task's top-level string params are rendered like env values (render-templates in executors).
     const paramsNode = kind === 'dag' ? task.nodes.get('params') : undefined;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { Code, TributaryError } from '@tributary/core';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,11 @@ describe('compileWorkerOptions', () => {
       outputMaxBytes: 64 * 1_048_576,
     });
     expect(options.workerId).toMatch(/^.+-\d+-[0-9a-f]{4}$/);
+    expect(options).toMatchObject({
+      containerSocket: '/var/run/docker.sock',
+      containerVolumes: [],
+      containerOwner: hostname(),
+    });
     expect(options.cacheDir).toMatch(/tributary-bundles$/);
     expect(DEFAULT_WORKER_OPTIONS.concurrency).toBe(8);
   });
@@ -183,6 +189,32 @@ describe('workerOptionsFromEnv', () => {
     );
     expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_LOG_FORMAT: 'text' }, {}))).toBe(
       "TRIBUTARY_LOG_FORMAT (logFormat) must be one of 'json', 'pretty', got 'text'",
+    );
+  });
+
+  it('reads the container engine socket from TRIBUTARY_CONTAINER_SOCKET, else DOCKER_HOST', () => {
+    expect(workerOptionsFromEnv({ DOCKER_HOST: 'unix:///run/podman/podman.sock' }, {}).containerSocket).toBe(
+      'unix:///run/podman/podman.sock',
+    );
+    expect(
+      workerOptionsFromEnv(
+        { DOCKER_HOST: 'tcp://docker:2375', TRIBUTARY_CONTAINER_SOCKET: '/run/docker.sock' },
+        {},
+      ).containerSocket,
+    ).toBe('/run/docker.sock');
+  });
+
+  it('reads the allowed volume folders and the container owner, naming a bad value', () => {
+    const options = workerOptionsFromEnv(
+      { TRIBUTARY_CONTAINER_VOLUMES: '/data, /scratch,', TRIBUTARY_CONTAINER_OWNER: 'etl-1' },
+      {},
+    );
+    expect(options).toMatchObject({ containerVolumes: ['/data', '/scratch'], containerOwner: 'etl-1' });
+    expect(messageOf(() => workerOptionsFromEnv({ TRIBUTARY_CONTAINER_VOLUMES: '/data,data' }, {}))).toBe(
+      'TRIBUTARY_CONTAINER_VOLUMES (containerVolumes) must hold absolute paths, got "data" (entry 1)',
+    );
+    expect(messageOf(() => compileWorkerOptions({ containerOwner: 'a b' }))).toBe(
+      'containerOwner must be letters, digits, _ . : and -, got "a b"',
     );
   });
 });

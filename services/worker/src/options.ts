@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { Code, DEFAULT_OUTPUT_MAX_BYTES, MIB, parseByteSize, TributaryError } from '@tributary/core';
 import {
   DEFAULT_LOG_LEVEL,
@@ -61,6 +61,23 @@ export interface WorkerOptions {
   logLevel: LogLevel;
   /** Service log form: JSON lines, or text for a person. @default 'pretty' on a terminal, else 'json' */
   logFormat: LogFormat | undefined;
+  /**
+   * The container engine's API for container tasks: a unix socket path, `unix://` or `tcp://` URL
+   * (Docker, or `podman system service`). @default DOCKER_HOST, else '/var/run/docker.sock'
+   */
+  containerSocket: string;
+  /**
+   * Host folders (absolute) under which container tasks may bind-mount `volumes`; any other volume fails
+   * its task with `ContainerVolumeDenied`. @default [] (none)
+   */
+  containerVolumes: string[];
+  /**
+   * The `tributary.worker` label of this worker's containers, and what its start-up cleanup removes
+   * orphans by. Unlike `workerId` (new at each start) it must stay the same across restarts; workers
+   * sharing a host share it safely, since the cleanup spares containers of worker processes still alive.
+   * @default os.hostname()
+   */
+  containerOwner: string;
 }
 
 /** What {@link compileWorkerOptions} accepts: numbers may also come as digit strings (CLI flags). */
@@ -86,6 +103,10 @@ export interface WorkerOptionsInput {
   metricsListen: string;
   logLevel: string;
   logFormat: string;
+  containerSocket: string;
+  /** A list, or one comma-separated string. */
+  containerVolumes: string[] | string;
+  containerOwner: string;
 }
 
 /** The defaults of every option but `workerId` (unique per process) and `cacheDir` (from the OS). */
@@ -103,6 +124,8 @@ export const DEFAULT_WORKER_OPTIONS = {
   server: '127.0.0.1:7070',
   metricsListen: '127.0.0.1:9465',
   logLevel: DEFAULT_LOG_LEVEL,
+  containerSocket: '/var/run/docker.sock',
+  containerVolumes: [],
 } as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -124,6 +147,9 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof WorkerOptionsInput>([
   'metricsListen',
   'logLevel',
   'logFormat',
+  'containerSocket',
+  'containerVolumes',
+  'containerOwner',
 ]);
 
 /**
@@ -179,6 +205,14 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
     metricsListen: metricsListen(input.metricsListen ?? DEFAULT_WORKER_OPTIONS.metricsListen),
     logLevel: parseLogLevel(input.logLevel, 'logLevel') ?? DEFAULT_WORKER_OPTIONS.logLevel,
     logFormat: parseLogFormat(input.logFormat, 'logFormat'),
+    containerSocket: nonEmpty(
+      'containerSocket',
+      input.containerSocket ?? DEFAULT_WORKER_OPTIONS.containerSocket,
+    ),
+    containerVolumes: containerVolumes(
+      input.containerVolumes ?? [...DEFAULT_WORKER_OPTIONS.containerVolumes],
+    ),
+    containerOwner: containerOwner(input.containerOwner ?? hostname()),
   };
 }
 
@@ -186,7 +220,8 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
  * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
  * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_TASK_ACK_WAIT_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`,
  * `TRIBUTARY_SECRETS_FILE`, `TRIBUTARY_SERVER`, `TRIBUTARY_METRICS_LISTEN`, `TRIBUTARY_LOG_LEVEL`,
- * `TRIBUTARY_LOG_FORMAT`) and flags;
+ * `TRIBUTARY_LOG_FORMAT`, `TRIBUTARY_CONTAINER_SOCKET` (else `DOCKER_HOST`), `TRIBUTARY_CONTAINER_VOLUMES`,
+ * `TRIBUTARY_CONTAINER_OWNER`) and flags;
  * flags win. Empty environment variables count as unset.
  * @throws TributaryError `InvalidArgument` naming the field, and the variable when the value came from one.
  */
@@ -208,6 +243,11 @@ export function workerOptionsFromEnv(
   if (env.TRIBUTARY_METRICS_LISTEN) fromEnv.metricsListen = env.TRIBUTARY_METRICS_LISTEN;
   if (env.TRIBUTARY_LOG_LEVEL) fromEnv.logLevel = env.TRIBUTARY_LOG_LEVEL;
   if (env.TRIBUTARY_LOG_FORMAT) fromEnv.logFormat = env.TRIBUTARY_LOG_FORMAT;
+  // DOCKER_HOST is where every Docker client looks; the worker's own variable wins over it.
+  const containerSocket = env.TRIBUTARY_CONTAINER_SOCKET || env.DOCKER_HOST;
+  if (containerSocket) fromEnv.containerSocket = containerSocket;
+  if (env.TRIBUTARY_CONTAINER_VOLUMES) fromEnv.containerVolumes = env.TRIBUTARY_CONTAINER_VOLUMES;
+  if (env.TRIBUTARY_CONTAINER_OWNER) fromEnv.containerOwner = env.TRIBUTARY_CONTAINER_OWNER;
   const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
   const merged = { ...fromEnv, ...definedFlags };
   try {
@@ -231,6 +271,9 @@ const ENV_VARIABLES: Partial<Record<keyof WorkerOptionsInput, string>> = {
   metricsListen: 'TRIBUTARY_METRICS_LISTEN',
   logLevel: 'TRIBUTARY_LOG_LEVEL',
   logFormat: 'TRIBUTARY_LOG_FORMAT',
+  containerSocket: 'TRIBUTARY_CONTAINER_SOCKET',
+  containerVolumes: 'TRIBUTARY_CONTAINER_VOLUMES',
+  containerOwner: 'TRIBUTARY_CONTAINER_OWNER',
 };
 
 /** `outputMaxBytes must be …` becomes `TRIBUTARY_OUTPUT_MAX_BYTES (outputMaxBytes) must be …`. */
@@ -275,6 +318,28 @@ function pools(value: unknown): string[] {
     name(`pools[${index}]`, pool);
   });
   return [...new Set(list as string[])];
+}
+
+/** Absolute host folders, from a list or one comma-separated string; empty entries are dropped. */
+function containerVolumes(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((path) => path.trim()) : value;
+  if (!Array.isArray(list))
+    invalid(`containerVolumes must be a list of absolute paths, got ${JSON.stringify(value)}`);
+  const paths = (list as unknown[]).filter((path) => path !== '');
+  paths.forEach((path, index) => {
+    if (typeof path !== 'string' || !isAbsolute(path)) {
+      invalid(`containerVolumes must hold absolute paths, got ${JSON.stringify(path)} (entry ${index})`);
+    }
+  });
+  return [...new Set(paths as string[])];
+}
+
+/** A label value container filters can match exactly (`label=tributary.worker=<owner>`). */
+function containerOwner(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:-]+$/.test(value)) {
+    invalid(`containerOwner must be letters, digits, _ . : and -, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /** `host:port` (`[::1]:7070` for IPv6), with a port from 1 to 65535: what gRPC dials. */

@@ -6,6 +6,7 @@ import type { Logger } from '@tributary/core';
 import {
   type ConnectionResolver,
   createExecutor,
+  removeOrphanContainers,
   type SecretResolver,
   type TaskExecutor,
 } from '@tributary/executors';
@@ -80,8 +81,36 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {})
     ...(deps.connections === undefined ? {} : { connections: deps.connections }),
     ...(deps.secrets === undefined ? {} : { secrets: deps.secrets }),
     dags: createApiDagTrigger(api),
+    containerSocket: options.containerSocket,
+    allowedVolumes: options.containerVolumes,
+    containerOwner: options.containerOwner,
   });
+  // Before the first task: a container left by a crashed run of this worker would hold its resources.
+  await removeContainerOrphans(options, logger);
   return new Worker(options, bus, executor, logger, api, deps.registry ?? new Registry());
+}
+
+/**
+ * Removes the containers a crashed run of this worker left (see `removeOrphanContainers`). A worker
+ * without a container engine is normal: an unreachable engine is noted at debug level, and no failure
+ * here stops the worker, whose tasks of other kinds do not need an engine.
+ */
+async function removeContainerOrphans(options: WorkerOptions, logger: Logger): Promise<void> {
+  try {
+    const removed = await removeOrphanContainers({
+      socket: options.containerSocket,
+      owner: options.containerOwner,
+    });
+    if (removed.length > 0)
+      logger.info('removed orphan task containers', { count: removed.length, ids: removed });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const unreachable = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES';
+    const fields = { socket: options.containerSocket, error };
+    if (unreachable)
+      logger.debug('no container engine answers; container tasks will fail until one does', fields);
+    else logger.warn('could not remove orphan task containers', fields);
+  }
 }
 
 class Worker implements RunningWorker {
