@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { stopAll } from '../harness/index.js';
 import { EXECUTION_LOG_VARIABLE } from './load-dag.js';
-import { liveWorkers, type Scenario, sleep, startScenario, untilSucceeded } from './scenario.js';
+import { busiestWorker, type Scenario, sleep, startScenario, untilSucceeded } from './scenario.js';
 
 let scenario: Scenario | undefined;
 afterAll(async () => {
@@ -28,7 +28,8 @@ it('applies a result once, for the current attempt, when a late ack follows a re
     coordinatorEnv: { TRIBUTARY_HEARTBEAT_TIMEOUT_MS: '20000' },
   });
   await untilSucceeded(scenario, 100);
-  const victim = liveWorkers(scenario)[0]!;
+  // The busiest worker, so that the pause strands attempts for JetStream to redeliver.
+  const victim = await busiestWorker(scenario);
   victim.signal('SIGSTOP');
   await sleep(5_000);
   victim.signal('SIGCONT');

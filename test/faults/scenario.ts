@@ -134,10 +134,11 @@ export async function stuckTasks(scenario: Scenario, ms: number): Promise<number
 export async function busiestWorker(scenario: Scenario) {
   const sql = postgres(scenario.cluster.databaseUrl, { max: 1, onnotice: () => {} });
   try {
+    // What each worker's last heartbeat said it runs: a task shorter than the worker's start report
+    // delay is never `running` in task_instances, but it is in its worker's heartbeat.
     const rows = await sql<{ workerId: string }[]>`
-      SELECT worker_id AS "workerId" FROM task_instances
-      WHERE run_id = ${scenario.runId} AND state = 'running' AND worker_id IS NOT NULL
-      GROUP BY worker_id ORDER BY count(*) DESC`;
+      SELECT id AS "workerId" FROM workers WHERE NOT stopping
+      ORDER BY jsonb_array_length(running) DESC, last_heartbeat_at DESC`;
     const live = liveWorkers(scenario);
     for (const { workerId } of rows) {
       const worker = live.find((w) => workerId.includes(`-${w.pid}-`));

@@ -22,6 +22,7 @@ import {
 import { consumeWorkerEvents } from './consume-events.js';
 import { consumeTasks } from './consume-tasks.js';
 import { JetStreamPublisher } from './jetstream-publisher.js';
+import { natsAuthOptions, withoutCredentials } from './nats-auth.js';
 import { lazyBucket, openObjectBucket } from './object-bucket.js';
 import { createOutputStore } from './outputs.js';
 import { publishTasks, traceHeaders } from './publish.js';
@@ -89,10 +90,13 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     );
   }
   const logLimits = options.logLimits === undefined ? undefined : compileLogLimits(options.logLimits);
+  const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
+  const auth = await natsAuthOptions(options.auth, servers);
   let nc: NatsConnection;
   try {
     nc = await connect({
       servers: options.servers,
+      ...auth,
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
@@ -101,7 +105,7 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
   } catch (error) {
     throw new TributaryError(
       Code.Unavailable,
-      `cannot connect to NATS at ${String(options.servers)}: ${String(error)}`,
+      `cannot connect to NATS at ${servers.map(withoutCredentials).join(',')}: ${String(error)}`,
       {
         cause: error,
       },

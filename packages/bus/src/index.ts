@@ -1,5 +1,6 @@
 export { connectBus, DEFAULT_TASK_ACK_WAIT_MS } from './bus.js';
 export { encodeTaskMessage } from './codec.js';
+export { NATS_AUTH_ENV, type NatsAuth, natsAuthFromEnv } from './nats-auth.js';
 export {
   isOutputRef,
   OUTPUT_REF_KEY,

@@ -55,14 +55,14 @@ export function useNatsServer(): TestNatsServer {
   };
 }
 
-/** Starts nats-server and waits until it accepts connections. */
-export async function startNatsServer(): Promise<TestNatsServer> {
+/** Starts nats-server (with `extraArgs`, e.g. to require a password) and waits until it accepts connections. */
+export async function startNatsServer(extraArgs: readonly string[] = []): Promise<TestNatsServer> {
   const port = await freePort();
   const monitorPort = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'tributary-nats-'));
   const child = spawn(
     NATS_SERVER,
-    ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir],
+    ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir, ...extraArgs],
     {
       stdio: 'ignore',
     },

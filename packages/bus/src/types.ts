@@ -11,6 +11,7 @@ import type {
   WorkerEvent,
   WorkerEventSchema,
 } from '@tributary/proto';
+import type { NatsAuth } from './nats-auth.js';
 import type { OutputRef } from './outputs.js';
 
 /**
@@ -133,6 +134,11 @@ export interface BusOptions {
   prefix?: string;
   /** Connection name shown by the server's monitoring. */
   name?: string;
+  /**
+   * Credentials (see `natsAuthFromEnv`). Without them, a `user:password@` or `token@` in a server URL is
+   * used. @default none
+   */
+  auth?: NatsAuth;
   /**
    * AckWait of pool consumers: a delivery not acked (or `working()`-extended) by then is redelivered.
    * @default 30_000

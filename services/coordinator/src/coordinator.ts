@@ -64,6 +64,7 @@ export async function startCoordinator(
     if (applied.length > 0) logger.info('database migrated', { applied });
     bus = await connectBus({
       servers: options.natsUrl.split(','),
+      ...(options.natsAuth === undefined ? {} : { auth: options.natsAuth }),
       prefix: options.prefix,
       name: 'tributary-coordinator',
       logLimits: { retentionMs: options.logRetentionMs, maxBytes: options.logMaxBytes },

@@ -1,3 +1,4 @@
+import { natsAuthFromEnv } from '@tributary/bus';
 import { TributaryError } from '@tributary/core';
 import { EXIT_SCHEMA_TOO_NEW, SchemaTooNewError } from '@tributary/db';
 import {
@@ -33,6 +34,7 @@ export function coordinatorOptionsFromEnv(
     listen: flags.listen ?? env.TRIBUTARY_LISTEN,
     databaseUrl: flags.databaseUrl ?? env.DATABASE_URL,
     natsUrl: flags.natsUrl ?? env.NATS_URL,
+    natsAuth: natsAuthFromEnv(env),
     prefix: env.TRIBUTARY_NATS_PREFIX,
     heartbeatTimeoutMs: int('TRIBUTARY_HEARTBEAT_TIMEOUT_MS'),
     timerIntervalMs: int('TRIBUTARY_TIMER_INTERVAL_MS'),

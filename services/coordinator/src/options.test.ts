@@ -61,6 +61,17 @@ describe('coordinator options', () => {
     });
   });
 
+  it('reads NATS credentials from NATS_USER and NATS_PASSWORD, naming a missing half', () => {
+    expect(coordinatorOptionsFromEnv({ NATS_USER: 'tributary', NATS_PASSWORD: 'pw' }).natsAuth).toEqual({
+      user: 'tributary',
+      password: 'pw',
+    });
+    expect(coordinatorOptionsFromEnv({}).natsAuth).toBeUndefined();
+    expect(() => coordinatorOptionsFromEnv({ NATS_USER: 'tributary' })).toThrow(
+      'NATS_USER is set without NATS_PASSWORD',
+    );
+  });
+
   it('reads the worker retention from TRIBUTARY_WORKER_RETENTION_MS, ten minutes by default', () => {
     expect(coordinatorOptionsFromEnv({}).workerRetentionMs).toBe(600_000);
     expect(coordinatorOptionsFromEnv({ TRIBUTARY_WORKER_RETENTION_MS: '60000' }).workerRetentionMs).toBe(

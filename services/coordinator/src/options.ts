@@ -1,3 +1,4 @@
+import type { NatsAuth } from '@tributary/bus';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_RETENTION_MS } from '@tributary/bus';
 import { Code, TributaryError } from '@tributary/core';
 import {
@@ -17,6 +18,8 @@ export interface CoordinatorOptions {
   databaseUrl: string;
   /** NATS server URL(s), comma-separated. @default "nats://127.0.0.1:4222" */
   natsUrl: string;
+  /** NATS credentials (`NATS_USER`/`NATS_PASSWORD`, `NATS_TOKEN` or `NATS_CREDS`). @default none */
+  natsAuth?: NatsAuth;
   /** Prefix of every NATS subject, stream and bucket, so several installations can share a server. @default "trib" */
   prefix: string;
   /** A running task whose worker sent no heartbeat for this long is lost and retried. @default 15000 */

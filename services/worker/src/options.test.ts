@@ -105,6 +105,16 @@ describe('workerOptionsFromEnv', () => {
     expect(options.prefix).toBe('prod');
   });
 
+  it('reads NATS credentials from NATS_TOKEN or NATS_CREDS, refusing both at once', () => {
+    expect(workerOptionsFromEnv({ NATS_TOKEN: 'secret-token' }, {}).natsAuth).toEqual({
+      token: 'secret-token',
+    });
+    expect(workerOptionsFromEnv({ NATS_CREDS: '/run/nats/worker.creds' }, {}).natsAuth).toEqual({
+      credsFile: '/run/nats/worker.creds',
+    });
+    expect(() => workerOptionsFromEnv({ NATS_TOKEN: 't', NATS_CREDS: '/c' }, {})).toThrow(/only one of/);
+  });
+
   it('lets flags override the environment and ignores undefined flags', () => {
     const options = workerOptionsFromEnv(
       { NATS_URL: 'nats://nats:4222', TRIBUTARY_NATS_PREFIX: 'prod' },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { type NatsAuth, natsAuthFromEnv } from '@tributary/bus';
 import { Code, DEFAULT_OUTPUT_MAX_BYTES, MIB, parseByteSize, TributaryError } from '@tributary/core';
 import {
   DEFAULT_LOG_LEVEL,
@@ -15,6 +16,8 @@ import {
 export interface WorkerOptions {
   /** NATS server URL(s), comma-separated for several. @default 'nats://127.0.0.1:4222' */
   natsUrl: string;
+  /** NATS credentials (`NATS_USER`/`NATS_PASSWORD`, `NATS_TOKEN` or `NATS_CREDS`). @default none */
+  natsAuth?: NatsAuth;
   /** Prefix of every NATS subject, stream and bucket; must match the coordinator's. @default 'trib' */
   prefix: string;
   /** Worker pools to pull tasks from. @default ['default'] */
@@ -83,6 +86,7 @@ export interface WorkerOptions {
 /** What {@link compileWorkerOptions} accepts: numbers may also come as digit strings (CLI flags). */
 export interface WorkerOptionsInput {
   natsUrl: string;
+  natsAuth: NatsAuth;
   prefix: string;
   /** A list, or one comma-separated string. */
   pools: string[] | string;
@@ -131,6 +135,7 @@ export const DEFAULT_WORKER_OPTIONS = {
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof WorkerOptionsInput>([
   'natsUrl',
+  'natsAuth',
   'prefix',
   'pools',
   'concurrency',
@@ -178,6 +183,7 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
   }
   return {
     natsUrl: nonEmpty('natsUrl', input.natsUrl ?? DEFAULT_WORKER_OPTIONS.natsUrl),
+    ...(input.natsAuth === undefined ? {} : { natsAuth: input.natsAuth }),
     prefix: name('prefix', input.prefix ?? DEFAULT_WORKER_OPTIONS.prefix),
     pools: pools(input.pools ?? [...DEFAULT_WORKER_OPTIONS.pools]),
     concurrency: integer('concurrency', input.concurrency ?? DEFAULT_WORKER_OPTIONS.concurrency, 1),
@@ -217,7 +223,8 @@ export function compileWorkerOptions(input: Partial<WorkerOptionsInput>): Worker
 }
 
 /**
- * Options from the environment (`NATS_URL`, `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
+ * Options from the environment (`NATS_URL`, `NATS_USER`/`NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS`,
+ * `TRIBUTARY_NATS_PREFIX`, `TRIBUTARY_HEARTBEAT_INTERVAL_MS`,
  * `TRIBUTARY_SHUTDOWN_GRACE_MS`, `TRIBUTARY_TASK_ACK_WAIT_MS`, `TRIBUTARY_OUTPUT_INLINE_LIMIT`, `TRIBUTARY_OUTPUT_MAX_BYTES`,
  * `TRIBUTARY_SECRETS_FILE`, `TRIBUTARY_SERVER`, `TRIBUTARY_METRICS_LISTEN`, `TRIBUTARY_LOG_LEVEL`,
  * `TRIBUTARY_LOG_FORMAT`, `TRIBUTARY_CONTAINER_SOCKET` (else `DOCKER_HOST`), `TRIBUTARY_CONTAINER_VOLUMES`,
@@ -231,6 +238,9 @@ export function workerOptionsFromEnv(
 ): WorkerOptions {
   const fromEnv: Partial<WorkerOptionsInput> = {};
   if (env.NATS_URL) fromEnv.natsUrl = env.NATS_URL;
+  // Checked here: its errors name the variables themselves.
+  const natsAuth = natsAuthFromEnv(env);
+  if (natsAuth !== undefined) fromEnv.natsAuth = natsAuth;
   if (env.TRIBUTARY_NATS_PREFIX) fromEnv.prefix = env.TRIBUTARY_NATS_PREFIX;
   // Digit strings are accepted and checked by compileWorkerOptions, which names a bad value.
   if (env.TRIBUTARY_HEARTBEAT_INTERVAL_MS) fromEnv.heartbeatIntervalMs = env.TRIBUTARY_HEARTBEAT_INTERVAL_MS;

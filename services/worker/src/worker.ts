@@ -61,6 +61,7 @@ export async function startWorker(options: WorkerOptions, deps: WorkerDeps = {})
   const logger = deps.logger ?? createWorkerLogger(options);
   const bus = await connectBus({
     servers: options.natsUrl.split(',').map((url) => url.trim()),
+    ...(options.natsAuth === undefined ? {} : { auth: options.natsAuth }),
     prefix: options.prefix,
     name: `tributary-worker ${options.workerId}`,
     taskAckWaitMs: options.taskAckWaitMs,
