@@ -1,7 +1,6 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JsonObject, toFailure } from '@tributary/core';
 import type { ContainerTaskModel } from '@tributary/spec';
 import type Docker from 'dockerode';
 import type { ContainerCreateOptions } from 'dockerode';
@@ -18,7 +17,7 @@ import { CONTAINER_OUTPUT_DIR, CONTAINER_OUTPUT_FILE, containerResult } from './
 import { type ContainerEnding, type ContainerRun, runContainer } from './container-run.js';
 import { checkContainerVolumes } from './container-volumes.js';
 import type { LogSink } from './log-sink.js';
-import { readWholeContext } from './run-context.js';
+import { readContextForTask } from './run-context.js';
 import { buildShellEnv } from './shell-env.js';
 import { createAttemptStopper, stopResult } from './stopper.js';
 import type { ExecuteOptions, ExecutionRequest, ExecutionResult, ExecutorOptions } from './types.js';
@@ -60,14 +59,9 @@ export function createContainerExecutor(options: Required<ExecutorOptions>): Con
       if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
       const denied = await checkContainerVolumes(request.taskId, task.volumes, options.allowedVolumes);
       if (denied !== undefined) return finish({ outcome: 'failed', error: denied });
-      let context: JsonObject = {};
-      try {
-        if (executeOptions.context !== undefined) context = await readWholeContext(executeOptions.context);
-      } catch (error) {
-        const failure = toFailure(error);
-        const message = `task '${request.taskId}' could not read the run context: ${failure.message}`;
-        return finish({ outcome: 'failed', error: { ...failure, message } });
-      }
+      const read = await readContextForTask(request.taskId, executeOptions.context);
+      if ('error' in read) return finish({ outcome: 'failed', error: read.error });
+      const { context } = read;
       engine ??= connectContainerEngine(options.containerSocket);
       const scratch = await makeScratch(request);
       // A secret wins over an `env` entry of the same name, as for shell tasks.

@@ -1,4 +1,11 @@
-import { Code, type JsonObject, type JsonValue, TributaryError } from '@tributary/core';
+import {
+  Code,
+  type Failure,
+  type JsonObject,
+  type JsonValue,
+  TributaryError,
+  toFailure,
+} from '@tributary/core';
 import type { RunContextStore } from './types.js';
 
 /** Longest run context key, in characters. */
@@ -81,6 +88,24 @@ export async function readWholeContext(store: RunContextStore): Promise<JsonObje
     if (value !== undefined) result[key] = value;
   }
   return result;
+}
+
+/**
+ * The whole run context for a process's environment (shell and container tasks), `{}` without a store;
+ * or the failure that ends the attempt when it cannot be read.
+ */
+export async function readContextForTask(
+  taskId: string,
+  store: RunContextStore | undefined,
+): Promise<{ context: JsonObject } | { error: Failure }> {
+  try {
+    return { context: store === undefined ? {} : await readWholeContext(store) };
+  } catch (error) {
+    const failure = toFailure(error);
+    return {
+      error: { ...failure, message: `task '${taskId}' could not read the run context: ${failure.message}` },
+    };
+  }
 }
 
 /** The error of a `ctx.context` call made when the executor was given no store. */

@@ -10,7 +10,7 @@ import { InFlightAttempts, startAttempt } from './attempt-start.js';
 import { createLineSplitter } from './line-splitter.js';
 import type { LogSink } from './log-sink.js';
 import { groupExists, killGroup, signalGroup } from './process-group.js';
-import { readWholeContext } from './run-context.js';
+import { readContextForTask } from './run-context.js';
 import { buildShellEnv } from './shell-env.js';
 import { parseShellOutput } from './shell-output.js';
 import { type AttemptStopper, createAttemptStopper, stopResult } from './stopper.js';
@@ -45,19 +45,9 @@ export function createShellExecutor(options: Required<ExecutorOptions>): ShellEx
         secrets.masked,
       );
       if (cancelledBeforeStart !== undefined) return cancelledBeforeStart;
-      let context: JsonObject = {};
-      try {
-        if (executeOptions.context !== undefined) context = await readWholeContext(executeOptions.context);
-      } catch (error) {
-        const failure = toFailure(error);
-        return finish({
-          outcome: 'failed',
-          error: {
-            ...failure,
-            message: `task '${request.taskId}' could not read the run context: ${failure.message}`,
-          },
-        });
-      }
+      const read = await readContextForTask(request.taskId, executeOptions.context);
+      if ('error' in read) return finish({ outcome: 'failed', error: read.error });
+      const { context } = read;
       const scratch = await mkdtemp(join(tmpdir(), 'tributary-attempt-'));
       const inputsFile = join(scratch, 'inputs.json');
       await writeFile(inputsFile, JSON.stringify(request.inputs));
