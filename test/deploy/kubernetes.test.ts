@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NATS_AUTH_ENV } from '../../packages/bus/src/nats-auth.js';
 import { createTopologyNames, DEFAULT_PREFIX } from '../../packages/bus/src/subjects.js';
 import { DEFAULT_COORDINATOR_OPTIONS } from '../../services/coordinator/src/options.js';
 import { DEFAULT_WORKER_OPTIONS } from '../../services/worker/src/options.js';
@@ -44,7 +45,8 @@ const IMAGE_OF_TARGET = {
 
 /** The environment variables a service's code reads, from its sources (`env.NAME`, `env['NAME']`). */
 function variablesReadBy(...files: string[]): Set<string> {
-  const names = new Set<string>();
+  // Both services read the NATS credentials through natsAuthFromEnv, which the pattern below cannot see.
+  const names = new Set<string>(NATS_AUTH_ENV);
   for (const file of files) {
     const text = readFileSync(join(REPO_ROOT, file), 'utf8');
     for (const match of text.matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])/g)) {

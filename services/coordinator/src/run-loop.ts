@@ -150,11 +150,16 @@ export class RunLoop {
   }
 
   /** Deletes the outbox rows of confirmed publishes that no tick has deleted yet (the relay's first step). */
-  async deletePublishedOutbox(): Promise<void> {
+  deletePublishedOutbox(): Promise<void> {
+    return this.#deletingPublished((ids) => deleteOutbox(this.#deps.db.sql, ids));
+  }
+
+  /** Hands the confirmed outbox ids to `write`, which deletes them; they come back if it fails. */
+  async #deletingPublished<T>(write: (ids: readonly number[]) => Promise<T>): Promise<T> {
     const ids = this.#published;
     this.#published = [];
     try {
-      await deleteOutbox(this.#deps.db.sql, ids);
+      return await write(ids);
     } catch (error) {
       this.#published = ids.concat(this.#published);
       throw error;
@@ -508,12 +513,10 @@ export class RunLoop {
 
   async #persist(batch: TickBatch): Promise<number[]> {
     const { fence } = this.#deps;
-    const published = this.#published;
-    this.#published = [];
     // The lease is renewed from when the transaction began, at the latest.
     const renewedFrom = performance.now();
-    const outboxIds = await this.#deps.db.sql
-      .begin(async (tx) => {
+    const outboxIds = await this.#deletingPublished((published) =>
+      this.#deps.db.sql.begin(async (tx) => {
         // Issued together so postgres.js pipelines them on the transaction's connection; the server
         // runs them in this order (the lease check and renewal first, runs before their tasks, tasks
         // before their attempts). A failed lease check rolls everything back.
@@ -543,11 +546,8 @@ export class RunLoop {
           );
         }
         return ids;
-      })
-      .catch((error: unknown) => {
-        this.#published = published.concat(this.#published);
-        throw error;
-      });
+      }),
+    );
     fence?.onRenewed(renewedFrom);
     return outboxIds;
   }
