@@ -65,6 +65,9 @@ async function newRun(
         state: 'running',
         traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
         traceParentSpanId: null,
+        runType: 'manual',
+        logicalDate: Date.now(),
+        dataIntervalEnd: Date.now(),
       },
     ]);
     await insertTaskInstances(

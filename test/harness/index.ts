@@ -33,6 +33,7 @@ export {
 } from './child-process.js';
 export { freePort } from './free-port.js';
 export { type LatencyProxy, startLatencyProxy } from './latency-proxy.js';
+export { ManualClock } from './manual-clock.js';
 export { type NatsServer, type StartNatsOptions, startNats } from './nats-server.js';
 export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js';
 export { PODMAN_TEST_IMAGE, type PodmanService, startPodman } from './podman.js';

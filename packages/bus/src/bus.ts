@@ -21,6 +21,7 @@ import {
 } from './codec.js';
 import { consumeWorkerEvents } from './consume-events.js';
 import { consumeTasks } from './consume-tasks.js';
+import { consumeTriggerEvents } from './consume-triggers.js';
 import { JetStreamPublisher } from './jetstream-publisher.js';
 import { natsAuthOptions, withoutCredentials } from './nats-auth.js';
 import { lazyBucket, openObjectBucket } from './object-bucket.js';
@@ -44,6 +45,7 @@ import {
   ensurePoolConsumer,
   ensureStreams,
 } from './topology.js';
+import { ensureTriggerStream } from './trigger-stream.js';
 import type {
   AttemptRef,
   BundleStore,
@@ -52,6 +54,7 @@ import type {
   BusSubjects,
   CancelNoticeInit,
   ConsumeTasksOptions,
+  ConsumeTriggerEventsOptions,
   ConsumeWorkerEventsOptions,
   HeartbeatInit,
   LogStreamLimits,
@@ -206,6 +209,18 @@ class NatsBus implements Bus {
     return consumeWorkerEvents(
       this.nc,
       { stream: this.names.eventsStream, consumer: COORDINATOR_CONSUMER },
+      options,
+    );
+  }
+
+  ensureTriggerStream(subjects: readonly string[]): Promise<void> {
+    return ensureTriggerStream(this.jsm, this.names, this.prefix, subjects);
+  }
+
+  consumeTriggerEvents(options: ConsumeTriggerEventsOptions): Promise<void> {
+    return consumeTriggerEvents(
+      this.nc,
+      { stream: this.names.triggersStream, consumer: COORDINATOR_CONSUMER },
       options,
     );
   }

@@ -26,6 +26,7 @@ describe('codec', () => {
       params: { date: '2024-01-01' },
       inputs: { list: [1, 'two', { three: null }] },
       logicalDate: Date.UTC(2024, 0, 1),
+      dataIntervalEnd: Date.UTC(2024, 0, 2),
     });
     const message = decodeTaskMessage(bytes);
     expect(message.runId).toBe('r1');
@@ -34,6 +35,7 @@ describe('codec', () => {
     expect(message.params).toEqual({ date: '2024-01-01' });
     expect(message.inputs).toEqual({ list: [1, 'two', { three: null }] });
     expect(message.logicalDate).toBe(Date.UTC(2024, 0, 1));
+    expect(message.dataIntervalEnd).toBe(Date.UTC(2024, 0, 2));
   });
 
   it('rejects a task message whose JSON field is not an object, naming the field', () => {

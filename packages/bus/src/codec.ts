@@ -45,6 +45,8 @@ export function encodeTaskMessage(order: TaskOrder): Uint8Array {
       paramsJson: utf8Encoder.encode(JSON.stringify(order.params)),
       inputsJson: utf8Encoder.encode(JSON.stringify(order.inputs)),
       logicalDate: timestampFromMs(order.logicalDate),
+      dataIntervalStart: timestampFromMs(order.logicalDate),
+      dataIntervalEnd: timestampFromMs(order.dataIntervalEnd),
     }),
   );
 }
@@ -62,8 +64,15 @@ export function decodeTaskMessage(bytes: Uint8Array): TaskOrder {
     task: jsonObjectField(message, 'task', message.taskJson),
     params: jsonObjectField(message, 'params', message.paramsJson),
     inputs: jsonObjectField(message, 'inputs', message.inputsJson),
-    logicalDate: message.logicalDate ? timestampMs(message.logicalDate) : Date.now(),
+    ...runDates(message),
   };
+}
+
+/** The run's logical date and data interval end; messages from before data intervals carry only the first. */
+function runDates(message: TaskMessage): { logicalDate: number; dataIntervalEnd: number } {
+  const logicalDate = message.logicalDate ? timestampMs(message.logicalDate) : Date.now();
+  const dataIntervalEnd = message.dataIntervalEnd ? timestampMs(message.dataIntervalEnd) : logicalDate;
+  return { logicalDate, dataIntervalEnd };
 }
 
 function jsonObjectField(message: TaskMessage, field: string, bytes: Uint8Array): JsonObject {

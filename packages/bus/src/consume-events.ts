@@ -1,9 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Code, TributaryError } from '@tributary/core';
-import { createBackoff, sleep } from './backoff.js';
 import { decodeWorkerEventBatch } from './codec.js';
 import type { JetStreamDelivery } from './jetstream-delivery.js';
-import { pull } from './pull.js';
+import { pullBatches } from './pull-batches.js';
 import type { ConsumeWorkerEventsOptions, ReceivedWorkerEvent } from './types.js';
 
 /** Default most events per batch. */
@@ -23,30 +22,18 @@ export async function consumeWorkerEvents(
   options: ConsumeWorkerEventsOptions,
 ): Promise<void> {
   const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH_SIZE;
-  const maxWaitMs = options.maxWaitMs ?? DEFAULT_EVENT_MAX_WAIT_MS;
-  const backoff = createBackoff();
-  while (!options.signal.aborted) {
-    const startedAt = Date.now();
-    let deliveries: JetStreamDelivery[];
-    try {
-      // No signal passed: an abort lets this short pull finish so that nothing it delivers is stranded.
-      deliveries = await pull(nc, { ...target, batch: batchSize, expiresMs: maxWaitMs });
-    } catch (error) {
-      options.onError?.(error);
-      await sleep(backoff.next(), options.signal);
-      continue;
-    }
-    backoff.reset();
-    if (deliveries.length === 0) {
-      options.onCaughtUp?.(startedAt);
-      // A "requests pending" 408 comes back at once; do not spin on it.
-      if (Date.now() - startedAt < maxWaitMs / 2) await sleep(maxWaitMs, options.signal);
-      continue;
-    }
-    const handled = await handleBatch(deliveries, options);
-    // Less than a full batch: the stream held nothing more for us when the fetch was sent.
-    if (handled && deliveries.length < batchSize) options.onCaughtUp?.(startedAt);
-  }
+  await pullBatches(nc, target, {
+    signal: options.signal,
+    batchSize,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_EVENT_MAX_WAIT_MS,
+    onError: (error) => options.onError?.(error),
+    onEmpty: (fetchedAt) => options.onCaughtUp?.(fetchedAt),
+    handle: async (deliveries, fetchedAt) => {
+      const handled = await handleBatch(deliveries, options);
+      // Less than a full batch: the stream held nothing more for us when the fetch was sent.
+      if (handled && deliveries.length < batchSize) options.onCaughtUp?.(fetchedAt);
+    },
+  });
 }
 
 /** Handles and acks a batch; false when it failed and was nak'd. */

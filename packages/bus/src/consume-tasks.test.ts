@@ -15,7 +15,14 @@ async function setUp(pools: string[], taskAckWaitMs?: number): Promise<Bus> {
 
 function task(taskId: string, pool = 'default', runId = 'r1'): OutgoingTask {
   const order = { runId, taskId, attempt: 1, dag: 'd', dagVersion: 1, bundleHash: 'h' };
-  const payload = encodeTaskMessage({ ...order, task: {}, params: {}, inputs: {}, logicalDate: 0 });
+  const payload = encodeTaskMessage({
+    ...order,
+    task: {},
+    params: {},
+    inputs: {},
+    logicalDate: 0,
+    dataIntervalEnd: 0,
+  });
   return { msgId: `${runId}.${taskId}.1`, pool, payload };
 }
 

@@ -18,6 +18,14 @@ export {
   DEFAULT_LOG_FLUSH_INTERVAL_MS,
 } from './task-log-writer.js';
 export { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_RETENTION_MS, EVENTS_ACK_WAIT_MS } from './topology.js';
+export {
+  minimalSubjects,
+  subjectCovers,
+  subjectMatches,
+  subjectsCollide,
+  triggerSubjectProblem,
+  validTriggerSubject,
+} from './trigger-subjects.js';
 export type {
   AttemptRef,
   BundleStore,
@@ -26,6 +34,7 @@ export type {
   BusSubjects,
   CancelNoticeInit,
   ConsumeTasksOptions,
+  ConsumeTriggerEventsOptions,
   ConsumeWorkerEventsOptions,
   HeartbeatInit,
   LogStreamLimits,
@@ -43,5 +52,6 @@ export type {
   TaskLogWriter,
   TaskLogWriterOptions,
   TaskOrder,
+  TriggerMessage,
   WorkerEventInit,
 } from './types.js';

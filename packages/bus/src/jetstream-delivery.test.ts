@@ -8,6 +8,7 @@ describe('parseAckSubject', () => {
       consumer: 'pool-default',
       deliveryCount: 3,
       streamSequence: 17,
+      publishedAt: 1795298041197,
     });
   });
 
@@ -17,6 +18,7 @@ describe('parseAckSubject', () => {
       consumer: 'c',
       deliveryCount: 1,
       streamSequence: 5,
+      publishedAt: 1795298041197,
     });
   });
 

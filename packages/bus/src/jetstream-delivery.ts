@@ -9,6 +9,8 @@ export interface DeliveryInfo {
   /** 1 on the first delivery. */
   deliveryCount: number;
   streamSequence: number;
+  /** When the message was stored in the stream: epoch ms, the NATS server's clock. */
+  publishedAt: number;
 }
 
 /**
@@ -30,7 +32,13 @@ export function parseAckSubject(reply: string | undefined): DeliveryInfo {
     consumer: tokens[offset + 1] ?? '',
     deliveryCount: Number(tokens[offset + 2]),
     streamSequence: Number(tokens[offset + 3]),
+    publishedAt: nanosToMs(tokens[offset + 5] ?? ''),
   };
+}
+
+// The timestamp is in nanoseconds, beyond a double's exact integers: divided as a bigint.
+function nanosToMs(token: string): number {
+  return /^\d+$/.test(token) ? Number(BigInt(token) / 1_000_000n) : Number.NaN;
 }
 
 /** Settles one JetStream delivery. The wrapped message was pulled with our own pull requests. */

@@ -4,7 +4,7 @@ import type { BusSubjects } from './types.js';
 /** The prefix used when none is given. */
 export const DEFAULT_PREFIX = 'trib';
 
-/** Name of the events consumer the coordinator pulls from. */
+/** Name of the consumer the coordinator pulls from, on the events stream and on the triggers stream. */
 export const COORDINATOR_CONSUMER = 'coordinator';
 
 // Names end up in subjects, stream names and bucket names: the intersection of what all three allow.
@@ -75,6 +75,8 @@ export interface TopologyNames {
   /** The stream of task attempts' log lines. */
   logsStream: string;
   logsSubjects: string;
+  /** The stream of messages on DAGs' `on` subjects (its subjects are the users', not under the prefix). */
+  triggersStream: string;
   poolConsumer(pool: string): string;
 }
 
@@ -92,6 +94,7 @@ export function createTopologyNames(prefix: string): TopologyNames {
     contextBucket: `${prefix}-context`,
     logsStream: `${upper}_LOGS`,
     logsSubjects: `${prefix}.log.>`,
+    triggersStream: `${upper}_TRIGGERS`,
     poolConsumer(pool: string): string {
       assertName('pool', pool);
       return `pool-${pool}`;

@@ -120,7 +120,11 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
-async function ensureConsumer(
+/**
+ * Adds the durable consumer; when one of that name exists, updates the fields an existing consumer may
+ * change. Idempotent.
+ */
+export async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
   config: Partial<ConsumerConfig> & { durable_name: string },

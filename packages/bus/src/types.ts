@@ -30,8 +30,10 @@ export interface TaskOrder {
   params: JsonObject;
   /** Outputs of upstream tasks by task id (an output stored in the object store is an `OutputRef`). */
   inputs: Record<string, JsonValue>;
-  /** The run's logical date, epoch ms. */
+  /** The run's logical date, epoch ms: the start of the data interval it covers. */
   logicalDate: number;
+  /** The end of that data interval, epoch ms (the logical date for a run that covers no interval). */
+  dataIntervalEnd: number;
 }
 /** What a {@link WorkerEvent} is built from. `ref` and the `event` oneof are required. */
 export type WorkerEventInit = MessageInitShape<typeof WorkerEventSchema>;
@@ -304,6 +306,36 @@ export interface ConsumeWorkerEventsOptions {
   onCaughtUp?(asOf: number): void;
 }
 
+/** One message on a DAG's `on` subject, as the triggers stream delivered it. */
+export interface TriggerMessage {
+  /** The subject it was published on. */
+  subject: string;
+  /** Its body as published. */
+  data: Uint8Array;
+  /** Its headers, each with its first value. */
+  headers: Record<string, string>;
+  /** Its sequence number in the triggers stream: the same on every redelivery. */
+  streamSequence: number;
+  /** When the stream stored it: epoch ms, the NATS server's clock. */
+  publishedAt: number;
+  /** Whether it was delivered before (and not acked then). */
+  redelivered: boolean;
+}
+
+/** Options of {@link Bus.consumeTriggerEvents}. */
+export interface ConsumeTriggerEventsOptions {
+  /** Stops the loop (after the in-flight batch). */
+  signal: AbortSignal;
+  /** Most messages per batch. @default 256 */
+  batchSize?: number;
+  /** How long one fetch waits for the first message; it returns as soon as any are available. @default 500 */
+  maxWaitMs?: number;
+  /** Handles a batch; its messages are acked only after this resolves. Never called with an empty batch. */
+  handle(batch: TriggerMessage[]): Promise<void>;
+  /** Told about failed fetches and failed batches (nak'd, delivered again after a second). */
+  onError?(error: unknown): void;
+}
+
 /** Options of {@link Bus.consumeTasks}. */
 export interface ConsumeTasksOptions {
   pool: string;
@@ -363,6 +395,22 @@ export interface Bus extends AsyncDisposable {
    * 1s delay when `handle` throws; terms undecodable messages. Resolves when `signal` aborts.
    */
   consumeWorkerEvents(options: ConsumeWorkerEventsOptions): Promise<void>;
+  /**
+   * Makes the stream `<PREFIX>_TRIGGERS` (WorkQueue retention, file storage, max age 7 days) capture
+   * every message on `subjects` (DAGs' `on` subjects, wildcards allowed), with the fewest subjects no two
+   * of which overlap (NATS refuses overlapping subjects in a stream), and the coordinator's durable pull
+   * consumer `coordinator` on it; deletes the stream when `subjects` is empty. Idempotent.
+   * @throws TributaryError `InvalidArgument` naming a subject that is not valid or overlaps the bus's
+   * `<prefix>.>`; `FailedPrecondition` naming the subject and the other stream that holds it when another
+   * stream's subjects overlap; `Unavailable` when NATS cannot be reached.
+   */
+  ensureTriggerStream(subjects: readonly string[]): Promise<void>;
+  /**
+   * Pull loop on the triggers stream's `coordinator` consumer. Acks a batch only after `handle` resolves;
+   * naks it with a 1s delay when `handle` throws. Resolves when `signal` aborts. While the stream does
+   * not exist, fetches fail (reported to `onError`) with backoff.
+   */
+  consumeTriggerEvents(options: ConsumeTriggerEventsOptions): Promise<void>;
   /** Core NATS subscription to worker heartbeats. Returns an unsubscribe function. */
   subscribeHeartbeats(onHeartbeat: (heartbeat: Heartbeat) => void): () => void;
   /** Tells every worker to abort matching attempts (core NATS, fire and forget). */

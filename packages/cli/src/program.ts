@@ -1,11 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { backfillCommand } from './commands/backfill.js';
 import { cancelCommand } from './commands/cancel.js';
 import { clearCommand } from './commands/clear.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { dagsCommand } from './commands/dags.js';
 import { deployCommand } from './commands/deploy.js';
+import { rejectedEventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
 import { PARAMS_FORMATS, paramsCommand } from './commands/params.js';
+import { pauseCommand } from './commands/pause.js';
 import { runCommand } from './commands/run.js';
 import { runsCommand } from './commands/runs.js';
 import { statusCommand } from './commands/status.js';
@@ -13,6 +16,7 @@ import { triggerCommand } from './commands/trigger.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand } from './commands/worker.js';
 import { workersCommand } from './commands/workers.js';
+import { DATE_ARGUMENT_FORMS, parseDateArgument } from './dates.js';
 import { reportError } from './errors.js';
 import { type CommandIo, EXIT_OK, EXIT_USAGE } from './io.js';
 
@@ -29,6 +33,12 @@ function nonNegativeInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError('must be a non-negative integer');
   return value;
+}
+
+function dateArgument(text: string): number {
+  const ms = parseDateArgument(text);
+  if (ms === undefined) throw new InvalidArgumentError(`must be ${DATE_ARGUMENT_FORMS}`);
+  return ms;
 }
 
 /** Collects a repeatable option. No default `[]` given to commander, so that help shows none. */
@@ -152,6 +162,36 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
     .description('list registered DAGs')
     .option('--json', 'print JSON')
     .action((options) => act(() => dagsCommand(options, io())));
+  program
+    .command('pause <dag>')
+    .description("stop a DAG's scheduled, event and after runs (runs in flight go on)")
+    .action((dag: string) => act(() => pauseCommand(dag, true, io())));
+  program
+    .command('unpause <dag>')
+    .description("resume a DAG's scheduled, event and after runs")
+    .action((dag: string) => act(() => pauseCommand(dag, false, io())));
+  program
+    .command('backfill <dag>')
+    .description("run a DAG's schedule for the data intervals whose logical dates fall in a range")
+    .requiredOption(
+      '--from <date>',
+      'the first logical date, included: YYYY-MM-DD (UTC) or ISO',
+      dateArgument,
+    )
+    .requiredOption('--to <date>', 'the last logical date, included: YYYY-MM-DD (UTC) or ISO', dateArgument)
+    .option('--rerun-failed', 'clear the failed tasks of the runs in the range that failed, to run again')
+    .option('--no-wait', 'return once the runs are created instead of following them to their end')
+    .option('--json', 'print JSON lines: the runs, each change of progress, the final states')
+    .action((dag: string, options) => act(() => backfillCommand(dag, options, io())));
+  program
+    .command('events')
+    .description('inspect event triggers')
+    .command('rejected')
+    .description('list event messages that started no run, newest first')
+    .option('--dag <dag>', "only this DAG's")
+    .option('--limit <n>', 'at most this many (default: 50)', positiveInteger)
+    .option('--json', 'print JSON')
+    .action((options) => act(() => rejectedEventsCommand(options, io())));
   program
     .command('workers')
     .description('list workers: live, stopped or unresponsive, with what they run')

@@ -5,11 +5,15 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { Code, TributaryError } from '@tributary/core';
 import {
+  BackfillAction,
   BundleSchema,
   grpcHandlers,
   grpcServiceDefinition,
+  millisFromTimestamp,
+  RunState,
   type ServiceImplementation,
   TributaryService,
+  timestamp,
 } from '@tributary/proto';
 import { HealthImplementation } from 'grpc-health-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,6 +44,9 @@ async function serve(overrides: Partial<Impl> = {}, health?: HealthImplementatio
     clearTasks: unimplemented,
     listWorkers: unimplemented,
     streamTaskLogs: () => ({ [Symbol.asyncIterator]: unimplemented }),
+    setDagPaused: unimplemented,
+    backfill: unimplemented,
+    listRejectedEvents: unimplemented,
     ...overrides,
   };
   const server = new grpc.Server();
@@ -210,6 +217,136 @@ describe('createClient', () => {
     const client = await serve({ listDags: async () => ({ dags: [] }) });
     client.close();
     await expect(client.listDags()).rejects.toMatchObject({ code: Code.FailedPrecondition });
+  });
+});
+
+describe('schedules, backfills and rejected events', () => {
+  const DAY = 86_400_000;
+  const JAN_1 = Date.UTC(2024, 0, 1);
+
+  it('pauses and unpauses a DAG, resolving with the DAG the server returns', async () => {
+    const requests: [string, boolean][] = [];
+    const client = await serve({
+      setDagPaused: async (r) => {
+        requests.push([r.dag, r.paused]);
+        return { dag: { name: r.dag, paused: r.paused, schedule: { cron: '@daily', timezone: 'UTC' } } };
+      },
+    });
+    const paused = await client.setDagPaused('etl', true);
+    expect([paused.name, paused.paused, paused.schedule?.cron]).toEqual(['etl', true, '@daily']);
+    expect((await client.setDagPaused('etl', false)).paused).toBe(false);
+    expect(requests).toEqual([
+      ['etl', true],
+      ['etl', false],
+    ]);
+  });
+
+  it('rejects pausing an unknown DAG with NotFound', async () => {
+    const client = await serve({
+      setDagPaused: async (r) => {
+        throw new TributaryError(Code.NotFound, `no DAG '${r.dag}'`);
+      },
+    });
+    await expect(client.setDagPaused('nope', true)).rejects.toMatchObject({
+      code: Code.NotFound,
+      message: "no DAG 'nope'",
+    });
+  });
+
+  it('sends a backfill range given as Dates or epoch milliseconds, and returns its runs in order', async () => {
+    const requests: unknown[] = [];
+    const client = await serve({
+      backfill: async (r) => {
+        const from = millisFromTimestamp(r.from);
+        const to = millisFromTimestamp(r.to);
+        requests.push({ dag: r.dag, from, to, rerunFailed: r.rerunFailed });
+        const runs = [];
+        for (let day = from ?? 0; day <= (to ?? -1); day += DAY) {
+          runs.push({
+            logicalDate: timestamp(day),
+            runId: `run-${(day - JAN_1) / DAY}`,
+            action: BackfillAction.CREATED,
+            state: RunState.QUEUED,
+          });
+        }
+        return { runs };
+      },
+    });
+    const runs = await client.backfill({ dag: 'etl', from: new Date(JAN_1), to: JAN_1 + 2 * DAY });
+    expect(runs.map((run) => [millisFromTimestamp(run.logicalDate), run.runId, run.action])).toEqual([
+      [JAN_1, 'run-0', BackfillAction.CREATED],
+      [JAN_1 + DAY, 'run-1', BackfillAction.CREATED],
+      [JAN_1 + 2 * DAY, 'run-2', BackfillAction.CREATED],
+    ]);
+    await client.backfill({ dag: 'etl', from: JAN_1, to: JAN_1, rerunFailed: true });
+    expect(requests).toEqual([
+      { dag: 'etl', from: JAN_1, to: JAN_1 + 2 * DAY, rerunFailed: false },
+      { dag: 'etl', from: JAN_1, to: JAN_1, rerunFailed: true },
+    ]);
+  });
+
+  it('refuses an invalid Date as a backfill bound without calling the server', async () => {
+    let calls = 0;
+    const client = await serve({
+      backfill: async () => {
+        calls++;
+        return { runs: [] };
+      },
+    });
+    await expect(
+      client.backfill({ dag: 'etl', from: new Date('not a date'), to: JAN_1 }),
+    ).rejects.toMatchObject({ code: Code.InvalidArgument, message: expect.stringContaining("'from'") });
+    await expect(client.backfill({ dag: 'etl', from: JAN_1, to: Number.NaN })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      message: expect.stringContaining("'to'"),
+    });
+    expect(calls).toBe(0);
+  });
+
+  it("passes the server's backfill errors through with their codes", async () => {
+    const client = await serve({
+      backfill: async (r) => {
+        if (r.dag === 'manual')
+          throw new TributaryError(Code.FailedPrecondition, "DAG 'manual' has no schedule");
+        throw new TributaryError(Code.InvalidArgument, 'from is after to');
+      },
+    });
+    await expect(client.backfill({ dag: 'manual', from: JAN_1, to: JAN_1 })).rejects.toMatchObject({
+      code: Code.FailedPrecondition,
+    });
+    await expect(client.backfill({ dag: 'etl', from: JAN_1 + DAY, to: JAN_1 })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      message: 'from is after to',
+    });
+  });
+
+  it('lists rejected events with the DAG filter and limit, sending empty defaults', async () => {
+    const requests: [string, number][] = [];
+    const client = await serve({
+      listRejectedEvents: async (r) => {
+        requests.push([r.dag, r.limit]);
+        return {
+          events: [
+            {
+              dag: r.dag || 'etl',
+              subject: 'orders.created',
+              streamSeq: 42n,
+              error: 'bad params',
+              payload: '{}',
+            },
+          ],
+        };
+      },
+    });
+    const events = await client.listRejectedEvents({ dag: 'billing', limit: 5 });
+    expect(events.map((e) => [e.dag, e.subject, e.streamSeq, e.error])).toEqual([
+      ['billing', 'orders.created', 42n, 'bad params'],
+    ]);
+    expect((await client.listRejectedEvents())[0]?.dag).toBe('etl');
+    expect(requests).toEqual([
+      ['billing', 5],
+      ['', 0],
+    ]);
   });
 });
 

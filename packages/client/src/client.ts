@@ -2,15 +2,18 @@ import { fromBinary } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
+  type BackfillRun,
   type Bundle,
   BundleSchema,
   type ClearTasksResponse,
   type DagSummary,
   type ListRunsResponse,
   type RegisterDagResponse,
+  type RejectedEvent,
   type Run,
   type StreamTaskLogsResponse,
   type TriggerRunResponse,
+  timestamp,
   type WatchRunResponse,
   type Worker,
 } from '@tributary/proto';
@@ -77,6 +80,25 @@ export interface ClearTasksOptions {
   failedOnly?: boolean;
 }
 
+/** What {@link TributaryClient.backfill} takes. */
+export interface BackfillOptions {
+  dag: string;
+  /** The first logical date of the range (a `Date` or epoch milliseconds), included. */
+  from: Date | number;
+  /** The last logical date of the range, included. */
+  to: Date | number;
+  /** Clear the failed tasks of the range's failed runs so that they run again. @default false */
+  rerunFailed?: boolean;
+}
+
+/** What {@link TributaryClient.listRejectedEvents} takes. */
+export interface ListRejectedEventsOptions {
+  /** Only this DAG's rejected events. @default '' (every DAG's) */
+  dag?: string;
+  /** At most this many; the server caps it at 1000. @default 0 (the server's default, 50) */
+  limit?: number;
+}
+
 /** Options of {@link TributaryClient.streamTaskLogs}. */
 export interface StreamTaskLogsOptions {
   /** The attempt to read; 0 for the task's latest. @default 0 */
@@ -136,6 +158,26 @@ export interface TributaryClient extends AsyncDisposable {
    * (kept until the coordinator's worker retention has passed), each group by id.
    */
   listWorkers(options?: ListWorkersOptions): Promise<Worker[]>;
+  /**
+   * Pauses (or unpauses) a DAG: a paused DAG starts no scheduled, event or `after` runs; runs in flight
+   * go on, and manual triggers and backfills still work. Resolves with the DAG as it is now (its
+   * schedule's next run included). Rejects with `NotFound` for an unknown DAG.
+   */
+  setDagPaused(dag: string, paused: boolean): Promise<DagSummary>;
+  /**
+   * Creates the runs of a DAG's schedule for every data interval whose logical date falls in
+   * [`from`, `to`], and resolves with one entry per interval in logical date order: the run and what
+   * the backfill did (created it, kept an existing one, or cleared a failed one with `rerunFailed`).
+   * Rejects with `NotFound` for an unknown DAG, `FailedPrecondition` for a DAG without a schedule,
+   * `InvalidArgument` for a bad range (`from` after `to`, or a date the schedule cannot take).
+   */
+  backfill(options: BackfillOptions): Promise<BackfillRun[]>;
+  /**
+   * The event messages that started no run (their payload failed the DAG's params, say), newest
+   * first, at most `limit` of them (the server's maximum is 1000). Rejects with `NotFound` when `dag`
+   * names an unknown DAG.
+   */
+  listRejectedEvents(options?: ListRejectedEventsOptions): Promise<RejectedEvent[]>;
   /**
    * Asks the server's `grpc.health.v1` service; `SERVICE_UNKNOWN` when it has no status for `service`.
    * @param service - `''` for the server as a whole.
@@ -207,6 +249,28 @@ export function createClient(options: Partial<ClientOptions> = {}): TributaryCli
     },
     async listWorkers(listOptions = {}) {
       return (await transport.unary('listWorkers', { pool: listOptions.pool ?? '' })).workers;
+    },
+    async setDagPaused(dag, paused) {
+      const response = await transport.unary('setDagPaused', { dag, paused });
+      if (response.dag === undefined)
+        throw new TributaryError(Code.Internal, "the server's SetDagPaused response has no dag");
+      return response.dag;
+    },
+    async backfill(backfillOptions) {
+      const response = await transport.unary('backfill', {
+        dag: backfillOptions.dag,
+        from: timestamp(epochMillis(backfillOptions.from, 'from')),
+        to: timestamp(epochMillis(backfillOptions.to, 'to')),
+        rerunFailed: backfillOptions.rerunFailed ?? false,
+      });
+      return response.runs;
+    },
+    async listRejectedEvents(listOptions = {}) {
+      const response = await transport.unary('listRejectedEvents', {
+        dag: listOptions.dag ?? '',
+        limit: listOptions.limit ?? 0,
+      });
+      return response.events;
     },
     async checkHealth(service = '') {
       try {
@@ -290,6 +354,17 @@ function decodeBundle(bytes: Uint8Array): Bundle {
       },
     );
   }
+}
+
+/** A backfill bound as epoch milliseconds; an invalid `Date` or a non-finite number is refused here. */
+function epochMillis(value: Date | number, field: 'from' | 'to'): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (!Number.isFinite(ms))
+    throw new TributaryError(
+      Code.InvalidArgument,
+      `backfill: '${field}' is not a valid date (${String(value)})`,
+    );
+  return ms;
 }
 
 function requireRun(response: { run?: Run | undefined }, rpc: string): Run {

@@ -1,9 +1,11 @@
 export { bundleHash, type PackedBundle, packDagFolder } from './bundle.js';
 export {
+  type BackfillOptions,
   type ClearTasksOptions,
   type ClientOptions,
   createClient,
   DEFAULT_SERVER_ADDRESS,
+  type ListRejectedEventsOptions,
   type ListRunsOptions,
   type ListWorkersOptions,
   type StreamTaskLogsOptions,

@@ -113,3 +113,8 @@ export const TRIGGER_RULES: readonly TriggerRule[] = [
 
 /** The rule of a task that names none, as in Airflow. */
 export const DEFAULT_TRIGGER_RULE: TriggerRule = 'all_success';
+
+/** How a run came to be: TriggerRun, its DAG's schedule, a backfill, an event message, or `after`. */
+export type RunType = 'manual' | 'scheduled' | 'backfill' | 'event' | 'after';
+
+export const RUN_TYPES: readonly RunType[] = ['manual', 'scheduled', 'backfill', 'event', 'after'];

@@ -7,6 +7,7 @@ export * from './queries/metrics.js';
 export * from './queries/outbox.js';
 export * from './queries/queued-runs.js';
 export * from './queries/runs.js';
+export * from './queries/schedules.js';
 export * from './queries/task-slots.js';
 export * from './queries/tick-writes.js';
 export * from './queries/timers.js';

@@ -1,5 +1,6 @@
-import type { Failure, JsonObject, JsonValue } from '@tributary/core';
+import type { Failure, JsonObject, JsonValue, RunType } from '@tributary/core';
 import {
+  bigint,
   bigserial,
   boolean,
   customType,
@@ -54,7 +55,43 @@ export const runs = pgTable('runs', {
   parentTaskId: text('parent_task_id'),
   traceparent: text('traceparent'),
   traceParentSpanId: text('trace_parent_span_id'),
+  runType: text('run_type').$type<RunType>().notNull().default('manual'),
+  logicalDate: timestamptz('logical_date').notNull(),
+  dataIntervalStart: timestamptz('data_interval_start').notNull(),
+  dataIntervalEnd: timestamptz('data_interval_end').notNull(),
 });
+
+export const dagSchedules = pgTable('dag_schedules', {
+  dag: text('dag').primaryKey(),
+  paused: boolean('paused').notNull().default(false),
+  cursor: timestamptz('cursor'),
+  buffered: timestamptz('buffered'),
+  skipped: bigint('skipped', { mode: 'number' }).notNull().default(0),
+  firstSeenAt: timestamptz('first_seen_at').notNull().defaultNow(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+});
+
+export const rejectedEvents = pgTable('rejected_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  dag: text('dag').notNull(),
+  subject: text('subject').notNull(),
+  streamSeq: bigint('stream_seq', { mode: 'number' }).notNull(),
+  receivedAt: timestamptz('received_at').notNull().defaultNow(),
+  error: text('error').notNull(),
+  payload: text('payload').notNull(),
+});
+
+export const afterEvents = pgTable(
+  'after_events',
+  {
+    dag: text('dag').notNull(),
+    sourceDag: text('source_dag').notNull(),
+    sourceTask: text('source_task').notNull(),
+    sourceRunId: uuid('source_run_id').notNull(),
+    succeededAt: timestamptz('succeeded_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.dag, t.sourceDag, t.sourceTask] })],
+);
 
 export const taskInstances = pgTable(
   'task_instances',

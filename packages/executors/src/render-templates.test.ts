@@ -57,12 +57,17 @@ async function shellWords(command: string, cwd: string): Promise<string[]> {
 }
 
 describe('templateScope', () => {
-  it('exposes params, inputs, run id, logical date in ISO 8601 UTC, task id and attempt', () => {
+  it('exposes params, inputs, run id, logical date and data interval in ISO 8601 UTC, task id and attempt', () => {
     const request = shellRequest('true', {}, { params: { a: 1 }, inputs: { up: [1] }, attempt: 3 });
     expect(templateScope(request)).toEqual({
       params: { a: 1 },
       inputs: { up: [1] },
-      run: { id: 'run-1', logical_date: '2026-01-02T03:04:05.000Z' },
+      run: {
+        id: 'run-1',
+        logical_date: '2026-01-02T03:04:05.000Z',
+        data_interval_start: '2026-01-02T03:04:05.000Z',
+        data_interval_end: '2026-01-03T03:04:05.000Z',
+      },
       task: { id: 'extract' },
       attempt: 3,
       matrix: {},

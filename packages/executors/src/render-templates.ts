@@ -53,7 +53,8 @@ export class TemplateError extends Error {
 }
 
 /**
- * The scope of one attempt. `run.logical_date` is ISO 8601 in UTC (`2026-01-02T03:04:05.000Z`);
+ * The scope of one attempt. `run.logical_date` (the start of the run's data interval, also
+ * `run.data_interval_start`) and `run.data_interval_end` are ISO 8601 in UTC (`2026-01-02T03:04:05.000Z`);
  * `matrix` is the values of a matrix instance (empty for other tasks). `map` is `{ index, item }` of an
  * instance of a mapped task, and absent in other tasks (validation refuses `map.*` there).
  */
@@ -62,7 +63,12 @@ export function templateScope(request: ExecutionRequest): TemplateScope {
   const scope: TemplateScope = {
     params: request.params,
     inputs: request.inputs,
-    run: { id: request.runId, logical_date: new Date(request.logicalDate).toISOString() },
+    run: {
+      id: request.runId,
+      logical_date: new Date(request.logicalDate).toISOString(),
+      data_interval_start: new Date(request.logicalDate).toISOString(),
+      data_interval_end: new Date(request.dataIntervalEnd ?? request.logicalDate).toISOString(),
+    },
     task: { id: request.taskId },
     attempt: request.attempt,
     matrix: task.matrix ?? {},

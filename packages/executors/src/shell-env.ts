@@ -43,6 +43,10 @@ export function buildShellEnv(
   env.TRIBUTARY_RUN_ID = request.runId;
   env.TRIBUTARY_TASK_ID = request.taskId;
   env.TRIBUTARY_ATTEMPT = String(request.attempt);
+  // The data interval the run covers, as templates show it (ISO 8601, UTC).
+  env.TRIBUTARY_LOGICAL_DATE = new Date(request.logicalDate).toISOString();
+  env.TRIBUTARY_DATA_INTERVAL_START = env.TRIBUTARY_LOGICAL_DATE;
+  env.TRIBUTARY_DATA_INTERVAL_END = new Date(request.dataIntervalEnd ?? request.logicalDate).toISOString();
   env.TRIBUTARY_PARAMS = JSON.stringify(request.params);
   const setJson = (name: string, json: string) => {
     if (json.length <= MAX_ENV_JSON_LENGTH) env[name] = json;

@@ -16,8 +16,10 @@ export interface ExecutionRequest {
   inputs: Record<string, JsonValue>;
   /** W3C traceparent of the attempt's span, passed on to the task (TRACEPARENT env, ctx). */
   traceparent?: string;
-  /** The run's logical date (epoch ms): `{{ run.logical_date }}` in templates. */
+  /** The run's logical date (epoch ms): `{{ run.logical_date }}` and `{{ run.data_interval_start }}` in templates. */
   logicalDate: number;
+  /** The end of the run's data interval (epoch ms): `{{ run.data_interval_end }}`. @default the logical date */
+  dataIntervalEnd?: number;
 }
 
 /**

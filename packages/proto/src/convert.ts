@@ -13,6 +13,7 @@ import type {
   JsonValue,
   Problem,
   RunState,
+  RunType,
   TaskState,
 } from '@tributary/core';
 import { Code, TributaryError } from '@tributary/core';
@@ -23,6 +24,7 @@ import {
   type Problem as ProblemPb,
   ProblemSchema,
   RunState as RunStatePb,
+  RunType as RunTypePb,
   TaskState as TaskStatePb,
   WorkerState as WorkerStatePb,
 } from './gen/tributary/v1/types_pb.js';
@@ -134,6 +136,27 @@ export function runStateToProto(state: RunState): RunStatePb {
  */
 export function runStateFromProto(state: RunStatePb): RunState {
   return reverseLookup(RUN_STATES, state, 'run state');
+}
+
+const RUN_TYPES: Record<RunType, RunTypePb> = {
+  manual: RunTypePb.MANUAL,
+  scheduled: RunTypePb.SCHEDULED,
+  backfill: RunTypePb.BACKFILL,
+  event: RunTypePb.EVENT,
+  after: RunTypePb.AFTER,
+};
+
+/** Converts a core run type name to the protobuf enum. */
+export function runTypeToProto(type: RunType): RunTypePb {
+  return RUN_TYPES[type];
+}
+
+/**
+ * Converts a protobuf run type to the core name.
+ * @throws TributaryError `InvalidArgument` for `UNSPECIFIED` or a value this build does not know.
+ */
+export function runTypeFromProto(type: RunTypePb): RunType {
+  return reverseLookup(RUN_TYPES, type, 'run type');
 }
 
 /** Converts a core attempt state name to the protobuf enum. */

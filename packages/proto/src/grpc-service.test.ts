@@ -35,6 +35,9 @@ function fakeService(overrides: Partial<Impl>): Impl {
     clearTasks: unimplemented,
     listWorkers: unimplemented,
     streamTaskLogs: () => ({ [Symbol.asyncIterator]: unimplemented }),
+    setDagPaused: unimplemented,
+    backfill: unimplemented,
+    listRejectedEvents: unimplemented,
     ...overrides,
   };
 }

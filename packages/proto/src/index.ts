@@ -9,6 +9,8 @@ export {
   problemToProto,
   runStateFromProto,
   runStateToProto,
+  runTypeFromProto,
+  runTypeToProto,
   taskStateFromProto,
   taskStateToProto,
   timestamp,

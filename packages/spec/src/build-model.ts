@@ -16,11 +16,12 @@ import {
   type TaskModelBase,
 } from './model.js';
 import type { RawFields, RawTask } from './read-tasks.js';
+import type { ReadTriggers } from './read-triggers.js';
 import type { NeedRef } from './read-values.js';
 import { taskDefaults } from './task-defaults.js';
 
 /** What {@link buildModel} needs: a spec that was read without any problem. */
-export interface ReadSpec {
+export interface ReadSpec extends ReadTriggers {
   name: string;
   description?: string;
   paramsSchema: JsonObject;
@@ -168,8 +169,8 @@ function expandTask(task: RawTask, built: TaskModel, instances: InstanceIds): Ta
 }
 
 /**
- * Compiles a problem-free spec into its model: defaults applied, durations in ms, matrix tasks
- * expanded into their instances, tasks in order.
+ * Compiles a problem-free spec into its model: defaults applied, durations in ms, dates as instants,
+ * matrix tasks expanded into their instances, tasks in order.
  */
 export function buildModel(spec: ReadSpec, specFile: string): DagModel {
   const instances = new Map(
@@ -189,6 +190,9 @@ export function buildModel(spec: ReadSpec, specFile: string): DagModel {
     maxActiveTasks: spec.maxActiveTasks,
     maxActiveTasksPerRun: spec.maxActiveTasksPerRun,
     maxActiveRuns: spec.maxActiveRuns,
+    schedule: spec.schedule,
+    events: spec.events,
+    after: spec.after,
   };
   if (spec.description !== undefined) model.description = spec.description;
   return model;

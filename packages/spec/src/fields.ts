@@ -7,6 +7,7 @@ import {
   TASK_KINDS,
   type TaskKind,
 } from './model.js';
+import { TRIGGER_TOP_FIELDS, type TriggerValueType } from './trigger-fields.js';
 
 /**
  * The shape of every field a spec may hold, declared once: the structure checks read values by
@@ -44,7 +45,9 @@ export type ValueType =
   | 'params'
   | 'defaults'
   | 'tasks'
-  | ContainerValueType;
+  | 'taskId'
+  | ContainerValueType
+  | TriggerValueType;
 
 /** One field of a mapping in the spec. */
 export interface FieldSpec {
@@ -363,6 +366,7 @@ export const TOP_FIELDS: FieldTable = {
     description:
       'Time limit of a whole run; when it passes, unfinished tasks are cancelled and the run fails.',
   },
+  ...TRIGGER_TOP_FIELDS,
   defaults: { type: 'defaults', description: 'Task fields that apply to every task that does not set them.' },
   tasks: {
     type: 'tasks',

@@ -14,6 +14,8 @@ export {
   type MisplacedTemplate,
 } from './template-contexts.js';
 export {
+  EVENT_TEMPLATE_FIELDS,
+  EVENT_TEMPLATE_HINT,
   formatTemplatePath,
   type ParsedTemplate,
   parseTemplate,
@@ -26,3 +28,4 @@ export {
   type TemplateSyntaxError,
   type TemplateText,
 } from './templates.js';
+export { DEFAULT_TIMEZONE } from './trigger-fields.js';

@@ -1,4 +1,7 @@
 import type { JsonObject, JsonValue, TriggerRule } from '@tributary/core';
+import type { OverlapPolicy } from '@tributary/schedule';
+
+export type { OverlapPolicy } from '@tributary/schedule';
 
 /**
  * The validated, compiled form of a DAG spec. Plain JSON (it is stored in Postgres and carried in
@@ -24,6 +27,57 @@ export interface DagModel {
   maxActiveTasksPerRun: number | null;
   /** How many runs of the DAG may run at once (later ones wait `queued`); null means no limit. */
   maxActiveRuns: number | null;
+  /** When the DAG runs by itself on a clock; null (or absent in models stored before it existed): never. */
+  schedule?: ScheduleModel | null;
+  /** Runs started by messages on a NATS subject; null (or absent): none. */
+  events?: EventTriggerModel | null;
+  /**
+   * Runs started when all of these tasks of other DAGs have succeeded since this DAG's last such run
+   * (Airflow's datasets, in their simplest form); empty (or absent): none.
+   */
+  after?: AfterModel[];
+}
+
+/** A DAG's `schedule` and the fields that go with it. */
+export interface ScheduleModel {
+  /** A cron expression of 5 fields (minutes) or 6 (seconds first), or a preset such as `@daily`, as written. */
+  cron: string;
+  /** The IANA time zone the expression is read in. @default "UTC" */
+  timezone: string;
+  /**
+   * The first data interval starts at the first fire time at or after it (epoch ms); null: when the
+   * coordinator first sees the schedule.
+   */
+  startDate: number | null;
+  /** No data interval starts after it (epoch ms); null: none. */
+  endDate: number | null;
+  /** Run the intervals missed while the DAG was paused, undeployed or the scheduler down. @default true */
+  catchup: boolean;
+  /** @default "buffer_all" */
+  overlap: OverlapPolicy;
+}
+
+/** A DAG's `on`: a run for each message on a NATS subject. */
+export interface EventTriggerModel {
+  /** A NATS subject, wildcards allowed (`orders.created.>`). */
+  subject: string;
+  /**
+   * The run's params, rendered from the message: top-level string values are templates over
+   * `event.subject`, `event.data` (the JSON body; a string when the body is not JSON) and `event.headers`;
+   * a value that is one template alone keeps the JSON type of what it names.
+   */
+  params: JsonObject;
+  /**
+   * A template over the same scope; a message whose rendered key was already seen for this DAG starts
+   * no second run. Null: only a redelivery of the same stream message is recognised.
+   */
+  dedupeKey: string | null;
+}
+
+/** One entry of a DAG's `after`: a task of another DAG whose success this DAG waits for. */
+export interface AfterModel {
+  dag: string;
+  task: string;
 }
 
 /** How the delay before each retry grows. */

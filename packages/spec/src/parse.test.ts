@@ -56,6 +56,9 @@ describe('parseDagSpec', () => {
       maxActiveTasks: null,
       maxActiveTasksPerRun: null,
       maxActiveRuns: null,
+      schedule: null,
+      events: null,
+      after: [],
       paramsSchema: {
         type: 'object',
         properties: {

@@ -8,8 +8,10 @@ import { positionAt, report, type SpecContext } from './positions.js';
 import { readFields } from './read-fields.js';
 import { readParams } from './read-params.js';
 import { readDefaults, readTasks } from './read-tasks.js';
+import { readTriggers } from './read-triggers.js';
 import { describeNode, readValue } from './read-values.js';
 import { checkSemantics } from './semantic-checks.js';
+import { checkTriggerParams } from './trigger-params.js';
 
 /** Options of {@link parseDagSpec}. */
 export interface ParseDagSpecOptions {
@@ -79,9 +81,11 @@ function readSpec(ctx: SpecContext): ReadSpec | undefined {
     maxActiveRuns: limit('max_active_runs'),
     paramsSchema: readParams(ctx, fields.get('params')),
     dagrunTimeoutMs: typeof dagrunTimeout === 'number' ? dagrunTimeout : null,
+    ...readTriggers(ctx, fields, typeof name === 'string' ? name : ''),
     defaults: defaultsEntry ? readDefaults(ctx, defaultsEntry) : {},
     tasks: tasksEntry ? readTasks(ctx, tasksEntry) : [],
   };
+  checkTriggerParams(ctx, fields, spec.paramsSchema);
   if (typeof description === 'string') spec.description = description;
   return spec;
 }

@@ -1,4 +1,5 @@
 import { type JsonObject, type JsonValue, TRIGGER_RULES } from '@tributary/core';
+import { OVERLAP_POLICIES } from '@tributary/schedule';
 import { isMap, isSeq, type Node } from 'yaml';
 import { DURATION_HINT, parseDuration } from './durations.js';
 import {
@@ -12,6 +13,7 @@ import {
   PARAM_NAME_PATTERN,
   POOL_PATTERN,
   SENSOR_FIELDS,
+  TASK_ID_PATTERN,
   type ValueType,
 } from './fields.js';
 import { parseMapOver } from './map.js';
@@ -29,6 +31,7 @@ import { mapEntries, report, resolve, type SpecContext, type Where } from './pos
 import { readContainerValue } from './read-container-values.js';
 import { readFields } from './read-fields.js';
 import { readSecrets } from './read-secrets.js';
+import { readTriggerValue } from './read-trigger-values.js';
 import { didYouMean } from './suggest.js';
 
 // Kept importable from here, where the field readers that use them were first written.
@@ -502,6 +505,18 @@ export function readValue(
     case 'containerUser':
     case 'volumes':
       return readContainerValue(ctx, type, node, where);
+    case 'taskId':
+      return readMatching(ctx, node, where, TASK_ID_PATTERN, (id) => {
+        return `invalid task id '${id}' (use letters, digits, _ and -, starting with a letter)`;
+      });
+    case 'overlap':
+      return readChoice(ctx, node, where, 'overlap policy', OVERLAP_POLICIES);
+    case 'cron':
+    case 'timezone':
+    case 'dateTime':
+    case 'natsSubject':
+    case 'dedupeKey':
+      return readTriggerValue(ctx, type, node, where);
     default:
       throw new Error(`field type '${type}' has its own reader`);
   }

@@ -24,6 +24,7 @@ import {
   type ValueType,
 } from './fields.js';
 import { TASK_KINDS, type TaskKind } from './model.js';
+import { AFTER_FIELDS, EVENT_FIELDS, TRIGGER_VALUE_SCHEMAS } from './trigger-fields.js';
 
 const ref = (name: string): JsonObject => ({ $ref: `#/definitions/${name}` });
 
@@ -93,7 +94,9 @@ const VALUE_SCHEMAS: Readonly<Record<ValueType, JsonObject>> = {
     propertyNames: { pattern: TASK_ID_PATTERN },
     additionalProperties: ref('task'),
   },
+  taskId: { type: 'string', pattern: TASK_ID_PATTERN },
   ...CONTAINER_VALUE_SCHEMAS,
+  ...TRIGGER_VALUE_SCHEMAS,
 };
 
 /** A closed object schema (`additionalProperties: false`, so editors flag typos) from a field table. */
@@ -136,6 +139,8 @@ export const DAG_SPEC_SCHEMA: JsonObject = {
     sensor: objectSchema(SENSOR_FIELDS, 'Sensor settings; every one has a default.'),
     map: objectSchema(MAP_FIELDS, 'Dynamic task mapping: the list the task runs once per element of.'),
     defaults: objectSchema(DEFAULTS_FIELDS, 'Task fields that apply to every task that does not set them.'),
+    eventTrigger: objectSchema(EVENT_FIELDS, 'Runs started by messages on a NATS subject.'),
+    afterEntry: objectSchema(AFTER_FIELDS, 'A task of another DAG whose success starts a run of this one.'),
     task: {
       description: `A task; its kind (${TASK_KINDS.join(', ')}) decides its other fields.`,
       oneOf: TASK_KINDS.map((kind) => ref(`${kind}Task`)),

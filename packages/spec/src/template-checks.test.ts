@@ -55,7 +55,7 @@ describe('template checks in parseDagSpec', () => {
 
   it('reports an unknown root with a suggestion', () => {
     expect(messages(problemsOf('  load: { kind: shell, command: "echo {{ parms.day }}" }'))).toEqual([
-      "unknown name 'parms' in {{ parms.day }} (did you mean 'params'?) (a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), run.id, run.logical_date, task.id, attempt, matrix.<key> in a matrix task, or map.index and map.item[.<field>...] in a mapped task)",
+      "unknown name 'parms' in {{ parms.day }} (did you mean 'params'?) (a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), run.id, run.logical_date, run.data_interval_start, run.data_interval_end, task.id, attempt, matrix.<key> in a matrix task, or map.index and map.item[.<field>...] in a mapped task)",
     ]);
   });
 
@@ -109,12 +109,12 @@ describe('template checks in parseDagSpec', () => {
     const command =
       'echo {{ run.logical_dat }} {{ run.dag }} {{ task.name }} {{ run.id.x }} {{ attempt.n }} {{ run[0] }}';
     expect(messages(problemsOf(`  load: { kind: shell, command: "${command}" }`))).toEqual([
-      "unknown name 'run.logical_dat' in {{ run.logical_dat }} (did you mean 'logical_date'?) (use run.id or run.logical_date)",
-      "unknown name 'run.dag' in {{ run.dag }} (use run.id or run.logical_date)",
+      "unknown name 'run.logical_dat' in {{ run.logical_dat }} (did you mean 'logical_date'?) (use run.id, run.logical_date, run.data_interval_start or run.data_interval_end)",
+      "unknown name 'run.dag' in {{ run.dag }} (use run.id, run.logical_date, run.data_interval_start or run.data_interval_end)",
       "unknown name 'task.name' in {{ task.name }} (use task.id)",
       '{{ run.id.x }}: run.id is a string and has no fields',
       '{{ attempt.n }}: attempt is a number and has no fields',
-      '{{ run[0] }}: use run.id or run.logical_date',
+      '{{ run[0] }}: use run.id, run.logical_date, run.data_interval_start or run.data_interval_end',
     ]);
   });
 

@@ -82,6 +82,12 @@ function matrixKeysOf(task: RawTask): Set<string> | undefined {
 const needsOf = (task: RawTask): string[] =>
   ((task.fields.needs as NeedRef[] | undefined) ?? []).map((need) => need.id);
 
+/** `a`, `a or b`, `a, b or c`. */
+function listOfChoices(choices: readonly string[]): string {
+  const last = choices.at(-1) ?? '';
+  return choices.length <= 1 ? last : `${choices.slice(0, -1).join(', ')} or ${last}`;
+}
+
 /** Why `name` names nothing under a fixed root (`run`, `task`, `attempt`), or undefined when it is fine. */
 function fixedRootProblem(name: TemplateName, root: 'run' | 'task' | 'attempt'): string | undefined {
   const fields: readonly string[] = TEMPLATE_ROOTS[root];
@@ -89,7 +95,7 @@ function fixedRootProblem(name: TemplateName, root: 'run' | 'task' | 'attempt'):
   if (root === 'attempt') {
     return field === undefined ? undefined : `${name.source}: attempt is a number and has no fields`;
   }
-  const choices = fields.map((choice) => `${root}.${choice}`).join(' or ');
+  const choices = listOfChoices(fields.map((choice) => `${root}.${choice}`));
   if (typeof field !== 'string') return `${name.source}: use ${choices}`;
   if (!fields.includes(field)) {
     return `unknown name '${root}.${field}' in ${name.source}${didYouMean(field, fields)} (use ${choices})`;
@@ -299,7 +305,7 @@ const TEMPLATED_FIELDS: Readonly<Record<'shell' | 'sql', { field: string; mispla
  * Checks the templates of every templatable field: each shell task's `command`, each sql task's
  * `statement`, the `env` values of every task and of `defaults`, and each dag task's string `params`. Names must exist: declared params,
  * the outputs of tasks in `needs` (not of matrix tasks, whose outputs are per instance), `run.id`,
- * `run.logical_date`, `task.id`, `attempt`, in a matrix task `matrix.<key>` of its own keys, and in a
+ * `run.logical_date`, `run.data_interval_start`, `run.data_interval_end`, `task.id`, `attempt`, in a matrix task `matrix.<key>` of its own keys, and in a
  * mapped task `map.index` and `map.item`. `inputs.<id>` of a mapped task is the list of its instances'
  * outputs.
  */

@@ -65,7 +65,8 @@ describe('parseTemplate', () => {
     expect(errors[0]?.message).toBe(
       "unsupported template '{{ params.x | upper }}': filters and expressions are not supported " +
         '(a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), ' +
-        'run.id, run.logical_date, task.id, attempt, matrix.<key> in a matrix task, or map.index and ' +
+        'run.id, run.logical_date, run.data_interval_start, run.data_interval_end, task.id, attempt, ' +
+        'matrix.<key> in a matrix task, or map.index and ' +
         "map.item[.<field>...] in a mapped task; write '\\{{' for a literal '{{')",
     );
     expect(errors[1]).toMatchObject({ offset: 23 });

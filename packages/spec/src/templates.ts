@@ -1,6 +1,6 @@
 /**
  * Template syntax of templatable task fields (a shell task's `command`, a sql task's `statement`, the
- * `env` values of node and shell tasks):
+ * `env` values of node and shell tasks) and of an event trigger's `on.params` values and `dedupe_key`:
  * Airflow's `{{ name }}`, deliberately without Jinja's filters, expressions and statements. A template
  * holds one dotted name with optional numeric indexes (`{{ inputs.extract.files[0].path }}`); `\{{` is
  * a literal `{{`. This module only parses; which names exist is template-checks.ts (at validation) and
@@ -45,7 +45,7 @@ export interface ParsedTemplate {
 export const TEMPLATE_ROOTS = {
   params: 'any',
   inputs: 'any',
-  run: ['id', 'logical_date'],
+  run: ['id', 'logical_date', 'data_interval_start', 'data_interval_end'],
   task: ['id'],
   attempt: [],
   matrix: 'any',
@@ -58,8 +58,21 @@ export type TemplateRoot = keyof typeof TEMPLATE_ROOTS;
 /** What a template may hold, for error messages. */
 export const TEMPLATE_HINT =
   'a template holds one name: params.<name>, inputs.<task>[.<field>...] (with [0]-style indexes), ' +
-  'run.id, run.logical_date, task.id, attempt, matrix.<key> in a matrix task, or map.index and ' +
+  'run.id, run.logical_date, run.data_interval_start, run.data_interval_end, task.id, attempt, ' +
+  'matrix.<key> in a matrix task, or map.index and ' +
   'map.item[.<field>...] in a mapped task';
+
+/**
+ * What the templates of an event trigger (`on.params` values, `on.dedupe_key`) may read from the
+ * message that starts the run: its subject, its body (JSON, or the text when it is not JSON) and its
+ * headers.
+ */
+export const EVENT_TEMPLATE_FIELDS = ['subject', 'data', 'headers'] as const;
+
+/** What an event trigger's template may hold, for error messages. */
+export const EVENT_TEMPLATE_HINT =
+  'an event template holds one name: event.subject, event.data[.<field>...] (with [0]-style ' +
+  'indexes) or event.headers.<name>';
 
 const ESCAPE_HINT = "write '\\{{' for a literal '{{'";
 
@@ -99,18 +112,19 @@ export function formatTemplatePath(path: readonly TemplatePathSegment[]): string
     .join('');
 }
 
-function nameError(source: string, inner: string): string {
-  if (inner === '') return `empty template '${source}' (${TEMPLATE_HINT}; ${ESCAPE_HINT})`;
+function nameError(source: string, inner: string, hint: string): string {
+  if (inner === '') return `empty template '${source}' (${hint}; ${ESCAPE_HINT})`;
   const what = /[|(+*/%~<>=!'"]/.test(inner) ? 'filters and expressions are not supported' : 'not a name';
-  return `unsupported template '${source}': ${what} (${TEMPLATE_HINT}; ${ESCAPE_HINT})`;
+  return `unsupported template '${source}': ${what} (${hint}; ${ESCAPE_HINT})`;
 }
 
 /**
  * Splits a field's value into text and `{{ name }}` parts. Never throws: malformed templates are
  * returned in `errors` (and left out of `parts`), so that one pass reports all of them. A `}}` with no
- * `{{` before it is plain text, as in Jinja.
+ * `{{` before it is plain text, as in Jinja. `hint`, what a template may hold where the value is, ends
+ * the message of a malformed one.
  */
-export function parseTemplate(value: string): ParsedTemplate {
+export function parseTemplate(value: string, hint: string = TEMPLATE_HINT): ParsedTemplate {
   const parts: TemplatePart[] = [];
   const errors: TemplateSyntaxError[] = [];
   let text = '';
@@ -137,7 +151,7 @@ export function parseTemplate(value: string): ParsedTemplate {
     const inner = value.slice(open + 2, close).trim();
     const path = parseTemplatePath(inner);
     if (path === undefined) {
-      errors.push({ message: nameError(source, inner), offset: open });
+      errors.push({ message: nameError(source, inner, hint), offset: open });
     } else {
       if (text !== '') parts.push({ kind: 'text', text });
       text = '';

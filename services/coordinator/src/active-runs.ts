@@ -1,4 +1,4 @@
-import type { Failure, JsonObject, JsonValue, RunState, TaskState } from '@tributary/core';
+import type { Failure, JsonObject, JsonValue, RunState, RunType, TaskState } from '@tributary/core';
 import {
   type Database,
   getDagVersion,
@@ -68,8 +68,12 @@ export interface ActiveRun {
   traceparent: string;
   /** The span id of the run span's parent (a traced caller's span); null for a root span. */
   traceParentSpanId: string | null;
-  /** The run's logical date (epoch ms): its creation time until schedules give runs their own. */
+  /** How the run came to be. */
+  runType: RunType;
+  /** The run's logical date (epoch ms): the start of the data interval it covers, else its creation time. */
   logicalDate: number;
+  /** The end of that data interval (epoch ms); the logical date for a run that covers none. */
+  dataIntervalEnd: number;
 }
 
 /**
@@ -147,7 +151,9 @@ export class ActiveRuns {
       snapshot,
       meta,
       createdAt: row.createdAt.getTime(),
-      logicalDate: row.createdAt.getTime(),
+      logicalDate: row.logicalDate.getTime(),
+      dataIntervalEnd: row.dataIntervalEnd.getTime(),
+      runType: row.runType,
       // Runs created before runs had trace ids get a fresh trace.
       traceparent: row.traceparent ?? newTraceparent(),
       traceParentSpanId: row.traceParentSpanId,

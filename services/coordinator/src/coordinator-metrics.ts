@@ -37,7 +37,14 @@ export interface CoordinatorMetrics {
   readonly observer: TickObserver;
   /** Times the run loop's transactions and task publishes. */
   readonly timings: LoopTimings;
+  /** How late scheduled runs start after their data interval closed, in seconds. */
+  readonly scheduleLag: { observe(seconds: number): void };
+  /** Counts event messages by DAG and what became of them (`started`, `duplicate`, `rejected`, `paused`). */
+  readonly triggerEvents: { inc(dag: string, outcome: TriggerEventOutcome): void };
 }
+
+/** What became of an event message on a DAG's `on` subject. */
+export type TriggerEventOutcome = 'started' | 'duplicate' | 'rejected' | 'paused';
 
 /** @see CoordinatorMetricsOptions.queryTimeoutMs */
 export const DEFAULT_METRICS_QUERY_TIMEOUT_MS = 2_000;
@@ -121,7 +128,21 @@ export function createCoordinatorMetrics(options: CoordinatorMetricsOptions): Co
     }),
   };
   registerGauges(options);
+  const scheduleLag = new Histogram({
+    name: 'tributary_schedule_lag_seconds',
+    help: 'From the end of a data interval (when its scheduled run is due) to the run being created.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const triggerEvents = new Counter({
+    name: 'tributary_trigger_events_total',
+    help: "Messages on DAGs' `on` subjects, by DAG and outcome (started, duplicate, rejected, paused).",
+    labelNames: ['dag', 'outcome'] as const,
+    registers,
+  });
   return {
+    scheduleLag: { observe: (seconds) => scheduleLag.observe(seconds) },
+    triggerEvents: { inc: (dag, outcome) => triggerEvents.inc({ dag, outcome }) },
     observer: { observe: (facts) => countTick(counters, histograms, facts) },
     timings: {
       transaction: (seconds) => histograms.db.observe({ operation: 'tick_transaction' }, seconds),

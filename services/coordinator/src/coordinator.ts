@@ -5,13 +5,17 @@ import type { Logger } from '@tributary/core';
 import { createDatabase, type Database, migrate } from '@tributary/db';
 import { Registry } from 'prom-client';
 import { ActiveRuns } from './active-runs.js';
+import { AfterIndex } from './after-index.js';
 import { type LocalTerm, WriteRoute } from './api/write-route.js';
+import { type Clock, systemClock } from './clock.js';
 import { type CoordinatorMetrics, createCoordinatorMetrics } from './coordinator-metrics.js';
+import { EventTriggers } from './event-triggers.js';
 import { type GrpcServer, startGrpcServer } from './grpc-server.js';
 import { LEADER_LEASE, Leadership, type Term } from './leadership.js';
 import type { CoordinatorOptions } from './options.js';
 import { RunLoop } from './run-loop.js';
 import { RunTracing } from './run-tracing.js';
+import { Scheduler } from './scheduler.js';
 import {
   type EventProgress,
   recordHeartbeats,
@@ -76,7 +80,7 @@ export async function startCoordinator(
     await db.close();
     throw error;
   }
-  return run(options, logger, db, bus, deps.registry ?? new Registry());
+  return run(options, logger, db, bus, deps.registry ?? new Registry(), deps.clock ?? systemClock);
 }
 
 /** What {@link startCoordinator} can be given instead of its defaults. */
@@ -86,6 +90,8 @@ export interface CoordinatorDeps {
    * (an address in use fails before anything else). @default a registry of its own
    */
   registry?: Registry;
+  /** The time schedules go by. @default the system clock */
+  clock?: Clock;
 }
 
 async function run(
@@ -94,6 +100,7 @@ async function run(
   db: Database,
   bus: Bus,
   registry: Registry,
+  clock: Clock,
 ): Promise<RunningCoordinator> {
   const { unsafe } = options;
   if (unsafe.disableLostTaskSweep || unsafe.disableFencing)
@@ -135,7 +142,7 @@ async function run(
     ttlMs: options.leaseTtlMs,
     logger,
     onElected: async (elected) => {
-      term = startTerm(elected, { options, logger, db, bus, hub, metrics }, (from) =>
+      term = startTerm(elected, { options, logger, db, bus, hub, metrics, clock }, (from) =>
         leadership?.renewed(from),
       );
       route.lead(term);
@@ -189,14 +196,17 @@ function startTerm(
     bus: Bus;
     hub: WatchHub;
     metrics: CoordinatorMetrics;
+    clock: Clock;
   },
   onRenewed: (from: number) => void,
 ): LeaderTerm {
-  const { options, logger, db, bus, hub, metrics } = deps;
+  const { options, logger, db, bus, hub, metrics, clock } = deps;
   const { unsafe } = options;
   // A cache of its own per term: what an earlier term left in memory may be stale by now.
   const runs = new ActiveRuns(db);
+  const afterIndex = new AfterIndex();
   const loop = new RunLoop({
+    afterIndex,
     db,
     bus,
     runs,
@@ -234,10 +244,21 @@ function startTerm(
     relayOutbox(sweepDeps),
     recoverLostTaskMessages(sweepDeps),
     recordHeartbeats(sweepDeps),
+    new Scheduler({
+      db,
+      loop,
+      runs,
+      afterIndex,
+      clock,
+      logger,
+      onScheduledRunLag: (seconds) => metrics.scheduleLag.observe(seconds),
+    }).run(signal),
+    new EventTriggers({ db, bus, loop, runs, logger, metrics }).run(signal),
   ];
   return {
     loop,
     runs,
+    afterIndex,
     async stop() {
       stopping.abort();
       await Promise.allSettled(background);

@@ -1,4 +1,5 @@
-export { type RunningCoordinator, startCoordinator } from './coordinator.js';
+export type { Clock } from './clock.js';
+export { type CoordinatorDeps, type RunningCoordinator, startCoordinator } from './coordinator.js';
 export { type CoordinatorFlags, coordinatorOptionsFromEnv, runCoordinatorMain } from './main.js';
 export {
   type CoordinatorOptions,

@@ -1,4 +1,4 @@
-import { Code, type JsonObject, TributaryError } from '@tributary/core';
+import { Code, type JsonObject, type RunType, TributaryError } from '@tributary/core';
 import { applyEvent, createRunSnapshot, type Transition } from '@tributary/engine';
 import { newRunTraceIds } from '@tributary/telemetry';
 import type { ActiveRun, LoadedVersion } from './active-runs.js';
@@ -16,6 +16,22 @@ export interface NewRunRequest {
   parent?: { runId: string; taskId: string };
   /** The W3C traceparent of the caller's span, which the run's span is a child of. @default a new trace */
   traceparent?: string;
+  /** How the run came to be and the data interval it covers. @default manual, covering its creation time */
+  origin?: RunOrigin;
+}
+
+/** How a run came to be, and the data interval it covers. */
+export interface RunOrigin {
+  type: RunType;
+  /** The start of the data interval (epoch ms). */
+  logicalDate: number;
+  /** Its end (epoch ms). */
+  dataIntervalEnd: number;
+}
+
+/** Whether runs of this type are one per DAG and logical date (the `runs_one_per_logical_date` key). */
+export function isIntervalRun(type: RunType): boolean {
+  return type === 'scheduled' || type === 'backfill';
 }
 
 /**
@@ -33,7 +49,9 @@ export function createRun(batch: TickBatch, request: NewRunRequest, start: boole
     snapshot: { ...createRunSnapshot(version.plan), seed: request.runId },
     meta: new Map(),
     createdAt: batch.now,
-    logicalDate: batch.now,
+    runType: request.origin?.type ?? 'manual',
+    logicalDate: request.origin?.logicalDate ?? batch.now,
+    dataIntervalEnd: request.origin?.dataIntervalEnd ?? batch.now,
     traceparent: trace.traceparent,
     traceParentSpanId: trace.parentSpanId,
   };
@@ -60,6 +78,9 @@ export function createRun(batch: TickBatch, request: NewRunRequest, start: boole
     traceparent: run.traceparent,
     traceParentSpanId: run.traceParentSpanId,
     state: start ? 'running' : 'queued',
+    runType: run.runType,
+    logicalDate: run.logicalDate,
+    dataIntervalEnd: run.dataIntervalEnd,
   });
   if (started) recordTransition(batch, run, started, {});
   return run;

@@ -39,6 +39,8 @@ function newRun(tasks = [shellTask('extract'), shellTask('load', ['extract'])]):
     meta: new Map(),
     createdAt: T0,
     logicalDate: T0,
+    dataIntervalEnd: T0,
+    runType: 'manual',
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     traceParentSpanId: null,
   };

@@ -315,6 +315,7 @@ export function addDispatch(batch: TickBatch, run: ActiveRun, taskId: string, at
     params: run.params,
     inputs: inputsOf(run.snapshot, task),
     logicalDate: run.logicalDate,
+    dataIntervalEnd: run.dataIntervalEnd,
   });
   batch.dispatches.push({
     msgId: taskMessageId({ runId: run.id, taskId, attempt }),

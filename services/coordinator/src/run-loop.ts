@@ -2,11 +2,14 @@ import type { Bus } from '@tributary/bus';
 import type { Logger } from '@tributary/core';
 import { Code, type JsonObject, TributaryError } from '@tributary/core';
 import {
+  type AfterEventWrite,
   type AttemptKey,
   countActiveTasks,
   countRunningRuns,
   type Database,
+  deleteAfterEvents,
   deleteOutbox,
+  findRunsByLogicalDates,
   findRunsByRequestIds,
   finishRuns,
   insertOutbox,
@@ -15,16 +18,27 @@ import {
   type OutboxMessage,
   renewLeaseInTransaction,
   reopenRuns,
+  type ScheduleStateWrite,
   startRuns,
   updateTaskInstances,
+  upsertAfterEvents,
   upsertAttempts,
+  writeScheduleStates,
 } from '@tributary/db';
 import { applyEvent, type ClearSelection, type EngineEvent, selectTasksToClear } from '@tributary/engine';
 import type { WorkerEvent } from '@tributary/proto';
 import type { ActiveRun, ActiveRuns } from './active-runs.js';
+import type { AfterIndex } from './after-index.js';
 import { DagTaskSlots } from './dag-task-slots.js';
 import type { Term } from './leadership.js';
-import { createRun, type NewRunRequest, RunSlots, requestConflict, startQueuedRun } from './new-runs.js';
+import {
+  createRun,
+  isIntervalRun,
+  type NewRunRequest,
+  RunSlots,
+  requestConflict,
+  startQueuedRun,
+} from './new-runs.js';
 import { addDispatch, recordTransition, type TransitionContext } from './record-transition.js';
 import { publishTasksTraced } from './run-tracing.js';
 import { TickBatch } from './tick-batch.js';
@@ -42,6 +56,20 @@ export interface TriggerOutcome {
   run?: { state: ActiveRun; createdAt: number };
 }
 
+/**
+ * What the scheduler (schedules, event and after triggers) writes at once: the runs it starts, cancels
+ * and the state that says it handled them, all in one transaction, so that a crash leaves either all or
+ * none of it.
+ */
+export interface SchedulePass {
+  runs: readonly NewRunRequest[];
+  states: readonly ScheduleStateWrite[];
+  /** Runs to cancel first (the cancel_previous overlap policy), with the reason they get. */
+  cancels: readonly { runId: string; reason: string }[];
+  /** Recorded successes the pass's after-triggered runs use up. */
+  afterConsumed: readonly AfterEventWrite[];
+}
+
 /** An engine event from a timer (retry due, task lost), with its run. */
 export interface TimerEvent {
   runId: string;
@@ -52,6 +80,7 @@ export interface TimerEvent {
 type Input =
   | { kind: 'worker_events'; events: readonly WorkerEvent[]; settle: Settle<void> }
   | { kind: 'trigger'; request: NewRunRequest; settle: Settle<TriggerOutcome> }
+  | { kind: 'schedule'; pass: SchedulePass; settle: Settle<TriggerOutcome[]> }
   | { kind: 'cancel'; runId: string; reason: string; settle: Settle<boolean> }
   | { kind: 'clear'; runId: string; selection: ClearSelection; settle: Settle<string[]> }
   | { kind: 'timer_events'; events: readonly TimerEvent[]; settle: Settle<void> }
@@ -106,6 +135,8 @@ export interface RunLoopDeps {
    * lease, so a deposed leader (paused, cut off) can never write again. Absent only in tests.
    */
   fence?: LoopFence;
+  /** Which DAGs wait (`after`) for which tasks' successes; the tick records those successes. @default none */
+  afterIndex?: AfterIndex;
 }
 
 /**
@@ -172,6 +203,15 @@ export class RunLoop {
 
   trigger(request: NewRunRequest): Promise<TriggerOutcome> {
     return this.#submit<TriggerOutcome>((settle) => ({ kind: 'trigger', request, settle }));
+  }
+
+  /**
+   * Applies a scheduler pass in one tick. Resolves with an outcome per run, in order: a run whose DAG
+   * and logical date (scheduled, backfill) or request id (event, after) already has one answers with
+   * that run, `created` false.
+   */
+  schedule(pass: SchedulePass): Promise<TriggerOutcome[]> {
+    return this.#submit<TriggerOutcome[]>((settle) => ({ kind: 'schedule', pass, settle }));
   }
 
   /** Cancels a run; resolves false when the run had already finished. */
@@ -278,6 +318,7 @@ export class RunLoop {
         for (const event of input.events) if (event.ref) ids.add(event.ref.runId);
       if (input.kind === 'timer_events') for (const event of input.events) ids.add(event.runId);
       if (input.kind === 'cancel' || input.kind === 'clear') ids.add(input.runId);
+      if (input.kind === 'schedule') for (const { runId } of input.pass.cancels) ids.add(runId);
       if (input.kind === 'start_queued' || input.kind === 'wake') for (const id of input.runIds) ids.add(id);
       if (input.kind === 'republish') for (const key of input.attempts) ids.add(key.runId);
     }
@@ -292,8 +333,8 @@ export class RunLoop {
   async #countRunning(inputs: readonly Input[], loaded: LoadedRuns): Promise<RunSlots> {
     const dags = new Set<string>();
     for (const input of inputs) {
-      if (input.kind === 'trigger' && input.request.version.model.maxActiveRuns != null)
-        dags.add(input.request.version.dag);
+      for (const request of requestsOf(input))
+        if (request.version.model.maxActiveRuns != null) dags.add(request.version.dag);
       if (input.kind === 'start_queued')
         for (const id of input.runIds) {
           const run = loaded.get(id);
@@ -311,10 +352,9 @@ export class RunLoop {
     const dags = new Set<string>();
     for (const run of loaded.values())
       if (run?.version.model.maxActiveTasks != null) dags.add(run.version.dag);
-    for (const input of inputs) {
-      if (input.kind === 'trigger' && input.request.version.model.maxActiveTasks != null)
-        dags.add(input.request.version.dag);
-    }
+    for (const input of inputs)
+      for (const request of requestsOf(input))
+        if (request.version.model.maxActiveTasks != null) dags.add(request.version.dag);
     return new DagTaskSlots(await countActiveTasks(this.#deps.db.sql, [...dags]));
   }
 
@@ -346,43 +386,80 @@ export class RunLoop {
     }
   }
 
+  /**
+   * Creates the runs of the tick's triggers and scheduler passes. A repeated request id answers with the
+   * earlier run (an error for a TriggerRun whose DAG or params differ); a scheduled or backfill run whose
+   * DAG and logical date already have one answers with that run.
+   */
   async #applyTriggers(
     batch: TickBatch,
     inputs: readonly Input[],
     answers: (() => void)[],
     slots: RunSlots,
   ): Promise<void> {
-    const triggers = inputs.filter(
-      (input): input is Extract<Input, { kind: 'trigger' }> => input.kind === 'trigger',
+    const requests = inputs.flatMap(requestsOf);
+    const requestIds = requests.flatMap((r) => (r.requestId ? [r.requestId] : []));
+    const intervalKeys = requests.flatMap((r) =>
+      r.origin && isIntervalRun(r.origin.type)
+        ? [{ dag: r.version.dag, logicalDate: r.origin.logicalDate }]
+        : [],
     );
-    if (triggers.length === 0) return;
-    const requestIds = triggers.flatMap((t) => (t.request.requestId ? [t.request.requestId] : []));
+    const [byRequestId, byLogicalDate] = await Promise.all([
+      findRunsByRequestIds(this.#deps.db, requestIds),
+      findRunsByLogicalDates(this.#deps.db, intervalKeys),
+    ]);
     const earlier = new Map<string, { runId: string; dag: string; params: JsonObject }>();
-    for (const row of await findRunsByRequestIds(this.#deps.db, requestIds)) {
+    for (const row of byRequestId)
       earlier.set(row.requestId!, { runId: row.id, dag: row.dag, params: row.params });
-    }
-    for (const { request, settle } of triggers) {
+    const earlierInterval = new Map<string, string>();
+    for (const row of byLogicalDate)
+      earlierInterval.set(intervalKey(row.dag, row.logicalDate.getTime()), row.id);
+    const create = (request: NewRunRequest, strict: boolean): TriggerOutcome | TributaryError => {
+      const key =
+        request.origin && isIntervalRun(request.origin.type)
+          ? intervalKey(request.version.dag, request.origin.logicalDate)
+          : undefined;
+      const sameInterval = key === undefined ? undefined : earlierInterval.get(key);
+      if (sameInterval !== undefined) return { runId: sameInterval, created: false };
       const previous = request.requestId ? earlier.get(request.requestId) : undefined;
       if (previous) {
-        const conflict = requestConflict(previous, request);
-        answers.push(() =>
-          conflict ? settle.reject(conflict) : settle.resolve({ runId: previous.runId, created: false }),
-        );
-        continue;
+        const conflict = strict ? requestConflict(previous, request) : null;
+        return conflict ?? { runId: previous.runId, created: false };
       }
       const run = createRun(batch, request, slots.take(request.version));
       if (run.snapshot.state === 'running') this.#deps.runs.add(run);
       if (request.requestId)
         earlier.set(request.requestId, { runId: run.id, dag: run.version.dag, params: run.params });
-      answers.push(() =>
-        settle.resolve({ runId: run.id, created: true, run: { state: run, createdAt: batch.now } }),
-      );
+      if (key !== undefined) earlierInterval.set(key, run.id);
+      return { runId: run.id, created: true, run: { state: run, createdAt: batch.now } };
+    };
+    for (const input of inputs) {
+      if (input.kind === 'trigger') {
+        const outcome = create(input.request, true);
+        answers.push(() =>
+          outcome instanceof TributaryError ? input.settle.reject(outcome) : input.settle.resolve(outcome),
+        );
+      }
+      if (input.kind === 'schedule') {
+        const outcomes = input.pass.runs.map((request) => create(request, false) as TriggerOutcome);
+        batch.scheduleStates.push(...input.pass.states);
+        batch.afterConsumed.push(...input.pass.afterConsumed);
+        answers.push(() => input.settle.resolve(outcomes));
+      }
     }
   }
 
   #applyInput(batch: TickBatch, input: Input, answers: (() => void)[], loaded: LoadedRuns): void {
     switch (input.kind) {
       case 'trigger':
+        return;
+      case 'schedule':
+        // Its runs were created with the other triggers; what it cancels is cancelled here.
+        for (const { runId, reason } of input.pass.cancels) {
+          const queued = loaded.get(runId);
+          if (queued?.snapshot.state === 'queued') this.#deps.runs.add(queued);
+          this.#applyEngineEvent(batch, runId, { type: 'run_cancelled', reason, at: batch.now }, {});
+        }
         return;
       case 'worker_events':
         for (const message of input.events) {
@@ -538,6 +615,9 @@ export class RunLoop {
           startRuns(tx, batch.startedRuns),
           insertOutbox(tx, batch.dispatches),
           deleteOutbox(tx, published),
+          writeScheduleStates(tx, batch.scheduleStates),
+          deleteAfterEvents(tx, batch.afterConsumed),
+          upsertAfterEvents(tx, this.#afterEventsOf(batch)),
         ]);
         if (!leading) {
           throw new TributaryError(
@@ -550,6 +630,23 @@ export class RunLoop {
     );
     fence?.onRenewed(renewedFrom);
     return outboxIds;
+  }
+
+  /** The successes of this tick that some DAG's `after` waits for. */
+  #afterEventsOf(batch: TickBatch): AfterEventWrite[] {
+    const index = this.#deps.afterIndex;
+    if (index === undefined || index.isEmpty) return [];
+    return batch.facts.tasksFinished.flatMap(({ run, taskId, state }) =>
+      state !== 'succeeded'
+        ? []
+        : index.waitingFor(run.version.dag, taskId).map((dag) => ({
+            dag,
+            sourceDag: run.version.dag,
+            sourceTask: taskId,
+            sourceRunId: run.id,
+            succeededAt: batch.now,
+          })),
+    );
   }
 
   #afterCommit(batch: TickBatch, outboxIds: number[]): void {
@@ -595,4 +692,15 @@ export class RunLoop {
     this.#publishing.add(publishing);
     void publishing.finally(() => this.#publishing.delete(publishing));
   }
+}
+
+/** The runs an input asks to create. */
+function requestsOf(input: Input): readonly NewRunRequest[] {
+  if (input.kind === 'trigger') return [input.request];
+  if (input.kind === 'schedule') return input.pass.runs;
+  return [];
+}
+
+function intervalKey(dag: string, logicalDate: number): string {
+  return `${dag}@${logicalDate}`;
 }

@@ -1,11 +1,13 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { RunState } from '@tributary/core';
 import type {
+  AfterEventWrite,
   AttemptWrite,
   NewRun,
   NewTaskInstance,
   OutboxMessage,
   ReopenedRun,
+  ScheduleStateWrite,
   TaskInstanceWrite,
 } from '@tributary/db';
 import type { TaskSlots } from '@tributary/engine';
@@ -55,6 +57,12 @@ export class TickBatch {
   readonly throttledRuns = new Set<string>();
   /** What the tick did, for the telemetry observers once it committed. */
   readonly facts = new TickFacts();
+  /** Scheduler state that goes with the scheduled runs the tick creates. */
+  readonly scheduleStates: ScheduleStateWrite[] = [];
+  /** Task successes that DAGs' `after` wait for, recorded in the tick that saw them. */
+  readonly afterEvents: AfterEventWrite[] = [];
+  /** Recorded successes that runs created in this tick used up. */
+  readonly afterConsumed: AfterEventWrite[] = [];
 
   constructor(
     now: number,
@@ -139,7 +147,9 @@ export class TickBatch {
       this.finishedRuns.size === 0 &&
       this.reopenedRuns.size === 0 &&
       this.startedRuns.length === 0 &&
-      this.dispatches.length === 0
+      this.dispatches.length === 0 &&
+      this.scheduleStates.length === 0 &&
+      this.afterConsumed.length === 0
     );
   }
 }

@@ -180,6 +180,7 @@ async function execute(
     inputs: prepared.inputs,
     traceparent: context.span?.traceparent ?? delivery.traceparent,
     logicalDate: message.logicalDate,
+    dataIntervalEnd: message.dataIntervalEnd,
   };
   const startedAt = Date.now();
   try {

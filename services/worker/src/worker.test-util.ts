@@ -64,6 +64,7 @@ export function outgoingTask(
       params: extra.params ?? {},
       inputs: extra.inputs ?? {},
       logicalDate: Date.now(),
+      dataIntervalEnd: Date.now(),
     }),
   };
 }

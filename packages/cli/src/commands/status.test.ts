@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { JsonObject } from '@tributary/core';
-import { RunSchema, RunState, TaskState } from '@tributary/proto';
+import { RunSchema, RunState, RunType, TaskState, timestamp } from '@tributary/proto';
 import { describe, expect, it } from 'vitest';
 import { runToJson } from '../render/run-view.js';
 import { formatRunStatus } from './status.js';
@@ -69,5 +69,41 @@ describe('tributary status', () => {
   it('puts the whole context in --json when the server sent one', () => {
     expect(runToJson(run({ rows: 42 })).context).toEqual({ rows: 42 });
     expect(runToJson(run())).not.toHaveProperty('context');
+  });
+
+  it('shows a backfill run with its type, logical date and data interval, in the header and --json', () => {
+    const day = Date.UTC(2024, 0, 1);
+    const backfill = create(RunSchema, {
+      ...run(),
+      runType: RunType.BACKFILL,
+      logicalDate: timestamp(day),
+      dataIntervalStart: timestamp(day),
+      dataIntervalEnd: timestamp(day + 86_400_000),
+    });
+    const lines = formatRunStatus(backfill, 0).split('\n');
+    const state = lines.indexOf('state    succeeded');
+    expect(lines.slice(state + 1, state + 4)).toEqual([
+      'type     backfill',
+      'logical  2024-01-01T00:00:00Z',
+      'interval 2024-01-01T00:00:00Z to 2024-01-02T00:00:00Z',
+    ]);
+    expect(runToJson(backfill)).toMatchObject({
+      run_type: 'backfill',
+      logical_date: '2024-01-01T00:00:00.000Z',
+      data_interval_start: '2024-01-01T00:00:00.000Z',
+      data_interval_end: '2024-01-02T00:00:00.000Z',
+    });
+  });
+
+  it('shows only the type of a run no schedule started, and nothing when the server gives no type', () => {
+    const manual = create(RunSchema, { ...run(), runType: RunType.MANUAL, logicalDate: timestamp(5) });
+    const text = formatRunStatus(manual, 0);
+    expect(text).toContain('state    succeeded\ntype     manual\ncreated');
+    expect(text).not.toContain('logical');
+    expect(formatRunStatus(create(RunSchema, { ...run(), runType: RunType.EVENT }), 0)).toContain(
+      'type     event\n',
+    );
+    expect(formatRunStatus(run(), 0)).not.toContain('type');
+    expect(runToJson(run())).toMatchObject({ run_type: null, logical_date: null });
   });
 });

@@ -4,7 +4,7 @@ import { millisFromTimestamp, runStateFromProto, taskStateFromProto } from '@tri
 import { withClient } from '../client.js';
 import { reportError } from '../errors.js';
 import { type CommandIo, EXIT_OK } from '../io.js';
-import { formatSpan, runToJson } from '../render/run-view.js';
+import { formatInstant, formatSpan, isIntervalRun, runToJson, runTypeName } from '../render/run-view.js';
 import { formatTable } from '../render/table.js';
 
 /** Flags of `tributary status`. */
@@ -18,12 +18,13 @@ export function formatRunStatus(run: Run, now: number = Date.now()): string {
   const header = [
     `run      ${run.id}`,
     `dag      ${run.dag} (version ${run.dagVersion})`,
+    // A run a dag task triggered names it, so that one can walk up to the run that started it.
+    ...(run.parentRunId === '' ? [] : [`parent   ${run.parentRunId}/${run.parentTaskId}`]),
     `state    ${runStateFromProto(run.state)}`,
+    ...runOrigin(run),
     `created  ${createdAt === undefined ? '-' : new Date(createdAt).toISOString()}`,
     `duration ${formatSpan(createdAt, millisFromTimestamp(run.finishedAt), now)}`,
   ];
-  // A run a dag task triggered names it, so that one can walk up to the run that started it.
-  if (run.parentRunId !== '') header.splice(2, 0, `parent   ${run.parentRunId}/${run.parentTaskId}`);
   const rows = run.tasks.map((task) => [
     task.taskId,
     // A queued task that no live worker can start says so in place of its bare state.
@@ -36,6 +37,23 @@ export function formatRunStatus(run: Run, now: number = Date.now()): string {
   const table = formatTable(['TASK', 'STATE', 'ATTEMPT', 'WORKER', 'DURATION', 'ERROR'], rows);
   const context = formatContext(run.context);
   return `${header.join('\n')}\n\n${table}${context === undefined ? '' : `\n${context}`}`;
+}
+
+/**
+ * How the run came to be: `type     backfill`, and for a run of a schedule interval its logical date
+ * and data interval. Nothing for a server that does not say (it predates run types).
+ */
+function runOrigin(run: Run): string[] {
+  const type = runTypeName(run.runType);
+  if (type === undefined) return [];
+  if (!isIntervalRun(run)) return [`type     ${type}`];
+  const start = formatInstant(millisFromTimestamp(run.dataIntervalStart));
+  const end = formatInstant(millisFromTimestamp(run.dataIntervalEnd));
+  return [
+    `type     ${type}`,
+    `logical  ${formatInstant(millisFromTimestamp(run.logicalDate))}`,
+    `interval ${start} to ${end}`,
+  ];
 }
 
 /** Longest value shown in the context table; `--json` has the whole of it. */

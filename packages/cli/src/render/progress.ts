@@ -37,7 +37,8 @@ const RUN_SYMBOLS: Record<RunState, string> = {
   cancelled: '■',
 };
 
-function paint(palette: Palette, state: TaskState | RunState): (text: string) => string {
+/** The colour of a task or run state: green for success, red for failure, and so on. */
+export function paint(palette: Palette, state: TaskState | RunState): (text: string) => string {
   switch (state) {
     case 'succeeded':
       return palette.green;

@@ -1,9 +1,11 @@
 import { formatDuration, type JsonObject } from '@tributary/core';
 import {
+  type DagSchedule,
   type DagSummary,
   failureFromProto,
   millisFromTimestamp,
   type Run,
+  RunType,
   runStateFromProto,
   type TaskInstance,
   taskStateFromProto,
@@ -12,6 +14,21 @@ import {
 
 function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** `2024-01-01T00:00:00Z`: an instant in UTC to the second, as tables show schedule times; `-` when unset. */
+export function formatInstant(ms: number | undefined): string {
+  return ms === undefined ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** How a run came to be, lower-case (`manual`, `scheduled`, `backfill`, `event`, `after`); undefined when the server did not say. */
+export function runTypeName(type: RunType): string | undefined {
+  return type === RunType.UNSPECIFIED ? undefined : RunType[type]?.toLowerCase();
+}
+
+/** Whether a run covers a data interval of its DAG's schedule (and so has a meaningful logical date). */
+export function isIntervalRun(run: Run): boolean {
+  return run.runType === RunType.SCHEDULED || run.runType === RunType.BACKFILL;
 }
 
 /** `1.20s`, or `-` when the span has not started; a span still open runs up to `now`. */
@@ -67,13 +84,33 @@ export function runToJson(run: Run): JsonObject {
     created_at: iso(millisFromTimestamp(run.createdAt)),
     finished_at: iso(millisFromTimestamp(run.finishedAt)),
     task_counts: { ...run.taskCounts },
+    run_type: runTypeName(run.runType) ?? null,
+    logical_date: iso(millisFromTimestamp(run.logicalDate)),
+    data_interval_start: iso(millisFromTimestamp(run.dataIntervalStart)),
+    data_interval_end: iso(millisFromTimestamp(run.dataIntervalEnd)),
   };
   if (run.tasks.length > 0) json.tasks = run.tasks.map(taskToJson);
   if (run.context !== undefined) json.context = run.context;
   return json;
 }
 
-/** A DAG listing entry as `--json` output. */
+/** A DAG's schedule as `--json` output: snake_case keys, ISO times, unset times as null. */
+function scheduleToJson(schedule: DagSchedule): JsonObject {
+  return {
+    cron: schedule.cron,
+    timezone: schedule.timezone,
+    start_date: iso(millisFromTimestamp(schedule.startDate)),
+    end_date: iso(millisFromTimestamp(schedule.endDate)),
+    catchup: schedule.catchup,
+    overlap: schedule.overlap,
+    next_run_at: iso(millisFromTimestamp(schedule.nextRunAt)),
+    next_logical_date: iso(millisFromTimestamp(schedule.nextLogicalDate)),
+    // uint64 on the wire; counts of intervals stay far below 2^53.
+    skipped: Number(schedule.skipped),
+  };
+}
+
+/** A DAG listing entry as `--json` output, with what starts its runs and its most recent run. */
 export function dagToJson(dag: DagSummary): JsonObject {
   const latest = dag.latest;
   return {
@@ -89,5 +126,11 @@ export function dagToJson(dag: DagSummary): JsonObject {
             description: latest.description,
             task_count: latest.taskCount,
           },
+    schedule: dag.schedule === undefined ? null : scheduleToJson(dag.schedule),
+    event_subject: dag.eventSubject === '' ? null : dag.eventSubject,
+    after: [...dag.after],
+    paused: dag.paused,
+    last_run: dag.lastRun === undefined ? null : runToJson(dag.lastRun),
+    rejected_events: Number(dag.rejectedEvents),
   };
 }

@@ -1,4 +1,4 @@
-import type { Failure, JsonObject, JsonValue } from '@tributary/core';
+import type { Failure, JsonObject, JsonValue, RunType } from '@tributary/core';
 import type { TransactionSql } from 'postgres';
 
 // Every write of the run loop is one statement per kind per tick, whatever the number of rows:
@@ -34,6 +34,12 @@ export interface NewRun {
   traceparent: string;
   /** The span id of the run span's parent; null for a root span. */
   traceParentSpanId: string | null;
+  /** How the run came to be. */
+  runType: RunType;
+  /** The start of the data interval it covers (epoch ms); its trigger time when it covers none. */
+  logicalDate: number;
+  /** The end of that interval (epoch ms); the logical date when it covers none. */
+  dataIntervalEnd: number;
 }
 
 export interface NewTaskInstance {
@@ -51,10 +57,12 @@ export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void>
   if (runs.length === 0) return;
   await tx`
     INSERT INTO runs (id, dag, dag_version, state, params, request_id, created_at, deadline_at, parent_run_id, parent_task_id,
-                      traceparent, trace_parent_span_id)
+                      traceparent, trace_parent_span_id, run_type, logical_date, data_interval_start, data_interval_end)
     SELECT v.id, v.dag, v.dag_version, v.state, v.params::jsonb, v.request_id, to_timestamp(v.created_at / 1000.0),
            CASE WHEN v.deadline_at IS NULL THEN NULL ELSE to_timestamp(v.deadline_at / 1000.0) END,
-           v.parent_run_id, v.parent_task_id, v.traceparent, v.trace_parent_span_id
+           v.parent_run_id, v.parent_task_id, v.traceparent, v.trace_parent_span_id, v.run_type,
+           to_timestamp(v.logical_date / 1000.0), to_timestamp(v.logical_date / 1000.0),
+           to_timestamp(v.data_interval_end / 1000.0)
     FROM unnest(${tx.array(runs.map((r) => r.id))}::uuid[], ${tx.array(runs.map((r) => r.dag))}::text[],
                 ${tx.array(runs.map((r) => r.dagVersion))}::int[], ${tx.array(runs.map((r) => JSON.stringify(r.params)))}::text[],
                 ${tx.array(runs.map((r) => r.requestId) as string[])}::text[], ${tx.array(runs.map((r) => r.createdAt))}::float8[],
@@ -62,9 +70,12 @@ export async function insertRuns(tx: Tx, runs: readonly NewRun[]): Promise<void>
                 ${tx.array(runs.map((r) => r.parentRunId ?? null) as string[])}::uuid[],
                 ${tx.array(runs.map((r) => r.parentTaskId ?? null) as string[])}::text[],
                 ${tx.array(runs.map((r) => r.traceparent))}::text[],
-                ${tx.array(runs.map((r) => r.traceParentSpanId) as string[])}::text[])
+                ${tx.array(runs.map((r) => r.traceParentSpanId) as string[])}::text[],
+                ${tx.array(runs.map((r) => r.runType))}::text[],
+                ${tx.array(runs.map((r) => r.logicalDate))}::float8[],
+                ${tx.array(runs.map((r) => r.dataIntervalEnd))}::float8[])
       AS v(id, dag, dag_version, params, request_id, created_at, deadline_at, state, parent_run_id, parent_task_id,
-           traceparent, trace_parent_span_id)`;
+           traceparent, trace_parent_span_id, run_type, logical_date, data_interval_end)`;
 }
 
 export async function insertTaskInstances(tx: Tx, rows: readonly NewTaskInstance[]): Promise<void> {

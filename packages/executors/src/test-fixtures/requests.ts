@@ -25,6 +25,7 @@ function requestFor(model: TaskModel, request: Partial<Omit<ExecutionRequest, 't
     params: {},
     inputs: {},
     logicalDate: Date.UTC(2026, 0, 2, 3, 4, 5),
+    dataIntervalEnd: Date.UTC(2026, 0, 3, 3, 4, 5),
     ...request,
     task: model,
   };

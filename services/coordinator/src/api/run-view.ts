@@ -18,6 +18,7 @@ import {
   type Run,
   RunSchema,
   runStateToProto,
+  runTypeToProto,
   type TaskInstanceSchema,
   taskStateToProto,
   timestamp,
@@ -129,6 +130,10 @@ export function newRunView(
     createdAt: timestamp(createdAt),
     parentRunId: parent?.runId ?? '',
     parentTaskId: parent?.taskId ?? '',
+    runType: runTypeToProto(run.runType),
+    logicalDate: timestamp(run.logicalDate),
+    dataIntervalStart: timestamp(run.logicalDate),
+    dataIntervalEnd: timestamp(run.dataIntervalEnd),
     tasks,
     taskCounts: counts,
   });
@@ -146,6 +151,10 @@ function runHeader(row: RunRow) {
     ...optionalTime('finishedAt', row.finishedAt),
     parentRunId: row.parentRunId ?? '',
     parentTaskId: row.parentTaskId ?? '',
+    runType: runTypeToProto(row.runType),
+    logicalDate: timestamp(row.logicalDate.getTime()),
+    dataIntervalStart: timestamp(row.dataIntervalStart.getTime()),
+    dataIntervalEnd: timestamp(row.dataIntervalEnd.getTime()),
   };
 }
 

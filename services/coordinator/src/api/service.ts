@@ -1,25 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { create } from '@bufbuild/protobuf';
 import type { Bus } from '@tributary/bus';
-import { Code, isTerminalRunState, type Problem, TributaryError } from '@tributary/core';
-import { type Database, getRunRow, listDagSummaries, listRunRows, listWorkerRows } from '@tributary/db';
+import { Code, isTerminalRunState, TributaryError } from '@tributary/core';
+import { type Database, getRunRow, listRunRows, listWorkerRows } from '@tributary/db';
 import {
-  type DagVersion,
-  DagVersionSchema,
   runStateFromProto,
   type ServiceImplementation,
   type TributaryService,
-  timestamp,
   type WatchRunResponseSchema,
 } from '@tributary/proto';
 import { validateParams } from '@tributary/spec';
 import type { RunNotification } from '../tick-batch.js';
 import type { WatchHub } from '../watch-hub.js';
 import { AsyncQueue } from './async-queue.js';
+import { dagVersionView } from './dag-view.js';
+import { invalid } from './invalid.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { registerBundle } from './register-dag.js';
 import { listRunViews, newRunView, readRunView, type WaitingOptions } from './run-view.js';
+import { backfill, listDagViews, rejectedEvents, setPaused } from './schedule-api.js';
 import { streamTaskLogs } from './task-logs.js';
 import { workerViews } from './worker-view.js';
 import type { WriteRoute } from './write-route.js';
@@ -48,18 +47,13 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
     async registerDag(request) {
       if (!request.bundle) throw invalid('bundle', 'is required');
       const { version, created } = await registerBundle(deps, request.bundle);
+      // The leader counts a new `after` from now on, not from its scheduler's next pass.
+      if (created) await route.localTerm?.afterIndex.reload(db);
       return { version: dagVersionView(version), created };
     },
 
     async listDags() {
-      const summaries = await listDagSummaries(db.sql);
-      return {
-        dags: summaries.map((s) => ({
-          name: s.latest.dag,
-          latest: dagVersionView(s.latest),
-          versionCount: s.versionCount,
-        })),
-      };
+      return { dags: await listDagViews(db, Date.now()) };
     },
 
     async triggerRun(request, call) {
@@ -202,28 +196,22 @@ export function createTributaryService(deps: ServiceDeps): ServiceImplementation
       const rows = await listWorkerRows(db, request.pool === '' ? {} : { pool: request.pool });
       return { workers: workerViews(rows, Date.now(), deps.heartbeatTimeoutMs) };
     },
+
+    async setDagPaused(request) {
+      return { dag: await setPaused(db, request.dag, request.paused) };
+    },
+
+    async backfill(request) {
+      return { runs: await backfill(db, route, request) };
+    },
+
+    async listRejectedEvents(request) {
+      return { events: await rejectedEvents(db, request) };
+    },
   };
 }
 
 type WatchEvent = MessageInitShape<typeof WatchRunResponseSchema>;
-
-function dagVersionView(row: {
-  dag: string;
-  version: number;
-  bundleHash: string;
-  createdAt: Date;
-  model: unknown;
-}): DagVersion {
-  const model = row.model as { description?: string; tasks?: unknown[] };
-  return create(DagVersionSchema, {
-    dag: row.dag,
-    version: row.version,
-    bundleHash: row.bundleHash,
-    createdAt: timestamp(row.createdAt.getTime()),
-    description: model.description ?? '',
-    taskCount: model.tasks?.length ?? 0,
-  });
-}
 
 function checkRunId(runId: string): void {
   if (runId === '') throw invalid('run_id', 'is required');
@@ -252,9 +240,4 @@ async function checkParent(
   if (!UUID.test(parentRunId)) throw invalid('parent_run_id', `'${parentRunId}' is not a run id (a UUID)`);
   if (!(await getRunRow(db, parentRunId))) throw invalid('parent_run_id', `run ${parentRunId} not found`);
   return { runId: parentRunId, taskId: parentTaskId };
-}
-
-function invalid(field: string, message: string): TributaryError {
-  const problem: Problem = { field, message };
-  return new TributaryError(Code.InvalidArgument, `${field} ${message}`, { problems: [problem] });
 }

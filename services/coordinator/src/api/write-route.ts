@@ -1,12 +1,14 @@
 import { openTransport, type Transport } from '@tributary/client';
 import { Code, TributaryError } from '@tributary/core';
 import type { ActiveRuns } from '../active-runs.js';
+import type { AfterIndex } from '../after-index.js';
 import type { RunLoop } from '../run-loop.js';
 
 /** The leader's own run loop and run cache, while this coordinator leads. */
 export interface LocalTerm {
   loop: RunLoop;
   runs: ActiveRuns;
+  afterIndex: AfterIndex;
 }
 
 /** Where a call that changes state goes: this coordinator's run loop, or the leader's API. */
@@ -41,6 +43,11 @@ export class WriteRoute {
   /** This coordinator no longer leads: writes go to whoever does. */
   follow(): void {
     this.#term = null;
+  }
+
+  /** This coordinator's term while it leads, else null; never waits. */
+  get localTerm(): LocalTerm | null {
+    return this.#term;
   }
 
   async target(): Promise<WriteTarget> {

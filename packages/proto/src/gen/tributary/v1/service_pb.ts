@@ -2,11 +2,11 @@
 // @generated from file tributary/v1/service.proto (package tributary.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Bundle, DagSummary, DagVersion, Failure, Run, TaskLogLine, TaskState, Worker } from "./types_pb.js";
+import type { Bundle, DagSummary, DagVersion, Failure, RejectedEvent, Run, RunState, TaskLogLine, TaskState, Worker } from "./types_pb.js";
 import { file_tributary_v1_types } from "./types_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/service.proto.
  */
 export const file_tributary_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmlidXRhcnkvdjEvc2VydmljZS5wcm90bxIMdHJpYnV0YXJ5LnYxIjoKElJlZ2lzdGVyRGFnUmVxdWVzdBIkCgZidW5kbGUYASABKAsyFC50cmlidXRhcnkudjEuQnVuZGxlIlEKE1JlZ2lzdGVyRGFnUmVzcG9uc2USKQoHdmVyc2lvbhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiEQoPTGlzdERhZ3NSZXF1ZXN0IjoKEExpc3REYWdzUmVzcG9uc2USJgoEZGFncxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5EYWdTdW1tYXJ5Ip0BChFUcmlnZ2VyUnVuUmVxdWVzdBILCgNkYWcYASABKAkSJwoGcGFyYW1zGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAMgASgJEg8KB3ZlcnNpb24YBCABKA0SFQoNcGFyZW50X3J1bl9pZBgFIAEoCRIWCg5wYXJlbnRfdGFza19pZBgGIAEoCSJFChJUcmlnZ2VyUnVuUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW4iRQoPTGlzdFJ1bnNSZXF1ZXN0EgsKA2RhZxgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJMChBMaXN0UnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES50cmlidXRhcnkudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIrMCCglUYXNrRXZlbnQSDwoHdGFza19pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLnRyaWJ1dGFyeS52MS5UYXNrU3RhdGUSDwoHYXR0ZW1wdBgDIAEoDRIRCgl3b3JrZXJfaWQYBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgHIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEhAKCGxvZ190YWlsGAggAygJEhMKC2R1cmF0aW9uX21zGAkgASgEEiwKCHJldHJ5X2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAQoQV2F0Y2hSdW5SZXNwb25zZRIlCghzbmFwc2hvdBgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW5IABInCgR0YXNrGAIgASgLMhcudHJpYnV0YXJ5LnYxLlRhc2tFdmVudEgAEiUKCGZpbmlzaGVkGAMgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAQgcKBWV2ZW50IjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIzChFDYW5jZWxSdW5SZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuIl4KEUNsZWFyVGFza3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRISCgpkb3duc3RyZWFtGAMgASgIEhMKC2ZhaWxlZF9vbmx5GAQgASgIIk4KEkNsZWFyVGFza3NSZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuEhgKEGNsZWFyZWRfdGFza19pZHMYAiADKAkiIgoSTGlzdFdvcmtlcnNSZXF1ZXN0EgwKBHBvb2wYASABKAkiPAoTTGlzdFdvcmtlcnNSZXNwb25zZRIlCgd3b3JrZXJzGAEgAygLMhQudHJpYnV0YXJ5LnYxLldvcmtlciJZChVTdHJlYW1UYXNrTG9nc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIOCgZmb2xsb3cYBCABKAgiZAoWU3RyZWFtVGFza0xvZ3NSZXNwb25zZRIPCgdhdHRlbXB0GAEgASgNEigKBWxpbmVzGAIgAygLMhkudHJpYnV0YXJ5LnYxLlRhc2tMb2dMaW5lEg8KB2Ryb3BwZWQYAyABKA0ysQYKEFRyaWJ1dGFyeVNlcnZpY2USUgoLUmVnaXN0ZXJEYWcSIC50cmlidXRhcnkudjEuUmVnaXN0ZXJEYWdSZXF1ZXN0GiEudHJpYnV0YXJ5LnYxLlJlZ2lzdGVyRGFnUmVzcG9uc2USSQoITGlzdERhZ3MSHS50cmlidXRhcnkudjEuTGlzdERhZ3NSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3REYWdzUmVzcG9uc2USTwoKVHJpZ2dlclJ1bhIfLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVxdWVzdBogLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVzcG9uc2USQwoGR2V0UnVuEhsudHJpYnV0YXJ5LnYxLkdldFJ1blJlcXVlc3QaHC50cmlidXRhcnkudjEuR2V0UnVuUmVzcG9uc2USSQoITGlzdFJ1bnMSHS50cmlidXRhcnkudjEuTGlzdFJ1bnNSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3RSdW5zUmVzcG9uc2USSwoIV2F0Y2hSdW4SHS50cmlidXRhcnkudjEuV2F0Y2hSdW5SZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLldhdGNoUnVuUmVzcG9uc2UwARJMCglDYW5jZWxSdW4SHi50cmlidXRhcnkudjEuQ2FuY2VsUnVuUmVxdWVzdBofLnRyaWJ1dGFyeS52MS5DYW5jZWxSdW5SZXNwb25zZRJPCgpDbGVhclRhc2tzEh8udHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXF1ZXN0GiAudHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXNwb25zZRJSCgtMaXN0V29ya2VycxIgLnRyaWJ1dGFyeS52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIS50cmlidXRhcnkudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJdCg5TdHJlYW1UYXNrTG9ncxIjLnRyaWJ1dGFyeS52MS5TdHJlYW1UYXNrTG9nc1JlcXVlc3QaJC50cmlidXRhcnkudjEuU3RyZWFtVGFza0xvZ3NSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
+  fileDesc("Chp0cmlidXRhcnkvdjEvc2VydmljZS5wcm90bxIMdHJpYnV0YXJ5LnYxIjoKElJlZ2lzdGVyRGFnUmVxdWVzdBIkCgZidW5kbGUYASABKAsyFC50cmlidXRhcnkudjEuQnVuZGxlIlEKE1JlZ2lzdGVyRGFnUmVzcG9uc2USKQoHdmVyc2lvbhgBIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiEQoPTGlzdERhZ3NSZXF1ZXN0IjoKEExpc3REYWdzUmVzcG9uc2USJgoEZGFncxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5EYWdTdW1tYXJ5Ip0BChFUcmlnZ2VyUnVuUmVxdWVzdBILCgNkYWcYASABKAkSJwoGcGFyYW1zGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAMgASgJEg8KB3ZlcnNpb24YBCABKA0SFQoNcGFyZW50X3J1bl9pZBgFIAEoCRIWCg5wYXJlbnRfdGFza19pZBgGIAEoCSJFChJUcmlnZ2VyUnVuUmVzcG9uc2USHgoDcnVuGAEgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bhIPCgdjcmVhdGVkGAIgASgIIh8KDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIjAKDkdldFJ1blJlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW4iRQoPTGlzdFJ1bnNSZXF1ZXN0EgsKA2RhZxgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJMChBMaXN0UnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES50cmlidXRhcnkudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIhCg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJIrMCCglUYXNrRXZlbnQSDwoHdGFza19pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLnRyaWJ1dGFyeS52MS5UYXNrU3RhdGUSDwoHYXR0ZW1wdBgDIAEoDRIRCgl3b3JrZXJfaWQYBCABKAkSJgoCYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgHIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEhAKCGxvZ190YWlsGAggAygJEhMKC2R1cmF0aW9uX21zGAkgASgEEiwKCHJldHJ5X2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKSAQoQV2F0Y2hSdW5SZXNwb25zZRIlCghzbmFwc2hvdBgBIAEoCzIRLnRyaWJ1dGFyeS52MS5SdW5IABInCgR0YXNrGAIgASgLMhcudHJpYnV0YXJ5LnYxLlRhc2tFdmVudEgAEiUKCGZpbmlzaGVkGAMgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAQgcKBWV2ZW50IjIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCSIzChFDYW5jZWxSdW5SZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuIl4KEUNsZWFyVGFza3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIQCgh0YXNrX2lkcxgCIAMoCRISCgpkb3duc3RyZWFtGAMgASgIEhMKC2ZhaWxlZF9vbmx5GAQgASgIIk4KEkNsZWFyVGFza3NSZXNwb25zZRIeCgNydW4YASABKAsyES50cmlidXRhcnkudjEuUnVuEhgKEGNsZWFyZWRfdGFza19pZHMYAiADKAkiIgoSTGlzdFdvcmtlcnNSZXF1ZXN0EgwKBHBvb2wYASABKAkiPAoTTGlzdFdvcmtlcnNSZXNwb25zZRIlCgd3b3JrZXJzGAEgAygLMhQudHJpYnV0YXJ5LnYxLldvcmtlciJZChVTdHJlYW1UYXNrTG9nc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIOCgZmb2xsb3cYBCABKAgiZAoWU3RyZWFtVGFza0xvZ3NSZXNwb25zZRIPCgdhdHRlbXB0GAEgASgNEigKBWxpbmVzGAIgAygLMhkudHJpYnV0YXJ5LnYxLlRhc2tMb2dMaW5lEg8KB2Ryb3BwZWQYAyABKA0iMgoTU2V0RGFnUGF1c2VkUmVxdWVzdBILCgNkYWcYASABKAkSDgoGcGF1c2VkGAIgASgIIj0KFFNldERhZ1BhdXNlZFJlc3BvbnNlEiUKA2RhZxgBIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdTdW1tYXJ5IoYBCg9CYWNrZmlsbFJlcXVlc3QSCwoDZGFnGAEgASgJEigKBGZyb20YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKAnRvGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxyZXJ1bl9mYWlsZWQYBCABKAgiOwoQQmFja2ZpbGxSZXNwb25zZRInCgRydW5zGAEgAygLMhkudHJpYnV0YXJ5LnYxLkJhY2tmaWxsUnVuIqQBCgtCYWNrZmlsbFJ1bhIwCgxsb2dpY2FsX2RhdGUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJ1bl9pZBgCIAEoCRIsCgZhY3Rpb24YAyABKA4yHC50cmlidXRhcnkudjEuQmFja2ZpbGxBY3Rpb24SJQoFc3RhdGUYBCABKA4yFi50cmlidXRhcnkudjEuUnVuU3RhdGUiNwoZTGlzdFJlamVjdGVkRXZlbnRzUmVxdWVzdBILCgNkYWcYASABKAkSDQoFbGltaXQYAiABKA0iSQoaTGlzdFJlamVjdGVkRXZlbnRzUmVzcG9uc2USKwoGZXZlbnRzGAEgAygLMhsudHJpYnV0YXJ5LnYxLlJlamVjdGVkRXZlbnQqhwEKDkJhY2tmaWxsQWN0aW9uEh8KG0JBQ0tGSUxMX0FDVElPTl9VTlNQRUNJRklFRBAAEhsKF0JBQ0tGSUxMX0FDVElPTl9DUkVBVEVEEAESHAoYQkFDS0ZJTExfQUNUSU9OX0VYSVNUSU5HEAISGQoVQkFDS0ZJTExfQUNUSU9OX1JFUlVOEAMyvAgKEFRyaWJ1dGFyeVNlcnZpY2USUgoLUmVnaXN0ZXJEYWcSIC50cmlidXRhcnkudjEuUmVnaXN0ZXJEYWdSZXF1ZXN0GiEudHJpYnV0YXJ5LnYxLlJlZ2lzdGVyRGFnUmVzcG9uc2USSQoITGlzdERhZ3MSHS50cmlidXRhcnkudjEuTGlzdERhZ3NSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3REYWdzUmVzcG9uc2USTwoKVHJpZ2dlclJ1bhIfLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVxdWVzdBogLnRyaWJ1dGFyeS52MS5UcmlnZ2VyUnVuUmVzcG9uc2USQwoGR2V0UnVuEhsudHJpYnV0YXJ5LnYxLkdldFJ1blJlcXVlc3QaHC50cmlidXRhcnkudjEuR2V0UnVuUmVzcG9uc2USSQoITGlzdFJ1bnMSHS50cmlidXRhcnkudjEuTGlzdFJ1bnNSZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLkxpc3RSdW5zUmVzcG9uc2USSwoIV2F0Y2hSdW4SHS50cmlidXRhcnkudjEuV2F0Y2hSdW5SZXF1ZXN0Gh4udHJpYnV0YXJ5LnYxLldhdGNoUnVuUmVzcG9uc2UwARJMCglDYW5jZWxSdW4SHi50cmlidXRhcnkudjEuQ2FuY2VsUnVuUmVxdWVzdBofLnRyaWJ1dGFyeS52MS5DYW5jZWxSdW5SZXNwb25zZRJPCgpDbGVhclRhc2tzEh8udHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXF1ZXN0GiAudHJpYnV0YXJ5LnYxLkNsZWFyVGFza3NSZXNwb25zZRJSCgtMaXN0V29ya2VycxIgLnRyaWJ1dGFyeS52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIS50cmlidXRhcnkudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJdCg5TdHJlYW1UYXNrTG9ncxIjLnRyaWJ1dGFyeS52MS5TdHJlYW1UYXNrTG9nc1JlcXVlc3QaJC50cmlidXRhcnkudjEuU3RyZWFtVGFza0xvZ3NSZXNwb25zZTABElUKDFNldERhZ1BhdXNlZBIhLnRyaWJ1dGFyeS52MS5TZXREYWdQYXVzZWRSZXF1ZXN0GiIudHJpYnV0YXJ5LnYxLlNldERhZ1BhdXNlZFJlc3BvbnNlEkkKCEJhY2tmaWxsEh0udHJpYnV0YXJ5LnYxLkJhY2tmaWxsUmVxdWVzdBoeLnRyaWJ1dGFyeS52MS5CYWNrZmlsbFJlc3BvbnNlEmcKEkxpc3RSZWplY3RlZEV2ZW50cxInLnRyaWJ1dGFyeS52MS5MaXN0UmVqZWN0ZWRFdmVudHNSZXF1ZXN0GigudHJpYnV0YXJ5LnYxLkxpc3RSZWplY3RlZEV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_types]);
 
 /**
  * @generated from message tributary.v1.RegisterDagRequest
@@ -580,6 +580,216 @@ export const StreamTaskLogsResponseSchema: GenMessage<StreamTaskLogsResponse> = 
   messageDesc(file_tributary_v1_service, 20);
 
 /**
+ * @generated from message tributary.v1.SetDagPausedRequest
+ */
+export type SetDagPausedRequest = Message<"tributary.v1.SetDagPausedRequest"> & {
+  /**
+   * @generated from field: string dag = 1;
+   */
+  dag: string;
+
+  /**
+   * @generated from field: bool paused = 2;
+   */
+  paused: boolean;
+};
+
+/**
+ * Describes the message tributary.v1.SetDagPausedRequest.
+ * Use `create(SetDagPausedRequestSchema)` to create a new message.
+ */
+export const SetDagPausedRequestSchema: GenMessage<SetDagPausedRequest> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 21);
+
+/**
+ * @generated from message tributary.v1.SetDagPausedResponse
+ */
+export type SetDagPausedResponse = Message<"tributary.v1.SetDagPausedResponse"> & {
+  /**
+   * @generated from field: tributary.v1.DagSummary dag = 1;
+   */
+  dag?: DagSummary | undefined;
+};
+
+/**
+ * Describes the message tributary.v1.SetDagPausedResponse.
+ * Use `create(SetDagPausedResponseSchema)` to create a new message.
+ */
+export const SetDagPausedResponseSchema: GenMessage<SetDagPausedResponse> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 22);
+
+/**
+ * @generated from message tributary.v1.BackfillRequest
+ */
+export type BackfillRequest = Message<"tributary.v1.BackfillRequest"> & {
+  /**
+   * @generated from field: string dag = 1;
+   */
+  dag: string;
+
+  /**
+   * The first and last logical dates of the range, both included.
+   *
+   * @generated from field: google.protobuf.Timestamp from = 2;
+   */
+  from?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp to = 3;
+   */
+  to?: Timestamp | undefined;
+
+  /**
+   * Clear the failed tasks of the range's runs that failed, so that they run again.
+   *
+   * @generated from field: bool rerun_failed = 4;
+   */
+  rerunFailed: boolean;
+};
+
+/**
+ * Describes the message tributary.v1.BackfillRequest.
+ * Use `create(BackfillRequestSchema)` to create a new message.
+ */
+export const BackfillRequestSchema: GenMessage<BackfillRequest> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 23);
+
+/**
+ * @generated from message tributary.v1.BackfillResponse
+ */
+export type BackfillResponse = Message<"tributary.v1.BackfillResponse"> & {
+  /**
+   * One entry per data interval of the range, in logical date order.
+   *
+   * @generated from field: repeated tributary.v1.BackfillRun runs = 1;
+   */
+  runs: BackfillRun[];
+};
+
+/**
+ * Describes the message tributary.v1.BackfillResponse.
+ * Use `create(BackfillResponseSchema)` to create a new message.
+ */
+export const BackfillResponseSchema: GenMessage<BackfillResponse> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 24);
+
+/**
+ * @generated from message tributary.v1.BackfillRun
+ */
+export type BackfillRun = Message<"tributary.v1.BackfillRun"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp logical_date = 1;
+   */
+  logicalDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * What the backfill did for this interval.
+   *
+   * @generated from field: tributary.v1.BackfillAction action = 3;
+   */
+  action: BackfillAction;
+
+  /**
+   * The run's state after the backfill.
+   *
+   * @generated from field: tributary.v1.RunState state = 4;
+   */
+  state: RunState;
+};
+
+/**
+ * Describes the message tributary.v1.BackfillRun.
+ * Use `create(BackfillRunSchema)` to create a new message.
+ */
+export const BackfillRunSchema: GenMessage<BackfillRun> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 25);
+
+/**
+ * @generated from message tributary.v1.ListRejectedEventsRequest
+ */
+export type ListRejectedEventsRequest = Message<"tributary.v1.ListRejectedEventsRequest"> & {
+  /**
+   * Empty lists every DAG's.
+   *
+   * @generated from field: string dag = 1;
+   */
+  dag: string;
+
+  /**
+   * At most this many (default 50, at most 1000).
+   *
+   * @generated from field: uint32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message tributary.v1.ListRejectedEventsRequest.
+ * Use `create(ListRejectedEventsRequestSchema)` to create a new message.
+ */
+export const ListRejectedEventsRequestSchema: GenMessage<ListRejectedEventsRequest> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 26);
+
+/**
+ * @generated from message tributary.v1.ListRejectedEventsResponse
+ */
+export type ListRejectedEventsResponse = Message<"tributary.v1.ListRejectedEventsResponse"> & {
+  /**
+   * @generated from field: repeated tributary.v1.RejectedEvent events = 1;
+   */
+  events: RejectedEvent[];
+};
+
+/**
+ * Describes the message tributary.v1.ListRejectedEventsResponse.
+ * Use `create(ListRejectedEventsResponseSchema)` to create a new message.
+ */
+export const ListRejectedEventsResponseSchema: GenMessage<ListRejectedEventsResponse> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_service, 27);
+
+/**
+ * @generated from enum tributary.v1.BackfillAction
+ */
+export enum BackfillAction {
+  /**
+   * @generated from enum value: BACKFILL_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A new run was created.
+   *
+   * @generated from enum value: BACKFILL_ACTION_CREATED = 1;
+   */
+  CREATED = 1,
+
+  /**
+   * A run existed and was left as it is.
+   *
+   * @generated from enum value: BACKFILL_ACTION_EXISTING = 2;
+   */
+  EXISTING = 2,
+
+  /**
+   * A failed run existed and its failed tasks were cleared to run again.
+   *
+   * @generated from enum value: BACKFILL_ACTION_RERUN = 3;
+   */
+  RERUN = 3,
+}
+
+/**
+ * Describes the enum tributary.v1.BackfillAction.
+ */
+export const BackfillActionSchema: GenEnum<BackfillAction> = /*@__PURE__*/
+  enumDesc(file_tributary_v1_service, 0);
+
+/**
  * The public API: register DAGs, trigger and watch runs.
  *
  * @generated from service tributary.v1.TributaryService
@@ -679,6 +889,39 @@ export const TributaryService: GenService<{
     methodKind: "server_streaming";
     input: typeof StreamTaskLogsRequestSchema;
     output: typeof StreamTaskLogsResponseSchema;
+  },
+  /**
+   * Pauses or unpauses a DAG: a paused DAG starts no scheduled, event or after runs (runs in flight go
+   * on, manual triggers and backfills still work). NOT_FOUND for an unknown DAG.
+   *
+   * @generated from rpc tributary.v1.TributaryService.SetDagPaused
+   */
+  setDagPaused: {
+    methodKind: "unary";
+    input: typeof SetDagPausedRequestSchema;
+    output: typeof SetDagPausedResponseSchema;
+  },
+  /**
+   * Creates the runs of a DAG's schedule for the data intervals whose logical dates fall in [from, to];
+   * an interval that already has a scheduled or backfill run keeps it (cleared to run its failed tasks
+   * again with rerun_failed). FAILED_PRECONDITION for a DAG without a schedule.
+   *
+   * @generated from rpc tributary.v1.TributaryService.Backfill
+   */
+  backfill: {
+    methodKind: "unary";
+    input: typeof BackfillRequestSchema;
+    output: typeof BackfillResponseSchema;
+  },
+  /**
+   * Event messages that started no run, newest first.
+   *
+   * @generated from rpc tributary.v1.TributaryService.ListRejectedEvents
+   */
+  listRejectedEvents: {
+    methodKind: "unary";
+    input: typeof ListRejectedEventsRequestSchema;
+    output: typeof ListRejectedEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tributary_v1_service, 0);

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/types.proto.
  */
 export const file_tributary_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("Chh0cmlidXRhcnkvdjEvdHlwZXMucHJvdG8SDHRyaWJ1dGFyeS52MSKaAQoHRmFpbHVyZRIPCgdtZXNzYWdlGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEigKB2RldGFpbHMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg0KBXN0YWNrGAUgASgJEiQKBWNhdXNlGAYgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUiZgoHUHJvYmxlbRIPCgdtZXNzYWdlGAEgASgJEgwKBGZpbGUYAiABKAkSDAoEbGluZRgDIAEoDRIOCgZjb2x1bW4YBCABKA0SDwoHdGFza19pZBgFIAEoCRINCgVmaWVsZBgGIAEoCSJfCgxFcnJvckRldGFpbHMSJwoIcHJvYmxlbXMYASADKAsyFS50cmlidXRhcnkudjEuUHJvYmxlbRImCgdmYWlsdXJlGAIgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUinwIKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgNEikKBXN0YXRlGAIgASgOMhoudHJpYnV0YXJ5LnYxLkF0dGVtcHRTdGF0ZRIRCgl3b3JrZXJfaWQYAyABKAkSLQoJcXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoFZXJyb3IYByABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIQCghsb2dfdGFpbBgIIAMoCSKQAwoMVGFza0luc3RhbmNlEg8KB3Rhc2tfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy50cmlidXRhcnkudjEuVGFza1N0YXRlEg8KB2F0dGVtcHQYAyABKA0SDAoEcG9vbBgEIAEoCRIRCgl3b3JrZXJfaWQYBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgIIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgJIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEicKCGF0dGVtcHRzGAogAygLMhUudHJpYnV0YXJ5LnYxLkF0dGVtcHQSLAoIcmV0cnlfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3dhaXRpbmcYDCABKAki5wMKA1J1bhIKCgJpZBgBIAEoCRILCgNkYWcYAiABKAkSEwoLZGFnX3ZlcnNpb24YAyABKA0SJQoFc3RhdGUYBCABKA4yFi50cmlidXRhcnkudjEuUnVuU3RhdGUSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgV0YXNrcxgJIAMoCzIaLnRyaWJ1dGFyeS52MS5UYXNrSW5zdGFuY2USNgoLdGFza19jb3VudHMYCiADKAsyIS50cmlidXRhcnkudjEuUnVuLlRhc2tDb3VudHNFbnRyeRIoCgdjb250ZXh0GAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCg1wYXJlbnRfcnVuX2lkGAwgASgJEhYKDnBhcmVudF90YXNrX2lkGA0gASgJGjEKD1Rhc2tDb3VudHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKA06AjgBIpgBCgpEYWdWZXJzaW9uEgsKA2RhZxgBIAEoCRIPCgd2ZXJzaW9uGAIgASgNEhMKC2J1bmRsZV9oYXNoGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2Rlc2NyaXB0aW9uGAUgASgJEhIKCnRhc2tfY291bnQYBiABKA0iWwoKRGFnU3VtbWFyeRIMCgRuYW1lGAEgASgJEigKBmxhdGVzdBgCIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEhUKDXZlcnNpb25fY291bnQYAyABKA0iQQoNV29ya2VyQXR0ZW1wdBIOCgZydW5faWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNIpYCCgZXb3JrZXISCgoCaWQYASABKAkSDAoEaG9zdBgCIAEoCRINCgVwb29scxgDIAMoCRITCgtjb25jdXJyZW5jeRgEIAEoDRIPCgd2ZXJzaW9uGAUgASgJEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgVzdGF0ZRgIIAEoDjIZLnRyaWJ1dGFyeS52MS5Xb3JrZXJTdGF0ZRIsCgdydW5uaW5nGAkgAygLMhsudHJpYnV0YXJ5LnYxLldvcmtlckF0dGVtcHQiMQoGQnVuZGxlEicKBWZpbGVzGAEgAygLMhgudHJpYnV0YXJ5LnYxLkJ1bmRsZUZpbGUiOQoKQnVuZGxlRmlsZRIMCgRwYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAwSDAoEbW9kZRgDIAEoDSJ7CgtUYXNrTG9nTGluZRImCgJhdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoGc3RyZWFtGAIgASgOMhcudHJpYnV0YXJ5LnYxLkxvZ1N0cmVhbRIMCgRsaW5lGAMgASgJEg0KBWxldmVsGAQgASgJKrACCglUYXNrU3RhdGUSGgoWVEFTS19TVEFURV9VTlNQRUNJRklFRBAAEhYKElRBU0tfU1RBVEVfUEVORElORxABEhUKEVRBU0tfU1RBVEVfUVVFVUVEEAISFgoSVEFTS19TVEFURV9SVU5OSU5HEAMSGwoXVEFTS19TVEFURV9VUF9GT1JfUkVUUlkQBBIYChRUQVNLX1NUQVRFX1NVQ0NFRURFRBAFEhUKEVRBU0tfU1RBVEVfRkFJTEVEEAYSHgoaVEFTS19TVEFURV9VUFNUUkVBTV9GQUlMRUQQBxIWChJUQVNLX1NUQVRFX1NLSVBQRUQQCBIYChRUQVNLX1NUQVRFX0NBTkNFTExFRBAJEiAKHFRBU0tfU1RBVEVfVVBfRk9SX1JFU0NIRURVTEUQCiqaAQoIUnVuU3RhdGUSGQoVUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRFX1JVTk5JTkcQARIXChNSVU5fU1RBVEVfU1VDQ0VFREVEEAISFAoQUlVOX1NUQVRFX0ZBSUxFRBADEhcKE1JVTl9TVEFURV9DQU5DRUxMRUQQBBIUChBSVU5fU1RBVEVfUVVFVUVEEAUqpQIKDEF0dGVtcHRTdGF0ZRIdChlBVFRFTVBUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQVRURU1QVF9TVEFURV9RVUVVRUQQARIZChVBVFRFTVBUX1NUQVRFX1JVTk5JTkcQAhIbChdBVFRFTVBUX1NUQVRFX1NVQ0NFRURFRBADEhgKFEFUVEVNUFRfU1RBVEVfRkFJTEVEEAQSGwoXQVRURU1QVF9TVEFURV9USU1FRF9PVVQQBRIWChJBVFRFTVBUX1NUQVRFX0xPU1QQBhIbChdBVFRFTVBUX1NUQVRFX0NBTkNFTExFRBAHEhkKFUFUVEVNUFRfU1RBVEVfU0tJUFBFRBAIEh0KGUFUVEVNUFRfU1RBVEVfUkVTQ0hFRFVMRUQQCSp7CgtXb3JrZXJTdGF0ZRIcChhXT1JLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFXT1JLRVJfU1RBVEVfTElWRRABEhgKFFdPUktFUl9TVEFURV9TVE9QUEVEEAISHQoZV09SS0VSX1NUQVRFX1VOUkVTUE9OU0lWRRADKmkKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACEhIKDkxPR19TVFJFQU1fTE9HEANiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Chh0cmlidXRhcnkvdjEvdHlwZXMucHJvdG8SDHRyaWJ1dGFyeS52MSKaAQoHRmFpbHVyZRIPCgdtZXNzYWdlGAEgASgJEgwKBHR5cGUYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEigKB2RldGFpbHMYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg0KBXN0YWNrGAUgASgJEiQKBWNhdXNlGAYgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUiZgoHUHJvYmxlbRIPCgdtZXNzYWdlGAEgASgJEgwKBGZpbGUYAiABKAkSDAoEbGluZRgDIAEoDRIOCgZjb2x1bW4YBCABKA0SDwoHdGFza19pZBgFIAEoCRINCgVmaWVsZBgGIAEoCSJfCgxFcnJvckRldGFpbHMSJwoIcHJvYmxlbXMYASADKAsyFS50cmlidXRhcnkudjEuUHJvYmxlbRImCgdmYWlsdXJlGAIgASgLMhUudHJpYnV0YXJ5LnYxLkZhaWx1cmUinwIKB0F0dGVtcHQSDgoGbnVtYmVyGAEgASgNEikKBXN0YXRlGAIgASgOMhoudHJpYnV0YXJ5LnYxLkF0dGVtcHRTdGF0ZRIRCgl3b3JrZXJfaWQYAyABKAkSLQoJcXVldWVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoFZXJyb3IYByABKAsyFS50cmlidXRhcnkudjEuRmFpbHVyZRIQCghsb2dfdGFpbBgIIAMoCSKQAwoMVGFza0luc3RhbmNlEg8KB3Rhc2tfaWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy50cmlidXRhcnkudjEuVGFza1N0YXRlEg8KB2F0dGVtcHQYAyABKA0SDAoEcG9vbBgEIAEoCRIRCgl3b3JrZXJfaWQYBSABKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBm91dHB1dBgIIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIkCgVlcnJvchgJIAEoCzIVLnRyaWJ1dGFyeS52MS5GYWlsdXJlEicKCGF0dGVtcHRzGAogAygLMhUudHJpYnV0YXJ5LnYxLkF0dGVtcHQSLAoIcmV0cnlfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3dhaXRpbmcYDCABKAkisgUKA1J1bhIKCgJpZBgBIAEoCRILCgNkYWcYAiABKAkSEwoLZGFnX3ZlcnNpb24YAyABKA0SJQoFc3RhdGUYBCABKA4yFi50cmlidXRhcnkudjEuUnVuU3RhdGUSJwoGcGFyYW1zGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgV0YXNrcxgJIAMoCzIaLnRyaWJ1dGFyeS52MS5UYXNrSW5zdGFuY2USNgoLdGFza19jb3VudHMYCiADKAsyIS50cmlidXRhcnkudjEuUnVuLlRhc2tDb3VudHNFbnRyeRIoCgdjb250ZXh0GAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCg1wYXJlbnRfcnVuX2lkGAwgASgJEhYKDnBhcmVudF90YXNrX2lkGA0gASgJEicKCHJ1bl90eXBlGA4gASgOMhUudHJpYnV0YXJ5LnYxLlJ1blR5cGUSMAoMbG9naWNhbF9kYXRlGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3ChNkYXRhX2ludGVydmFsX3N0YXJ0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFkYXRhX2ludGVydmFsX2VuZBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaMQoPVGFza0NvdW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoDToCOAEimAEKCkRhZ1ZlcnNpb24SCwoDZGFnGAEgASgJEg8KB3ZlcnNpb24YAiABKA0SEwoLYnVuZGxlX2hhc2gYAyABKAkSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVzY3JpcHRpb24YBSABKAkSEgoKdGFza19jb3VudBgGIAEoDSL8AQoKRGFnU3VtbWFyeRIMCgRuYW1lGAEgASgJEigKBmxhdGVzdBgCIAEoCzIYLnRyaWJ1dGFyeS52MS5EYWdWZXJzaW9uEhUKDXZlcnNpb25fY291bnQYAyABKA0SKwoIc2NoZWR1bGUYBCABKAsyGS50cmlidXRhcnkudjEuRGFnU2NoZWR1bGUSDgoGcGF1c2VkGAUgASgIEiMKCGxhc3RfcnVuGAYgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bhIVCg1ldmVudF9zdWJqZWN0GAcgASgJEg0KBWFmdGVyGAggAygJEhcKD3JlamVjdGVkX2V2ZW50cxgJIAEoBCKmAgoLRGFnU2NoZWR1bGUSDAoEY3JvbhgBIAEoCRIQCgh0aW1lem9uZRgCIAEoCRIuCgpzdGFydF9kYXRlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfZGF0ZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHY2F0Y2h1cBgFIAEoCBIPCgdvdmVybGFwGAYgASgJEi8KC25leHRfcnVuX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFuZXh0X2xvZ2ljYWxfZGF0ZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc2tpcHBlZBgJIAEoBCKSAQoNUmVqZWN0ZWRFdmVudBILCgNkYWcYASABKAkSDwoHc3ViamVjdBgCIAEoCRISCgpzdHJlYW1fc2VxGAMgASgEEi8KC3JlY2VpdmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlcnJvchgFIAEoCRIPCgdwYXlsb2FkGAYgASgJIkEKDVdvcmtlckF0dGVtcHQSDgoGcnVuX2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDSKWAgoGV29ya2VyEgoKAmlkGAEgASgJEgwKBGhvc3QYAiABKAkSDQoFcG9vbHMYAyADKAkSEwoLY29uY3VycmVuY3kYBCABKA0SDwoHdmVyc2lvbhgFIAEoCRIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFsYXN0X2hlYXJ0YmVhdF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoFc3RhdGUYCCABKA4yGS50cmlidXRhcnkudjEuV29ya2VyU3RhdGUSLAoHcnVubmluZxgJIAMoCzIbLnRyaWJ1dGFyeS52MS5Xb3JrZXJBdHRlbXB0IjEKBkJ1bmRsZRInCgVmaWxlcxgBIAMoCzIYLnRyaWJ1dGFyeS52MS5CdW5kbGVGaWxlIjkKCkJ1bmRsZUZpbGUSDAoEcGF0aBgBIAEoCRIPCgdjb250ZW50GAIgASgMEgwKBG1vZGUYAyABKA0iewoLVGFza0xvZ0xpbmUSJgoCYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKBnN0cmVhbRgCIAEoDjIXLnRyaWJ1dGFyeS52MS5Mb2dTdHJlYW0SDAoEbGluZRgDIAEoCRINCgVsZXZlbBgEIAEoCSqwAgoJVGFza1N0YXRlEhoKFlRBU0tfU1RBVEVfVU5TUEVDSUZJRUQQABIWChJUQVNLX1NUQVRFX1BFTkRJTkcQARIVChFUQVNLX1NUQVRFX1FVRVVFRBACEhYKElRBU0tfU1RBVEVfUlVOTklORxADEhsKF1RBU0tfU1RBVEVfVVBfRk9SX1JFVFJZEAQSGAoUVEFTS19TVEFURV9TVUNDRUVERUQQBRIVChFUQVNLX1NUQVRFX0ZBSUxFRBAGEh4KGlRBU0tfU1RBVEVfVVBTVFJFQU1fRkFJTEVEEAcSFgoSVEFTS19TVEFURV9TS0lQUEVEEAgSGAoUVEFTS19TVEFURV9DQU5DRUxMRUQQCRIgChxUQVNLX1NUQVRFX1VQX0ZPUl9SRVNDSEVEVUxFEAoqmgEKCFJ1blN0YXRlEhkKFVJVTl9TVEFURV9VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFURV9SVU5OSU5HEAESFwoTUlVOX1NUQVRFX1NVQ0NFRURFRBACEhQKEFJVTl9TVEFURV9GQUlMRUQQAxIXChNSVU5fU1RBVEVfQ0FOQ0VMTEVEEAQSFAoQUlVOX1NUQVRFX1FVRVVFRBAFKqUCCgxBdHRlbXB0U3RhdGUSHQoZQVRURU1QVF9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEFUVEVNUFRfU1RBVEVfUVVFVUVEEAESGQoVQVRURU1QVF9TVEFURV9SVU5OSU5HEAISGwoXQVRURU1QVF9TVEFURV9TVUNDRUVERUQQAxIYChRBVFRFTVBUX1NUQVRFX0ZBSUxFRBAEEhsKF0FUVEVNUFRfU1RBVEVfVElNRURfT1VUEAUSFgoSQVRURU1QVF9TVEFURV9MT1NUEAYSGwoXQVRURU1QVF9TVEFURV9DQU5DRUxMRUQQBxIZChVBVFRFTVBUX1NUQVRFX1NLSVBQRUQQCBIdChlBVFRFTVBUX1NUQVRFX1JFU0NIRURVTEVEEAkqjwEKB1J1blR5cGUSGAoUUlVOX1RZUEVfVU5TUEVDSUZJRUQQABITCg9SVU5fVFlQRV9NQU5VQUwQARIWChJSVU5fVFlQRV9TQ0hFRFVMRUQQAhIVChFSVU5fVFlQRV9CQUNLRklMTBADEhIKDlJVTl9UWVBFX0VWRU5UEAQSEgoOUlVOX1RZUEVfQUZURVIQBSp7CgtXb3JrZXJTdGF0ZRIcChhXT1JLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFXT1JLRVJfU1RBVEVfTElWRRABEhgKFFdPUktFUl9TVEFURV9TVE9QUEVEEAISHQoZV09SS0VSX1NUQVRFX1VOUkVTUE9OU0lWRRADKmkKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACEhIKDkxPR19TVFJFQU1fTE9HEANiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * An error as data (message, type, retryable, details, stack, cause). The same message is used in
@@ -336,6 +336,29 @@ export type Run = Message<"tributary.v1.Run"> & {
    * @generated from field: string parent_task_id = 13;
    */
   parentTaskId: string;
+
+  /**
+   * @generated from field: tributary.v1.RunType run_type = 14;
+   */
+  runType: RunType;
+
+  /**
+   * The start of the data interval the run covers (`{{ run.logical_date }}`); for a run not started by a
+   * schedule or backfill, when it was triggered.
+   *
+   * @generated from field: google.protobuf.Timestamp logical_date = 15;
+   */
+  logicalDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp data_interval_start = 16;
+   */
+  dataIntervalStart?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp data_interval_end = 17;
+   */
+  dataIntervalEnd?: Timestamp | undefined;
 };
 
 /**
@@ -405,6 +428,48 @@ export type DagSummary = Message<"tributary.v1.DagSummary"> & {
    * @generated from field: uint32 version_count = 3;
    */
   versionCount: number;
+
+  /**
+   * The latest version's schedule; unset when it has none.
+   *
+   * @generated from field: tributary.v1.DagSchedule schedule = 4;
+   */
+  schedule?: DagSchedule | undefined;
+
+  /**
+   * Paused DAGs start no scheduled, event or after runs; runs in flight go on.
+   *
+   * @generated from field: bool paused = 5;
+   */
+  paused: boolean;
+
+  /**
+   * The most recent run of any type; unset when the DAG never ran.
+   *
+   * @generated from field: tributary.v1.Run last_run = 6;
+   */
+  lastRun?: Run | undefined;
+
+  /**
+   * The latest version's `on` subject; empty when it has none.
+   *
+   * @generated from field: string event_subject = 7;
+   */
+  eventSubject: string;
+
+  /**
+   * The latest version's `after`, as "dag.task".
+   *
+   * @generated from field: repeated string after = 8;
+   */
+  after: string[];
+
+  /**
+   * Event messages that started no run because they failed (see ListRejectedEvents).
+   *
+   * @generated from field: uint64 rejected_events = 9;
+   */
+  rejectedEvents: bigint;
 };
 
 /**
@@ -413,6 +478,120 @@ export type DagSummary = Message<"tributary.v1.DagSummary"> & {
  */
 export const DagSummarySchema: GenMessage<DagSummary> = /*@__PURE__*/
   messageDesc(file_tributary_v1_types, 7);
+
+/**
+ * @generated from message tributary.v1.DagSchedule
+ */
+export type DagSchedule = Message<"tributary.v1.DagSchedule"> & {
+  /**
+   * The cron expression or preset, as written.
+   *
+   * @generated from field: string cron = 1;
+   */
+  cron: string;
+
+  /**
+   * @generated from field: string timezone = 2;
+   */
+  timezone: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp start_date = 3;
+   */
+  startDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_date = 4;
+   */
+  endDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: bool catchup = 5;
+   */
+  catchup: boolean;
+
+  /**
+   * skip, buffer_one, buffer_all, cancel_previous or allow.
+   *
+   * @generated from field: string overlap = 6;
+   */
+  overlap: string;
+
+  /**
+   * When the next scheduled run is due (the end of the next data interval not handled yet); in the past
+   * when the scheduler is behind (or the DAG paused); unset when the schedule has ended.
+   *
+   * @generated from field: google.protobuf.Timestamp next_run_at = 7;
+   */
+  nextRunAt?: Timestamp | undefined;
+
+  /**
+   * The logical date of that next run.
+   *
+   * @generated from field: google.protobuf.Timestamp next_logical_date = 8;
+   */
+  nextLogicalDate?: Timestamp | undefined;
+
+  /**
+   * Data intervals that got no run (overlap policy skip or buffer_one, catchup false).
+   *
+   * @generated from field: uint64 skipped = 9;
+   */
+  skipped: bigint;
+};
+
+/**
+ * Describes the message tributary.v1.DagSchedule.
+ * Use `create(DagScheduleSchema)` to create a new message.
+ */
+export const DagScheduleSchema: GenMessage<DagSchedule> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_types, 8);
+
+/**
+ * An event message that started no run.
+ *
+ * @generated from message tributary.v1.RejectedEvent
+ */
+export type RejectedEvent = Message<"tributary.v1.RejectedEvent"> & {
+  /**
+   * @generated from field: string dag = 1;
+   */
+  dag: string;
+
+  /**
+   * @generated from field: string subject = 2;
+   */
+  subject: string;
+
+  /**
+   * @generated from field: uint64 stream_seq = 3;
+   */
+  streamSeq: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp received_at = 4;
+   */
+  receivedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string error = 5;
+   */
+  error: string;
+
+  /**
+   * The message body (at most 4 KiB of it).
+   *
+   * @generated from field: string payload = 6;
+   */
+  payload: string;
+};
+
+/**
+ * Describes the message tributary.v1.RejectedEvent.
+ * Use `create(RejectedEventSchema)` to create a new message.
+ */
+export const RejectedEventSchema: GenMessage<RejectedEvent> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_types, 9);
 
 /**
  * One attempt a worker runs.
@@ -441,7 +620,7 @@ export type WorkerAttempt = Message<"tributary.v1.WorkerAttempt"> & {
  * Use `create(WorkerAttemptSchema)` to create a new message.
  */
 export const WorkerAttemptSchema: GenMessage<WorkerAttempt> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_types, 8);
+  messageDesc(file_tributary_v1_types, 10);
 
 /**
  * A worker as its latest heartbeat described it. Stopped and unresponsive workers are listed until the
@@ -507,7 +686,7 @@ export type Worker = Message<"tributary.v1.Worker"> & {
  * Use `create(WorkerSchema)` to create a new message.
  */
 export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_types, 9);
+  messageDesc(file_tributary_v1_types, 11);
 
 /**
  * A DAG folder as one content-addressed unit: files sorted by path, hash = sha256 of this message's
@@ -527,7 +706,7 @@ export type Bundle = Message<"tributary.v1.Bundle"> & {
  * Use `create(BundleSchema)` to create a new message.
  */
 export const BundleSchema: GenMessage<Bundle> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_types, 10);
+  messageDesc(file_tributary_v1_types, 12);
 
 /**
  * @generated from message tributary.v1.BundleFile
@@ -556,7 +735,7 @@ export type BundleFile = Message<"tributary.v1.BundleFile"> & {
  * Use `create(BundleFileSchema)` to create a new message.
  */
 export const BundleFileSchema: GenMessage<BundleFile> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_types, 11);
+  messageDesc(file_tributary_v1_types, 13);
 
 /**
  * One line a task attempt logged, secrets already masked.
@@ -592,7 +771,7 @@ export type TaskLogLine = Message<"tributary.v1.TaskLogLine"> & {
  * Use `create(TaskLogLineSchema)` to create a new message.
  */
 export const TaskLogLineSchema: GenMessage<TaskLogLine> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_types, 12);
+  messageDesc(file_tributary_v1_types, 14);
 
 /**
  * @generated from enum tributary.v1.TaskState
@@ -765,6 +944,59 @@ export const AttemptStateSchema: GenEnum<AttemptState> = /*@__PURE__*/
   enumDesc(file_tributary_v1_types, 2);
 
 /**
+ * How a run came to be.
+ *
+ * @generated from enum tributary.v1.RunType
+ */
+export enum RunType {
+  /**
+   * @generated from enum value: RUN_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * TriggerRun (the CLI, a client, a dag task).
+   *
+   * @generated from enum value: RUN_TYPE_MANUAL = 1;
+   */
+  MANUAL = 1,
+
+  /**
+   * The DAG's schedule, for one data interval.
+   *
+   * @generated from enum value: RUN_TYPE_SCHEDULED = 2;
+   */
+  SCHEDULED = 2,
+
+  /**
+   * A backfill, for one data interval of the schedule.
+   *
+   * @generated from enum value: RUN_TYPE_BACKFILL = 3;
+   */
+  BACKFILL = 3,
+
+  /**
+   * A message on the DAG's `on` subject.
+   *
+   * @generated from enum value: RUN_TYPE_EVENT = 4;
+   */
+  EVENT = 4,
+
+  /**
+   * The tasks the DAG's `after` names succeeded.
+   *
+   * @generated from enum value: RUN_TYPE_AFTER = 5;
+   */
+  AFTER = 5,
+}
+
+/**
+ * Describes the enum tributary.v1.RunType.
+ */
+export const RunTypeSchema: GenEnum<RunType> = /*@__PURE__*/
+  enumDesc(file_tributary_v1_types, 3);
+
+/**
  * @generated from enum tributary.v1.WorkerState
  */
 export enum WorkerState {
@@ -799,7 +1031,7 @@ export enum WorkerState {
  * Describes the enum tributary.v1.WorkerState.
  */
 export const WorkerStateSchema: GenEnum<WorkerState> = /*@__PURE__*/
-  enumDesc(file_tributary_v1_types, 3);
+  enumDesc(file_tributary_v1_types, 4);
 
 /**
  * Where a task's log line came from.
@@ -838,5 +1070,5 @@ export enum LogStream {
  * Describes the enum tributary.v1.LogStream.
  */
 export const LogStreamSchema: GenEnum<LogStream> = /*@__PURE__*/
-  enumDesc(file_tributary_v1_types, 4);
+  enumDesc(file_tributary_v1_types, 5);
 
