@@ -104,10 +104,8 @@ describe('scheduler state', () => {
       buffered: LOGICAL_DATE + 2,
       firstSeenAt: first!.firstSeenAt,
     });
-    const [{ skipped }] = await db.sql<
-      { skipped: string }[]
-    >`SELECT skipped FROM dag_schedules WHERE dag = 'd'`;
-    expect(Number(skipped)).toBe(5);
+    const [row] = await db.sql<{ skipped: string }[]>`SELECT skipped FROM dag_schedules WHERE dag = 'd'`;
+    expect(Number(row?.skipped)).toBe(5);
   });
 
   it('lists only DAGs whose latest version has a schedule', async () => {
