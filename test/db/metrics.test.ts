@@ -16,15 +16,18 @@ beforeAll(async () => {
     VALUES ('etl', 1, 'h-etl', '{}'), ('ml', 1, 'h-ml', '{}')`;
   // etl: 300 finished runs of history, 2 running, 1 queued; ml: 1 running.
   await sql`
-    INSERT INTO runs (id, dag, dag_version, state, params, created_at)
-    SELECT gen_random_uuid(), 'etl', 1, CASE WHEN n % 2 = 0 THEN 'succeeded' ELSE 'failed' END, '{}', now()
+    INSERT INTO runs (id, dag, dag_version, state, params, created_at, logical_date, data_interval_start,
+                      data_interval_end)
+    SELECT gen_random_uuid(), 'etl', 1, CASE WHEN n % 2 = 0 THEN 'succeeded' ELSE 'failed' END, '{}', now(),
+           now(), now(), now()
     FROM generate_series(1, 300) AS n`;
   await sql`
-    INSERT INTO runs (id, dag, dag_version, state, params, created_at) VALUES
-      ('00000000-0000-4000-8000-000000000001', 'etl', 1, 'running', '{}', now()),
-      ('00000000-0000-4000-8000-000000000002', 'etl', 1, 'running', '{}', now()),
-      ('00000000-0000-4000-8000-000000000003', 'etl', 1, 'queued', '{}', now()),
-      ('00000000-0000-4000-8000-000000000004', 'ml', 1, 'running', '{}', now())`;
+    INSERT INTO runs (id, dag, dag_version, state, params, created_at, logical_date, data_interval_start,
+                      data_interval_end) VALUES
+      ('00000000-0000-4000-8000-000000000001', 'etl', 1, 'running', '{}', now(), now(), now(), now()),
+      ('00000000-0000-4000-8000-000000000002', 'etl', 1, 'running', '{}', now(), now(), now(), now()),
+      ('00000000-0000-4000-8000-000000000003', 'etl', 1, 'queued', '{}', now(), now(), now(), now()),
+      ('00000000-0000-4000-8000-000000000004', 'ml', 1, 'running', '{}', now(), now(), now(), now())`;
   // Run 1: a task queued 30 s ago in default (attempt 2; attempt 1 was queued earlier and failed), one
   // queued 10 s ago in default, one running; run 4: one queued in gpu 5 s ago, and a fanned-out mapped task.
   const task = (

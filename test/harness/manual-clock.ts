@@ -18,7 +18,11 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
-  sleep(_ms: number, signal: AbortSignal): Promise<void> {
+  /** How long the scheduler asked to sleep, last first is `at(-1)`. */
+  readonly sleeps: number[] = [];
+
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
     // A sleep call means the scheduler finished a pass: whoever waits for one is told.
     const waiting = this.#sleepCalls;
     this.#sleepCalls = [];

@@ -168,6 +168,8 @@ describe('overlap policies, while the previous scheduled run is still going', ()
   it('buffer_all: they wait, and run one after the other as the previous ends', async () => {
     const dag = dagOf('buffer_all');
     expect(await logicalDates(dag)).toEqual([iso(start)]);
+    // Waiting intervals are looked at again in a while, not in a busy loop.
+    expect(clock.sleeps.at(-1)).toBeGreaterThan(0);
     for (let n = 1; n <= 2; n++) {
       const [running] = (await runsOf(dag)).filter((run) => runStateFromProto(run.state) === 'running');
       await client.cancelRun(running!.id);

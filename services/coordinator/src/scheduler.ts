@@ -68,7 +68,7 @@ export class Scheduler {
     }
   }
 
-  /** One pass over every scheduled DAG and every `after` trigger. Resolves with when the next interval is due. */
+  /** One pass over every scheduled DAG and every `after` trigger. Resolves with when the next pass is due. */
   async pass(): Promise<number> {
     const { db, clock } = this.#deps;
     const [scheduled, active] = await Promise.all([loadScheduledDags(db.sql), activeScheduledRuns(db.sql)]);
@@ -79,7 +79,7 @@ export class Scheduler {
       if (row.paused) continue;
       const version = await this.#deps.runs.version(row.dag, row.version);
       if (!version) continue;
-      const planned = await this.#planSchedule(row, version, active.get(row.dag) ?? [], now, pass);
+      const planned = this.#planSchedule(row, version, active.get(row.dag) ?? [], now, pass);
       nextDueAt = Math.min(nextDueAt, planned);
     }
     await this.#planAfterTriggers(pass, now);
@@ -94,14 +94,14 @@ export class Scheduler {
     return nextDueAt;
   }
 
-  /** Adds one DAG's schedule decision to the pass; returns when its next interval is due. */
-  async #planSchedule(
+  /** Adds one DAG's schedule decision to the pass; returns when the next pass should look at it again. */
+  #planSchedule(
     row: ScheduledDagRow,
     version: LoadedVersion,
     activeRunIds: readonly string[],
     now: number,
     pass: MutablePass,
-  ): Promise<number> {
+  ): number {
     const model = row.schedule as unknown as ScheduleModel;
     const schedule = new CronSchedule({
       cron: model.cron,
@@ -141,7 +141,12 @@ export class Scheduler {
       };
       pass.states.push(state);
     }
-    return schedule.intervalAfter(cursor)?.end ?? Number.POSITIVE_INFINITY;
+    // More may be due than one pass creates: the next pass goes on at once.
+    if (decision.create.length >= MAX_RUNS_PER_PASS) return now;
+    const next = schedule.intervalAfter(cursor)?.end ?? Number.POSITIVE_INFINITY;
+    // An interval already due waits for a run to end (overlap, max_active_runs): look again in a while,
+    // not in a busy loop.
+    return next > now ? next : now + MAX_PASS_INTERVAL_MS;
   }
 
   /**
