@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '@tributary/core';
 import {
   type AfterEventWrite,
@@ -177,8 +177,7 @@ export class Scheduler {
         runId: randomUUID(),
         version,
         params: defaultParams(version),
-        // The successes it uses make the key: a pass repeated after a failed tick starts no second run.
-        requestId: `after:${dag}:${used.map((e) => `${e.sourceRunId}/${e.sourceTask}`).join(',')}`,
+        requestId: afterRequestId(dag, used),
         origin: { type: 'after', logicalDate: now, dataIntervalEnd: now },
       });
       pass.afterConsumed.push(...used);
@@ -193,6 +192,20 @@ export class Scheduler {
         report(Math.max(0, now - run.origin.dataIntervalEnd) / 1000);
     });
   }
+}
+
+/** Longest `after` run key kept readable; a longer one is hashed (a unique index entry has a size limit). */
+const MAX_PLAIN_AFTER_KEY_BYTES = 512;
+
+/**
+ * The request id of the run that uses these successes: a pass repeated after a failed tick (or by the
+ * next leader) finds the run it already started instead of starting a second one.
+ */
+function afterRequestId(dag: string, used: readonly AfterEventWrite[]): string {
+  const sources = used.map((event) => `${event.sourceRunId}/${event.sourceTask}`).join(',');
+  return Buffer.byteLength(sources) > MAX_PLAIN_AFTER_KEY_BYTES
+    ? `after:${dag}:sha256:${createHash('sha256').update(sources).digest('hex')}`
+    : `after:${dag}:${sources}`;
 }
 
 type MutablePass = {
