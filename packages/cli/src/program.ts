@@ -86,6 +86,11 @@ export function createProgram(base: ProcessIo, env: NodeJS.ProcessEnv, result: {
       '--dags-dir <dir>',
       "where dag tasks find the DAGs they trigger, by each subfolder's spec name (default: the DAG folder's parent)",
     )
+    .option(
+      '--logical-date <date>',
+      "run as the DAG's scheduled run for this logical date would, YYYY-MM-DD (UTC) or ISO; a fire time of its schedule, if it has one",
+      dateArgument,
+    )
     .action((path: string, options) => act(() => runCommand(path, options, io(), env)));
   program
     .command('validate <path...>')

@@ -62,7 +62,15 @@ export interface TaskSummary {
 
 /** How a run ended, with every task instance in the DAG's declaration order (instances after their task). */
 export interface RunSummary {
-  run: { id: string; dag: string; state: RunState; startedAt: number; finishedAt: number };
+  run: {
+    id: string;
+    dag: string;
+    state: RunState;
+    startedAt: number;
+    finishedAt: number;
+    /** Set when the run was for a given logical date: the interval it processed, `start` that date. */
+    dataInterval?: { start: number; end: number };
+  };
   tasks: Record<string, TaskSummary>;
   /** The run context at the end: every key the run's tasks set (`ctx.context`), keys sorted. */
   context: JsonObject;

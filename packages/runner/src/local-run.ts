@@ -13,6 +13,7 @@ import {
   type TaskChange,
 } from '@tributary/engine';
 import { createMemoryContextStore, type ExecutionResult, type TaskExecutor } from '@tributary/executors';
+import type { DataInterval } from '@tributary/schedule';
 import { type DagModel, mapInstanceModel, type TaskModel } from '@tributary/spec';
 import type { RunEvent, RunSummary, TaskStateEvent } from './events.js';
 import { checkOutputSize } from './output-limit.js';
@@ -31,6 +32,11 @@ export interface LocalRunSetup {
   outputMaxBytes: number;
   executor: TaskExecutor;
   onEvent: (event: RunEvent) => void;
+  /**
+   * The data interval the run processes; its start is the logical date (`run.logical_date`).
+   * @default [start time, start time] of the run
+   */
+  dataInterval?: DataInterval;
   /** @default Date.now */
   now?: () => number;
 }
@@ -261,7 +267,8 @@ export class LocalRun {
           bundleDir: this.setup.bundleDir,
           params: this.setup.params,
           inputs: inputsOf(this.snapshot, task),
-          logicalDate: this.startedAt,
+          logicalDate: this.setup.dataInterval?.start ?? this.startedAt,
+          dataIntervalEnd: this.setup.dataInterval?.end ?? this.startedAt,
         },
         {
           signal,
@@ -370,6 +377,7 @@ export class LocalRun {
         state: this.finalState ?? this.snapshot.state,
         startedAt: this.startedAt,
         finishedAt,
+        ...(this.setup.dataInterval === undefined ? {} : { dataInterval: this.setup.dataInterval }),
       },
       tasks,
       context: this.context.snapshot(),

@@ -8,6 +8,8 @@ import {
   type SecretResolver,
   type TaskExecutor,
 } from '@tributary/executors';
+import type { DataInterval } from '@tributary/schedule';
+import { dataIntervalFor } from './data-interval.js';
 import type { RunEvent, RunSummary } from './events.js';
 import { type LocalDag, loadLocalDag } from './load.js';
 import { createLocalDagTrigger, type LocalDagTrigger } from './local-dag-trigger.js';
@@ -59,6 +61,13 @@ export interface LocalRunOptions {
   dagsDir?: string;
   /** The run's id. @default a random UUID */
   runId?: string;
+  /**
+   * Run the DAG as its scheduled run for this logical date (epoch ms) would run: the data interval is
+   * from it to the schedule's next fire time, or [date, date] for a DAG without a schedule. Runs that
+   * dag tasks trigger keep their own start time. The summary carries the interval.
+   * @default none: the logical date is the run's start time, the interval [start, start]
+   */
+  logicalDate?: number;
 }
 
 /** Settings every run of one local invocation shares, children included. */
@@ -73,7 +82,8 @@ interface SharedRun {
  * NATS. Resolves with the summary once the run finished (succeeded, failed or cancelled) and every
  * attempt has stopped.
  *
- * @throws TributaryError `InvalidArgument` with `problems` when the spec or the params are invalid.
+ * @throws TributaryError `InvalidArgument` with `problems` when the spec or the params are invalid, or
+ *   when `logicalDate` is not a fire time of the DAG's schedule (a `logicalDate` problem).
  */
 export async function runDagLocally(options: LocalRunOptions): Promise<RunSummary> {
   const concurrency = options.concurrency ?? availableParallelism();
@@ -89,9 +99,11 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
   const outputMaxBytes = resolveOutputMaxBytes(options.outputMaxBytes);
   const loaded = await loadLocalDag(options.path, options.params ?? {});
   const runId = options.runId ?? randomUUID();
+  const interval =
+    options.logicalDate === undefined ? undefined : dataIntervalFor(loaded.dag, options.logicalDate);
   if (options.executor !== undefined) {
     const shared = { concurrency, outputMaxBytes, executor: options.executor };
-    return runLoaded(loaded, runId, shared, options.signal, options.onEvent);
+    return runLoaded(loaded, runId, shared, options.signal, options.onEvent, interval);
   }
   // Children run with the executor that runs their parent's dag task, so the trigger needs it and it
   // needs the trigger: the trigger reads it once a child starts, after both exist.
@@ -111,7 +123,7 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
   const onAbort = () => trigger.cancelAll(abortReason(options.signal));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const summary = await runLoaded(loaded, runId, shared, options.signal, options.onEvent);
+    const summary = await runLoaded(loaded, runId, shared, options.signal, options.onEvent, interval);
     // Runs triggered without `wait` may still be going: they end before the executor closes.
     await trigger.settled();
     return summary;
@@ -121,13 +133,17 @@ export async function runDagLocally(options: LocalRunOptions): Promise<RunSummar
   }
 }
 
-/** Runs one loaded DAG to its end with the shared executor, which stays open. */
+/**
+ * Runs one loaded DAG to its end with the shared executor, which stays open; for `dataInterval` when
+ * given, else for its own start time.
+ */
 async function runLoaded(
   loaded: LocalDag,
   runId: string,
   shared: SharedRun,
   signal: AbortSignal | undefined,
   onEvent: ((event: RunEvent) => void) | undefined,
+  dataInterval?: DataInterval,
 ): Promise<RunSummary> {
   const run = new LocalRun({
     runId,
@@ -138,6 +154,7 @@ async function runLoaded(
     outputMaxBytes: shared.outputMaxBytes,
     executor: shared.executor,
     onEvent: onEvent ?? (() => {}),
+    ...(dataInterval === undefined ? {} : { dataInterval }),
   });
   const onAbort = () => run.cancel(abortReason(signal));
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,4 +1,4 @@
-import type { RunState } from '@tributary/core';
+import { Code, type RunState, TributaryError } from '@tributary/core';
 import { reportError } from '../errors.js';
 import { type CommandIo, EXIT_FAILED, EXIT_OK } from '../io.js';
 import { gatherParams } from '../params.js';
@@ -26,6 +26,12 @@ export interface RunCommandOptions {
    * @default the DAG folder's parent
    */
   dagsDir?: string;
+  /**
+   * `--logical-date <date>`, parsed to epoch ms: run as the DAG's scheduled run for that date would, its
+   * data interval up to the schedule's next fire time ([date, date] without a schedule).
+   * @default none: the logical date is the time the run starts
+   */
+  logicalDate?: number;
 }
 
 /** The exit code for a finished run: 0 only when it succeeded. */
@@ -68,6 +74,7 @@ export async function runCommand(
       secrets,
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.dagsDir === undefined ? {} : { dagsDir: options.dagsDir }),
+      ...(options.logicalDate === undefined ? {} : { logicalDate: options.logicalDate }),
       signal: io.interrupt(),
       onEvent: (event) => renderer.event(event),
     });
@@ -76,6 +83,17 @@ export async function runCommand(
   } catch (error) {
     // Spec and params problems arrive as InvalidArgument: exit 2, each problem on its own line, a
     // param's at the line of the params file that sets it.
-    return reportError(io, placeParamProblems(error, locate));
+    return reportError(io, nameLogicalDateFlag(placeParamProblems(error, locate)));
   }
+}
+
+/**
+ * The runner names a refused logical date by its option (`logicalDate`); on the command line the user
+ * typed `--logical-date`, so the error says that instead.
+ */
+function nameLogicalDateFlag(error: unknown): unknown {
+  if (!(error instanceof TributaryError) || error.code !== Code.InvalidArgument) return error;
+  const problem = error.problems.find((each) => each.field === 'logicalDate');
+  if (problem === undefined) return error;
+  return new TributaryError(Code.InvalidArgument, `--logical-date ${problem.message}`, { cause: error });
 }

@@ -32,6 +32,29 @@ describe('summaryToJson', () => {
     });
     expect(json.tasks).toEqual({ a: { state: 'succeeded', attempts: 1, output: null } });
   });
+
+  it('adds the logical date and data interval of a run given one, as ISO strings', () => {
+    const json = summaryToJson({
+      run: {
+        id: 'r',
+        dag: 'd',
+        state: 'succeeded',
+        startedAt: AT + 99,
+        finishedAt: AT + 100,
+        dataInterval: { start: AT, end: AT + 3_600_000 },
+      },
+      context: {},
+      tasks: {},
+    });
+    expect(json.run).toStrictEqual({
+      id: 'r',
+      dag: 'd',
+      state: 'succeeded',
+      logical_date: '2025-01-02T03:04:05.006Z',
+      data_interval_start: '2025-01-02T03:04:05.006Z',
+      data_interval_end: '2025-01-02T04:04:05.006Z',
+    });
+  });
 });
 
 describe('eventToJson', () => {

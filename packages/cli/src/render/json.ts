@@ -53,7 +53,9 @@ export function eventToJson(event: RunEvent): JsonObject {
 /**
  * The last `--json` line: exactly `{"run": {"id", "dag", "state"}, "tasks": {"<id>": {"state",
  * "attempts", "output"}}}`, `output` only when the task has one. Scripts and the end-to-end tests
- * compare it as a whole, so it carries nothing else (errors are in the task events before it).
+ * compare it as a whole, so it carries nothing else (errors are in the task events before it), except
+ * for a run given a logical date (`run --logical-date`): its `run` adds `logical_date`,
+ * `data_interval_start` and `data_interval_end`, ISO strings like the templates'.
  */
 export function summaryToJson(summary: RunSummary): JsonObject {
   const tasks: JsonObject = {};
@@ -62,8 +64,14 @@ export function summaryToJson(summary: RunSummary): JsonObject {
     if (task.output !== undefined) json.output = task.output;
     tasks[id] = json;
   }
-  const { id, dag, state } = summary.run;
-  return { run: { id, dag, state }, tasks };
+  const { id, dag, state, dataInterval } = summary.run;
+  const run: JsonObject = { id, dag, state };
+  if (dataInterval !== undefined) {
+    run.logical_date = iso(dataInterval.start);
+    run.data_interval_start = iso(dataInterval.start);
+    run.data_interval_end = iso(dataInterval.end);
+  }
+  return { run, tasks };
 }
 
 /** Writes events and the summary as JSON lines. */
