@@ -43,10 +43,21 @@ async function startLeader(): Promise<RunningCoordinator> {
 }
 
 /** Deploys a DAG of one shell task with these top-level lines (schedule and friends). */
-async function deploy(name: string, lines: string[], taskFields = ''): Promise<void> {
+async function deploy(
+  name: string,
+  lines: string[],
+  taskFields = '',
+  moreTasks: string[] = [],
+): Promise<void> {
   const dir = join(dagsDir, name);
   await mkdir(dir, { recursive: true });
-  const spec = [`name: ${name}`, ...lines, 'tasks:', `  work: { kind: shell, command: "true"${taskFields} }`];
+  const spec = [
+    `name: ${name}`,
+    ...lines,
+    'tasks:',
+    `  work: { kind: shell, command: "true"${taskFields} }`,
+    ...moreTasks,
+  ];
   await writeFile(join(dir, 'dag.yaml'), `${spec.join('\n')}\n`);
   await client.deployDagFolder(dir);
 }
@@ -268,6 +279,13 @@ describe('backfill', () => {
       { description: 'the scheduled runs to fail', timeoutMs: 15_000 },
     );
 
+    // A newer version with another task: the failed runs are cleared with their own version's tasks.
+    await deploy(
+      'backfilled',
+      ['schedule: "*/10 * * * *"', `start_date: "${iso(start)}"`, 'overlap: allow'],
+      ', queue_timeout: 1s',
+      ['  more: { kind: shell, command: "true", queue_timeout: 1s }'],
+    );
     const from = start - 30 * MINUTE;
     const answer = await client.backfill({
       dag: 'backfilled',

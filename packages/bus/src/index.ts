@@ -24,7 +24,6 @@ export {
   subjectMatches,
   subjectsCollide,
   triggerSubjectProblem,
-  validTriggerSubject,
 } from './trigger-subjects.js';
 export type {
   AttemptRef,

@@ -4,22 +4,7 @@
  * some message (`orders.>` with `orders.created`, and also `orders.*.eu` with `orders.created.*`), and
  * refuses a stream whose subjects overlap another stream's.
  */
-
-/**
- * Whether `subject` may be an event trigger's subject: tokens separated by dots, none empty, no
- * whitespace; `*` only as a whole token and `>` only as the whole last token; not starting with `$`
- * (the server's own subjects). The same rule as the spec's `on.subject` check.
- */
-export function validTriggerSubject(subject: string): boolean {
-  if (subject === '' || /\s/.test(subject) || subject.startsWith('$')) return false;
-  const tokens = subject.split('.');
-  return tokens.every(
-    (token, index) =>
-      token !== '' &&
-      (!token.includes('*') || token === '*') &&
-      (!token.includes('>') || (token === '>' && index === tokens.length - 1)),
-  );
-}
+import { natsSubjectProblem } from '@tributary/spec';
 
 /** Whether the concrete `subject` (a message's, without wildcards) is one that `pattern` takes. */
 export function subjectMatches(pattern: string, subject: string): boolean {
@@ -110,7 +95,8 @@ export function minimalSubjects(subjects: Iterable<string>): string[] {
  * tasks, events and logs would then end up in the trigger stream, or be refused by their own).
  */
 export function triggerSubjectProblem(prefix: string, subject: string): string | undefined {
-  if (!validTriggerSubject(subject)) return `'${subject}' is not a valid NATS subject for an event trigger`;
+  const invalid = natsSubjectProblem(subject);
+  if (invalid !== undefined) return invalid;
   if (subjectsCollide(subject, `${prefix}.>`)) {
     return `'${subject}' overlaps Tributary's own subjects ${prefix}.> (pick a subject outside them)`;
   }

@@ -4,6 +4,7 @@ export { type LoadedDag, loadDagFolder, SPEC_FILE_NAMES } from './load.js';
 export { mapInstanceModel, parseMapOver } from './map.js';
 export { expandMatrix, type MatrixValues, matrixInstanceId, matrixSize, parseInstanceRef } from './matrix.js';
 export * from './model.js';
+export { natsSubjectProblem } from './nats-subject.js';
 export { validateParams } from './params.js';
 export { type DagParseResult, type ParseDagSpecOptions, parseDagSpec } from './parse.js';
 export { DAG_SPEC_SCHEMA } from './schema.js';

@@ -123,15 +123,7 @@ export async function findRunsByLogicalDates(
       AS k(dag, logical_date) ON r.dag = k.dag AND r.logical_date = to_timestamp(k.logical_date / 1000.0)
     WHERE r.run_type IN ('scheduled', 'backfill')`;
   if (rows.length === 0) return [];
-  return db.orm
-    .select()
-    .from(runs)
-    .where(
-      inArray(
-        runs.id,
-        rows.map((row) => row.id),
-      ),
-    );
+  return runRowsById(db, rows);
 }
 
 /** Pauses or unpauses a DAG. False when there is no such DAG. */
@@ -173,14 +165,28 @@ export async function scheduleStates(
   );
 }
 
-/** Each DAG's most recent run (by creation). */
-export async function lastRunIds(sql: Sql): Promise<Map<string, string>> {
-  const rows = await sql<{ dag: string; id: string }[]>`
-    SELECT d.name AS dag, r.id FROM dags d
+/** Each DAG's most recent run (by creation), one per DAG that has run. */
+export async function lastRunRows(db: Database): Promise<RunRow[]> {
+  // The lateral join walks runs_by_dag_created once per DAG instead of sorting every run.
+  const ids = await db.sql<{ id: string }[]>`
+    SELECT r.id FROM dags d
     CROSS JOIN LATERAL (
       SELECT id FROM runs WHERE runs.dag = d.name ORDER BY created_at DESC, id DESC LIMIT 1
     ) r`;
-  return new Map(rows.map((row) => [row.dag, row.id]));
+  if (ids.length === 0) return [];
+  return runRowsById(db, ids);
+}
+
+function runRowsById(db: Database, rows: readonly { id: string }[]): Promise<RunRow[]> {
+  return db.orm
+    .select()
+    .from(runs)
+    .where(
+      inArray(
+        runs.id,
+        rows.map((row) => row.id),
+      ),
+    );
 }
 
 /** An event message that started no run. */

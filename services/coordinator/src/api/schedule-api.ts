@@ -4,8 +4,7 @@ import {
   countRejectedEvents,
   type Database,
   findRunsByLogicalDates,
-  getRunRow,
-  lastRunIds,
+  lastRunRows,
   listDagSummaries,
   listRejectedEvents,
   scheduleStates,
@@ -43,15 +42,10 @@ export async function listDagViews(db: Database, now: number): Promise<DagSummar
   const [summaries, states, lastRuns, rejected] = await Promise.all([
     listDagSummaries(db.sql),
     scheduleStates(db.sql),
-    lastRunIds(db.sql),
+    lastRunRows(db),
     countRejectedEvents(db.sql),
   ]);
-  const lastRunRows = await Promise.all([...lastRuns.values()].map((id) => getRunRow(db, id)));
-  const lastRunViews = await listRunViews(
-    db,
-    lastRunRows.flatMap((row) => (row ? [row] : [])),
-  );
-  const lastRunOf = new Map(lastRunViews.map((run) => [run.dag, run]));
+  const lastRunOf = new Map((await listRunViews(db, lastRuns)).map((run) => [run.dag, run]));
   return summaries.map(({ latest, versionCount }) => {
     const model = latest.model as unknown as DagModel;
     const state = states.get(latest.dag);
@@ -153,6 +147,18 @@ export async function backfill(
     afterConsumed: [],
   });
   const created = new Map(missing.map((interval, i) => [interval.start, outcomes[i]!]));
+  const rerun = request.rerunFailed ? [...existing.values()].filter((row) => row.state === 'failed') : [];
+  // Submitted together, the clears go into one run loop tick. Each run clears the tasks of its own
+  // version, which may be older than the one the backfill creates runs of.
+  await Promise.all(
+    rerun.map(async (row) => {
+      const own = await runs.version(row.dag, row.dagVersion);
+      await loop.clear(row.id, {
+        taskIds: (own ?? version).model.tasks.map((task) => task.id),
+        failedOnly: true,
+      });
+    }),
+  );
   const answers: BackfillRun[] = [];
   for (const interval of intervals) {
     const row = existing.get(interval.start);
@@ -163,8 +169,7 @@ export async function backfill(
       runId = row.id;
       state = row.state as RunState;
       action = BackfillAction.EXISTING;
-      if (request.rerunFailed && row.state === 'failed') {
-        await loop.clear(row.id, { taskIds: version.model.tasks.map((task) => task.id), failedOnly: true });
+      if (rerun.includes(row)) {
         action = BackfillAction.RERUN;
         state = 'running';
       }
