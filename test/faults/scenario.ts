@@ -149,3 +149,25 @@ export async function busiestWorker(scenario: Scenario) {
     await sql.end();
   }
 }
+
+/**
+ * Waits until `worker`'s last heartbeat lists attempts it runs: a worker still starting, or starved
+ * for a moment on a loaded machine, would otherwise be stopped with nothing to hand back or lose.
+ */
+export async function untilRunningTasks(scenario: Scenario, worker: { pid: number }): Promise<void> {
+  const sql = postgres(scenario.cluster.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await waitFor(
+      async () => {
+        const [row] = await sql<{ n: number }[]>`
+          SELECT jsonb_array_length(running) AS n FROM workers
+          WHERE id LIKE ${`%-${worker.pid}-%`} AND NOT stopping
+          ORDER BY last_heartbeat_at DESC LIMIT 1`;
+        return (row?.n ?? 0) > 0;
+      },
+      { description: `worker ${worker.pid} to run tasks`, timeoutMs: 30_000, intervalMs: 50 },
+    );
+  } finally {
+    await sql.end();
+  }
+}

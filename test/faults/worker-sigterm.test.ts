@@ -1,7 +1,7 @@
 // Fault scenario 6: a worker SIGTERMed mid-run hands its tasks back instead of failing them.
 import { afterAll, expect, it } from 'vitest';
 import { stopAll } from '../harness/index.js';
-import { liveWorkers, type Scenario, startScenario, untilSucceeded } from './scenario.js';
+import { liveWorkers, type Scenario, startScenario, untilRunningTasks, untilSucceeded } from './scenario.js';
 
 const WORKER = { concurrency: 8 };
 
@@ -19,6 +19,7 @@ it('hands the tasks of a SIGTERMed worker back: retried at once, none failed', a
   });
   await untilSucceeded(scenario, 100);
   const victim = liveWorkers(scenario)[0]!;
+  await untilRunningTasks(scenario, victim);
   const exitCode = await victim.stop(15_000);
   const handedBack = victim.output().split('handing it back').length - 1;
   const audit = await scenario.finish({ workerSigterms: 1, handedBack });
