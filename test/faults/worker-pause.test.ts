@@ -4,7 +4,13 @@
 import postgres from 'postgres';
 import { afterAll, expect, it } from 'vitest';
 import { stopAll, waitFor } from '../harness/index.js';
-import { busiestWorker, type Scenario, startScenario, untilSucceeded } from './scenario.js';
+import {
+  busiestWorker,
+  type Scenario,
+  startScenario,
+  untilRunningTasks,
+  untilSucceeded,
+} from './scenario.js';
 
 // JetStream must not redeliver the paused worker's tasks before the coordinator declares them lost
 // (heartbeat timeout, after the sweep's start-up grace): as in production, the ack wait is the longer.
@@ -26,6 +32,9 @@ async function pauseWorkerPastHeartbeatTimeout(
 ): Promise<{ pausedMs: number; lost: number }> {
   await untilSucceeded(running, 100);
   const victim = await busiestWorker(running);
+  // On a loaded machine even the busiest worker can be idle for a moment: paused then, it holds
+  // nothing to declare lost.
+  await untilRunningTasks(running, victim);
   const sql = postgres(running.cluster.databaseUrl, { max: 1, onnotice: () => {} });
   const pausedAt = Date.now();
   victim.signal('SIGSTOP');
