@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createBackoff, sleep } from './backoff.js';
+import { createBackoff } from './backoff.js';
 import { decodeTaskMessage } from './codec.js';
 import type { JetStreamDelivery } from './jetstream-delivery.js';
 import { pull } from './pull.js';
@@ -37,12 +37,14 @@ export async function consumeTasks(
   // Messages asked for by open requests and not delivered yet: slots they may still fill.
   let requested = 0;
   let retryAt = 0;
+  const stop = () => slots.wake();
+  options.signal.addEventListener('abort', stop, { once: true });
   while (!options.signal.aborted) {
     const max = Math.floor(limit());
     const free = max - slots.used - requested;
     const worthAsking = requested === 0 ? free > 0 : free >= Math.max(1, Math.ceil(max / 4));
     if (!worthAsking || Date.now() < retryAt) {
-      await slots.waitForChange(Math.max(1, Math.min(SLOT_POLL_MS, retryAt - Date.now())), options.signal);
+      await slots.waitForChange(Math.max(1, Math.min(SLOT_POLL_MS, retryAt - Date.now())));
       continue;
     }
     requested += free;
@@ -76,6 +78,7 @@ export async function consumeTasks(
     });
     open.add(ended);
   }
+  options.signal.removeEventListener('abort', stop);
   // Open requests end within their expiry; what they still bring is nak'd (the loop is stopping).
   await Promise.all(open);
 }
@@ -132,7 +135,10 @@ function toTaskDelivery(delivery: JetStreamDelivery): TaskDelivery {
 /** Counts un-settled deliveries and wakes the loop when one settles or a request ends. */
 class SlotCounter {
   used = 0;
-  private waiters: (() => void)[] = [];
+  // Ends the loop's wait while it waits (one wait at a time). A plain call: deliveries settle once per
+  // task, and an AbortController per wait, with the DOMException its abort makes, cost a few percent
+  // of a worker's main thread.
+  #endWait: (() => void) | undefined;
 
   acquire(): void {
     this.used++;
@@ -145,20 +151,19 @@ class SlotCounter {
 
   /** Wakes the loop: something it decides on changed. */
   wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    const endWait = this.#endWait;
+    this.#endWait = undefined;
+    endWait?.();
   }
 
-  /** Resolves on a release or a wake, after `pollMs`, or on abort, whichever comes first. */
-  waitForChange(pollMs: number, signal: AbortSignal): Promise<void> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.waiters.push(onAbort);
-    return sleep(pollMs, controller.signal).finally(() => {
-      signal.removeEventListener('abort', onAbort);
-      this.waiters = this.waiters.filter((wake) => wake !== onAbort);
+  /** Resolves on a release or a wake, or after `pollMs`, whichever comes first. */
+  waitForChange(pollMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake(), pollMs);
+      this.#endWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
   }
 }
