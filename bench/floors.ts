@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { pipelinedTransaction, type TransactionConnection } from '@tributary/db';
 import postgres from 'postgres';
 import { stopAll } from '../test/harness/registry.js';
 import { startBenchEnvironment } from './environment.js';
@@ -18,19 +19,34 @@ const EXECUTOR_FLOOR = join(import.meta.dirname, 'executor-floor.mjs');
 
 const ms = (value: number) => value.toFixed(3);
 
-/** BEGIN, a one-row UPDATE, COMMIT, one after another: the least a durable state change costs. */
-async function postgresTransaction(url: string): Promise<string> {
+/**
+ * BEGIN, a one-row UPDATE, COMMIT: the least a durable state change costs. Once awaiting each statement
+ * (`sql.begin`, three round trips) and once sent together (`pipelinedTransaction`, the run loop's way),
+ * alternating so that both see the same noise.
+ */
+async function postgresTransaction(url: string): Promise<string[]> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql`CREATE TABLE floor_counter (id int PRIMARY KEY, n bigint NOT NULL)`;
     await sql`INSERT INTO floor_counter VALUES (1, 0)`;
-    const times: number[] = [];
+    const update = (tx: TransactionConnection) =>
+      tx`UPDATE floor_counter SET n = n + 1 WHERE id = 1`.execute();
+    const ways = [
+      { name: 'postgres transaction (fsync on), each statement awaited', run: () => sql.begin(update) },
+      { name: 'postgres transaction (fsync on), pipelined', run: () => pipelinedTransaction(sql, update) },
+    ];
+    const times = ways.map((): number[] => []);
     for (let i = 0; i < ROUNDS; i++) {
-      const from = performance.now();
-      await sql.begin((tx) => tx`UPDATE floor_counter SET n = n + 1 WHERE id = 1`);
-      times.push(performance.now() - from);
+      for (const [way, { run }] of ways.entries()) {
+        const from = performance.now();
+        await run();
+        times[way]!.push(performance.now() - from);
+      }
     }
-    return `postgres transaction (fsync on): median ${ms(quantile(times, 0.5))} ms, p90 ${ms(quantile(times, 0.9))} ms, p99 ${ms(quantile(times, 0.99))} ms over ${ROUNDS}`;
+    return ways.map(
+      ({ name }, way) =>
+        `${name}: median ${ms(quantile(times[way]!, 0.5))} ms, p90 ${ms(quantile(times[way]!, 0.9))} ms, p99 ${ms(quantile(times[way]!, 0.99))} ms over ${ROUNDS}`,
+    );
   } finally {
     await sql.end();
   }
@@ -80,7 +96,7 @@ async function main(): Promise<void> {
     console.log(
       `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, Postgres ${machine.postgres}, ${machine.nats}`,
     );
-    console.log(await postgresTransaction(env.pg.url));
+    for (const line of await postgresTransaction(env.pg.url)) console.log(line);
     console.log(await jetstreamHop(env.nats.url));
     console.log(executor(16, bundleDir));
     console.log(executor(2, bundleDir));

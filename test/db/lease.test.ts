@@ -3,10 +3,12 @@ import {
   createDatabase,
   type Database,
   endSessionsBlockingExpiredLease,
+  isLeaseLost,
   migrate,
+  pipelinedTransaction,
   readLease,
   releaseLease,
-  renewLeaseInTransaction,
+  renewLeaseOrAbort,
 } from '@tributary/db';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -29,9 +31,15 @@ afterAll(async () => {
 
 const claim = (name: string, holder: string, session: string, ttlMs = 60_000) =>
   claimLease(db.sql, { name, holder, session, address: `${holder}:7070`, ttlMs });
-// A transaction of the leader: checks the lease and renews it for 300 ms.
+// A transaction of the leader: checks the lease and renews it for 300 ms; aborted when not held.
 const holds = (name: string, session: string, epoch: number) =>
-  db.sql.begin((tx) => renewLeaseInTransaction(tx, { name, session, epoch, ttlMs: 300 }));
+  pipelinedTransaction(db.sql, (tx) => renewLeaseOrAbort(tx, { name, session, epoch, ttlMs: 300 })).then(
+    () => true,
+    (error: unknown) => {
+      if (isLeaseLost(error)) return false;
+      throw error;
+    },
+  );
 
 it('gives the lease to one coordinator at a time, and to another once it expired, at a new epoch', async () => {
   const first = await claim('a', 'host-1', 's1', 300);
@@ -73,7 +81,7 @@ it('ends the session of an expired leader frozen inside a transaction, so that a
   let release: () => void = () => {};
   const stuck = frozen
     .begin(async (tx) => {
-      await renewLeaseInTransaction(tx, { name: 'd', session: 's1', epoch: 1, ttlMs: 200 });
+      await renewLeaseOrAbort(tx, { name: 'd', session: 's1', epoch: 1, ttlMs: 200 });
       await new Promise<void>((resolve) => {
         release = resolve;
       });

@@ -1,6 +1,7 @@
 export { createDatabase, type Database, type DatabaseOptions } from './connect.js';
 export { fromDatabaseError, isRetryableDatabaseError } from './errors.js';
 export { EXIT_SCHEMA_TOO_NEW, MIGRATIONS_DIR, migrate, SchemaTooNewError } from './migrate.js';
+export { pipelinedTransaction, type TransactionConnection } from './pipelined-transaction.js';
 export * from './queries/dags.js';
 export * from './queries/lease.js';
 export * from './queries/metrics.js';

@@ -15,8 +15,10 @@ import {
   insertOutbox,
   insertRuns,
   insertTaskInstances,
+  isLeaseLost,
   type OutboxMessage,
-  renewLeaseInTransaction,
+  pipelinedTransaction,
+  renewLeaseOrAbort,
   reopenRuns,
   type ScheduleStateWrite,
   startRuns,
@@ -181,8 +183,8 @@ export class RunLoop {
   }
 
   /** Deletes the outbox rows of confirmed publishes that no tick has deleted yet (the relay's first step). */
-  deletePublishedOutbox(): Promise<void> {
-    return this.#deletingPublished((ids) => deleteOutbox(this.#deps.db.sql, ids));
+  async deletePublishedOutbox(): Promise<void> {
+    await this.#deletingPublished((ids) => deleteOutbox(this.#deps.db.sql, ids));
   }
 
   /** Hands the confirmed outbox ids to `write`, which deletes them; they come back if it fails. */
@@ -593,19 +595,20 @@ export class RunLoop {
     // The lease is renewed from when the transaction began, at the latest.
     const renewedFrom = performance.now();
     const outboxIds = await this.#deletingPublished((published) =>
-      this.#deps.db.sql.begin(async (tx) => {
-        // Issued together so postgres.js pipelines them on the transaction's connection; the server
-        // runs them in this order (the lease check and renewal first, runs before their tasks, tasks
-        // before their attempts). A failed lease check rolls everything back.
-        const [leading, , , , , , , , ids] = await Promise.all([
+      pipelinedTransaction(this.#deps.db.sql, (tx) =>
+        // Sent together with BEGIN and COMMIT, one round trip; the server runs them in this order (the
+        // lease check and renewal first, runs before their tasks, tasks before their attempts). A
+        // failed lease check aborts the transaction: everything after it rolls back. Not async: a
+        // statement that cannot be built throws here, and the transaction is rolled back.
+        Promise.all([
           fence
-            ? renewLeaseInTransaction(tx, {
+            ? renewLeaseOrAbort(tx, {
                 name: fence.lease,
                 session: fence.session,
                 epoch: fence.epoch,
                 ttlMs: fence.ttlMs,
               })
-            : true,
+            : undefined,
           insertRuns(tx, batch.newRuns),
           insertTaskInstances(tx, batch.newTasks),
           updateTaskInstances(tx, [...batch.tasks.values()]),
@@ -618,14 +621,16 @@ export class RunLoop {
           writeScheduleStates(tx, batch.scheduleStates),
           deleteAfterEvents(tx, batch.afterConsumed),
           upsertAfterEvents(tx, this.#afterEventsOf(batch)),
-        ]);
-        if (!leading) {
-          throw new TributaryError(
-            Code.Unavailable,
-            `this coordinator no longer leads (epoch ${fence?.epoch})`,
-          );
-        }
-        return ids;
+        ]).then(([, , , , , , , , ids]) => ids),
+      ).catch((error: unknown) => {
+        if (!isLeaseLost(error)) throw error;
+        throw new TributaryError(
+          Code.Unavailable,
+          `this coordinator no longer leads (epoch ${fence?.epoch})`,
+          {
+            cause: error,
+          },
+        );
       }),
     );
     fence?.onRenewed(renewedFrom);

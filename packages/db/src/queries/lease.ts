@@ -1,4 +1,5 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
+import type { TransactionConnection } from '../pipelined-transaction.js';
 
 /** Who holds a lease. */
 export interface LeaseHolder {
@@ -62,21 +63,34 @@ export async function releaseLease(sql: Sql, name: string, session: string): Pro
             WHERE name = ${name} AND session = ${session}`;
 }
 
+/** The SQLSTATE of {@link renewLeaseOrAbort}'s error: this session no longer holds the lease. */
+export const LEASE_LOST_SQLSTATE = 'TRB01';
+
+/** Whether `error` is {@link renewLeaseOrAbort}'s: the transaction was aborted for want of the lease. */
+export function isLeaseLost(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === LEASE_LOST_SQLSTATE;
+}
+
 /**
- * Inside a transaction: whether `session` still holds the lease at `epoch`, unexpired; if so, renews
- * it for `ttlMs` from now. The row stays locked until the transaction ends, so a takeover waits for it,
- * and every later transaction of the old session fails this check: the epoch is the fencing token of
- * the leader's writes. Each committed write thus also keeps the lease, whatever the claim loop manages.
+ * Inside a transaction: renews the lease for `ttlMs` from now if `session` still holds it at `epoch`,
+ * unexpired, and otherwise raises (SQLSTATE {@link LEASE_LOST_SQLSTATE}), aborting the transaction: it
+ * works in a `pipelinedTransaction`, whose COMMIT is sent before this statement's answer. The row
+ * stays locked until the transaction ends, so a takeover waits for it, and every later transaction of
+ * the old session fails this check: the epoch is the fencing token of the leader's writes. Each
+ * committed write thus also keeps the lease, whatever the claim loop manages. Sent when called.
  */
-export async function renewLeaseInTransaction(
-  tx: TransactionSql,
+export function renewLeaseOrAbort(
+  tx: TransactionConnection,
   lease: { name: string; session: string; epoch: number; ttlMs: number },
-): Promise<boolean> {
-  const rows = await tx`
-    UPDATE coordinator_lease SET expires_at = now() + make_interval(secs => ${lease.ttlMs / 1000})
-    WHERE name = ${lease.name} AND session = ${lease.session} AND epoch = ${lease.epoch} AND expires_at > now()
-    RETURNING 1`;
-  return rows.length > 0;
+): Promise<unknown> {
+  // CASE evaluates its branches in order: the raising function runs only when no row was renewed.
+  return tx`
+    WITH renewed AS (
+      UPDATE coordinator_lease SET expires_at = now() + make_interval(secs => ${lease.ttlMs / 1000})
+      WHERE name = ${lease.name} AND session = ${lease.session} AND epoch = ${lease.epoch} AND expires_at > now()
+      RETURNING 1)
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM renewed) THEN true
+                ELSE tributary_lease_lost(${lease.name}, ${lease.session}, ${lease.epoch}) END`.execute();
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
+import { NO_STATEMENT } from '../pipelined-transaction.js';
 import type { OutboxMessage } from './tick-writes.js';
 
 export interface OutboxRow extends OutboxMessage {
@@ -17,7 +18,7 @@ export async function pendingOutbox(sql: Sql, olderThanMs: number, limit: number
 }
 
 /** Deletes published outbox rows, on its own or within a transaction. */
-export async function deleteOutbox(sql: Sql | TransactionSql, ids: readonly number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`DELETE FROM outbox WHERE id = ANY(${sql.array([...ids])}::bigint[])`;
+export function deleteOutbox(sql: Sql, ids: readonly number[]): Promise<unknown> {
+  if (ids.length === 0) return NO_STATEMENT;
+  return sql`DELETE FROM outbox WHERE id = ANY(${sql.array([...ids])}::bigint[])`.execute();
 }

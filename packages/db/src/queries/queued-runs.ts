@@ -1,4 +1,5 @@
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
+import { NO_STATEMENT, type TransactionConnection } from '../pipelined-transaction.js';
 
 /**
  * Queued runs that may start now: per DAG, the oldest ones that fit under their version's
@@ -33,15 +34,15 @@ export async function countRunningRuns(sql: Sql, dags: readonly string[]): Promi
 }
 
 /** Marks queued runs as started, with the deadline their start set. */
-export async function startRuns(
-  tx: TransactionSql,
+export function startRuns(
+  tx: TransactionConnection,
   rows: readonly { id: string; deadlineAt: number | null }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await tx`
+): Promise<unknown> {
+  if (rows.length === 0) return NO_STATEMENT;
+  return tx`
     UPDATE runs r SET state = 'running',
       deadline_at = CASE WHEN v.deadline_at IS NULL THEN NULL ELSE to_timestamp(v.deadline_at / 1000.0) END
     FROM unnest(${tx.array(rows.map((r) => r.id))}::uuid[], ${tx.array(rows.map((r) => r.deadlineAt) as number[])}::float8[])
       AS v(id, deadline_at)
-    WHERE r.id = v.id AND r.state = 'queued'`;
+    WHERE r.id = v.id AND r.state = 'queued'`.execute();
 }

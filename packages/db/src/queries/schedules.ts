@@ -1,7 +1,8 @@
 import type { JsonObject } from '@tributary/core';
 import { inArray } from 'drizzle-orm';
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
 import type { Database } from '../connect.js';
+import { NO_STATEMENT, type TransactionConnection } from '../pipelined-transaction.js';
 import { runs } from '../schema.js';
 import type { RunRow } from './runs.js';
 
@@ -94,12 +95,12 @@ export interface ScheduleStateWrite {
   skipped: number;
 }
 
-export async function writeScheduleStates(
-  tx: TransactionSql,
+export function writeScheduleStates(
+  tx: TransactionConnection,
   rows: readonly ScheduleStateWrite[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await tx`
+): Promise<unknown> {
+  if (rows.length === 0) return NO_STATEMENT;
+  return tx`
     INSERT INTO dag_schedules AS s (dag, cursor, buffered, skipped, updated_at)
     SELECT v.dag, to_timestamp(v.cursor / 1000.0),
            CASE WHEN v.buffered IS NULL THEN NULL ELSE to_timestamp(v.buffered / 1000.0) END, v.skipped, now()
@@ -107,7 +108,7 @@ export async function writeScheduleStates(
                 ${tx.array(rows.map((r) => r.buffered) as number[])}::float8[],
                 ${tx.array(rows.map((r) => r.skipped))}::bigint[]) AS v(dag, cursor, buffered, skipped)
     ON CONFLICT (dag) DO UPDATE SET cursor = excluded.cursor, buffered = excluded.buffered,
-      skipped = s.skipped + excluded.skipped, updated_at = now()`;
+      skipped = s.skipped + excluded.skipped, updated_at = now()`.execute();
 }
 
 /** Scheduled and backfill runs of these (dag, logical date) pairs: there is at most one per pair. */
@@ -240,16 +241,19 @@ export interface AfterEventWrite {
 }
 
 /** Records successes for DAGs' `after`; the latest success per (dag, source task) is kept. */
-export async function upsertAfterEvents(tx: TransactionSql, rows: readonly AfterEventWrite[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx`
+export function upsertAfterEvents(
+  tx: TransactionConnection,
+  rows: readonly AfterEventWrite[],
+): Promise<unknown> {
+  if (rows.length === 0) return NO_STATEMENT;
+  return tx`
     INSERT INTO after_events (dag, source_dag, source_task, source_run_id, succeeded_at)
     SELECT v.dag, v.source_dag, v.source_task, v.source_run_id, to_timestamp(v.succeeded_at / 1000.0)
     FROM unnest(${tx.array(rows.map((r) => r.dag))}::text[], ${tx.array(rows.map((r) => r.sourceDag))}::text[],
                 ${tx.array(rows.map((r) => r.sourceTask))}::text[], ${tx.array(rows.map((r) => r.sourceRunId))}::uuid[],
                 ${tx.array(rows.map((r) => r.succeededAt))}::float8[]) AS v(dag, source_dag, source_task, source_run_id, succeeded_at)
     ON CONFLICT (dag, source_dag, source_task) DO UPDATE
-      SET source_run_id = excluded.source_run_id, succeeded_at = excluded.succeeded_at`;
+      SET source_run_id = excluded.source_run_id, succeeded_at = excluded.succeeded_at`.execute();
 }
 
 /** The recorded successes, by the DAG waiting for them. */
@@ -262,19 +266,19 @@ export async function loadAfterEvents(sql: Sql): Promise<AfterEventWrite[]> {
 }
 
 /** Consumes the successes a run of `dag` was started for. */
-export async function deleteAfterEvents(
-  tx: TransactionSql,
+export function deleteAfterEvents(
+  tx: TransactionConnection,
   rows: readonly { dag: string; sourceDag: string; sourceTask: string; sourceRunId: string }[],
-): Promise<void> {
-  if (rows.length === 0) return;
+): Promise<unknown> {
+  if (rows.length === 0) return NO_STATEMENT;
   // Only the successes that were used: a newer one recorded meanwhile (another source run) stays.
-  await tx`
+  return tx`
     DELETE FROM after_events e
     USING unnest(${tx.array(rows.map((r) => r.dag))}::text[], ${tx.array(rows.map((r) => r.sourceDag))}::text[],
                  ${tx.array(rows.map((r) => r.sourceTask))}::text[], ${tx.array(rows.map((r) => r.sourceRunId))}::uuid[])
       AS v(dag, source_dag, source_task, source_run_id)
     WHERE e.dag = v.dag AND e.source_dag = v.source_dag AND e.source_task = v.source_task
-      AND e.source_run_id = v.source_run_id`;
+      AND e.source_run_id = v.source_run_id`.execute();
 }
 
 /** The `after` list of every DAG whose latest version has one. */
